@@ -1,5 +1,7 @@
 import { z } from "zod";
+import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./configKeys";
+import { parseRoster } from "./roster";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
 export const SECRET_IS_SET = "(secret)";
@@ -125,8 +127,8 @@ export function fixCommand(key: string): string {
     return `pulumi config set ${key} ${spec.example}`;
 }
 
-function problem(key: string, expected: string, raw: Record<string, unknown>): ConfigProblem {
-    return { key, message: `${key}: got ${show(key, raw)}; ${expected}. Fix: ${fixCommand(key)}` };
+function problem(key: string, expected: string, raw: Record<string, unknown>, fix = fixCommand(key)): ConfigProblem {
+    return { key, message: `${key}: got ${show(key, raw)}; ${expected}. Fix: ${fix}` };
 }
 
 function closest(key: string): string | undefined {
@@ -138,7 +140,10 @@ function closest(key: string): string | undefined {
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
  * class, or throws a ClassConfigError that lists every problem at once.
  */
-export function parseClassConfig(raw: Record<string, unknown>): ClassConfig {
+export function parseClassConfig(
+    raw: Record<string, unknown>,
+    readRoster: (path: string) => string = (path) => readFileSync(path, "utf8"),
+): ClassConfig {
     const problems: ConfigProblem[] = [];
     for (const key of Object.keys(raw)) {
         if (!(key in CONFIG_KEYS)) {
@@ -159,9 +164,29 @@ export function parseClassConfig(raw: Record<string, unknown>): ClassConfig {
         const text = missing ? `is required: ${spec.description.replace(/\.$/, "")}` : `${where ? `${key}${where} ` : ""}${issue.message}`;
         problems.push(problem(key, text, raw));
     }
+    if (typeof valid.rosterFile === "string") {
+        const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
+        mergeRoster(valid, readRoster, (expected) => problems.push(problem("rosterFile", expected, raw, fix)));
+    }
     crossKeyRules(valid as Partial<Raw>, (key, expected) => problems.push(problem(key, expected, raw)));
     if (problems.length > 0) throw new ClassConfigError(problems);
     return toClassConfig(valid as Raw);
+}
+
+/** Adds the roster file's students and admins to the lists given in the stack config. */
+function mergeRoster(valid: Record<string, unknown>, readRoster: (path: string) => string, add: (expected: string) => void): void {
+    const path = valid.rosterFile as string;
+    let text: string;
+    try {
+        text = readRoster(path);
+    } catch (err) {
+        add(`expected a readable file (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+        return;
+    }
+    const { roster, problems } = parseRoster(text);
+    for (const p of problems) add(`${path} ${p}`);
+    if (Array.isArray(valid.allowedUsers)) valid.allowedUsers = [...valid.allowedUsers, ...roster.students];
+    if (Array.isArray(valid.adminUsers)) valid.adminUsers = [...valid.adminUsers, ...roster.admins];
 }
 
 function toClassConfig(c: Raw): ClassConfig {

@@ -33,7 +33,7 @@ const HOSTNAME = /^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
 const SIZE = /^[1-9][0-9]*(\.[0-9]+)?[KMGT]$/;
 const COLOR = /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
-const ROSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}$/;
+export const ROSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}$/;
 const REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|<|>)\s*[A-Za-z0-9.*+!-]+\s*,?\s*)*$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]{40,}( [^\n]*)?$/;
 
@@ -176,6 +176,11 @@ export const CONFIG_KEYS = {
         example: "'prof@example.edu'",
         structured: true,
         description: "Hub admins (instructors, TAs): they may log in and use the admin panel.",
+    },
+    rosterFile: {
+        schema: z.string().regex(/^[^\0]+\.csv$/i, "expected the path of a .csv file, relative to the project directory").optional(),
+        example: "roster.csv",
+        description: "A CSV roster (one user name or e-mail per line, optional admin column) added to allowedUsers and adminUsers.",
     },
     githubOrganizations: {
         schema: list(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(:[A-Za-z0-9_.-]+)?$/, "expected GitHub organization names (org or org:team)")).default([]),

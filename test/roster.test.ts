@@ -1,0 +1,35 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { parseRoster } from "../lib/roster";
+
+const github = {
+    dnsZone: "example.edu", subdomain: "engr101", letsEncryptEmail: "prof@example.edu",
+    authProvider: "github", oauthClientId: "Iv1.abc", oauthClientSecret: SECRET_IS_SET,
+};
+
+test("a roster CSV with a header, comments, admins and mixed case", () => {
+    const { roster, problems } = parseRoster("email,admin\r\nAda@Example.edu\n\n# TAs\ngrace@example.edu,yes\nlin,student\n");
+    assert.deepEqual(problems, []);
+    assert.deepEqual(roster, { students: ["ada@example.edu", "lin"], admins: ["grace@example.edu"] });
+});
+
+test("bad roster rows are reported with their line numbers", () => {
+    const { problems } = parseRoster("ada\nnot a name\nADA\nbob,maybe\ncy,admin,extra\n,admin\n");
+    assert.deepEqual(problems.map((p) => p.split(":")[0]), ["line 2", "line 3", "line 4", "line 5", "line 6"]);
+    assert.match(problems[1], /"ADA" is already on line 1/);
+});
+
+test("rosterFile adds its users to allowedUsers and adminUsers", () => {
+    const cfg = parseClassConfig({ ...github, allowedUsers: ["zoe"], rosterFile: "r.csv" }, () => "ada\nprof,admin\n");
+    assert.deepEqual(cfg.auth.allowedUsers, ["zoe", "ada"]);
+    assert.deepEqual(cfg.auth.adminUsers, ["prof"]);
+});
+
+test("a roster file alone lets students in; a bad one names the file and line", () => {
+    assert.doesNotThrow(() => parseClassConfig({ ...github, rosterFile: "r.csv" }, () => "ada\n"));
+    assert.throws(() => parseClassConfig({ ...github, rosterFile: "r.csv" }, () => "ada\n<script>\n"),
+        /rosterFile: got "r\.csv"; r\.csv line 2: "<script>" is not a user name or e-mail address\. Fix: edit r\.csv/);
+    assert.throws(() => parseClassConfig({ ...github, rosterFile: "missing.csv" }),
+        /rosterFile: got "missing\.csv"; expected a readable file \(ENOENT\)/);
+});
