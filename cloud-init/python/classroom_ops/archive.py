@@ -1,0 +1,100 @@
+"""Archives the students' homes and the hub database into one tar.gz.
+
+Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
+The archive stays in a root-only directory; a copy goes to the admin's home for scp to fetch.
+The last two lines printed, `archive: PATH` and `sha256: HEX`, are what the downloader reads.
+"""
+
+import argparse
+import hashlib
+import json
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+from . import layout
+from .hubdb import copy_database, utc_stamp
+
+FORMAT = 1
+DOWNLOADS = "classroom-archives"
+# GNU tar's exit status 1: some file changed while it was read (a student saving): still an archive.
+TAR_FILES_CHANGED = 1
+
+
+def sha256_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as archive:
+        for block in iter(lambda: archive.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def make_archive(target: Path) -> None:
+    """Writes target: home/<account>/… as on the volume (owners by name and id, modes, times),
+    hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
+    if not layout.HOMES.is_dir():
+        raise SystemExit(f"classroom-archive: {layout.HOMES} is missing; is the students' volume mounted?")
+    with tempfile.TemporaryDirectory(dir=target.parent) as staging_dir:
+        staging = Path(staging_dir)
+        extras = ["archive.json"]
+        if layout.HUB_DATABASE.exists():
+            copy_database(layout.HUB_DATABASE, staging / "hub" / "jupyterhub.sqlite")
+            extras.append("hub")
+        else:
+            print(f"classroom-archive: no hub database at {layout.HUB_DATABASE}; archiving the homes only", file=sys.stderr)
+        (staging / "archive.json").write_text(json.dumps({
+            "format": FORMAT, "server": socket.getfqdn(), "created": utc_stamp(),
+        }) + "\n")
+        tar = subprocess.run([
+            "tar", "--create", "--gzip", "--file", str(target),
+            # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
+            "--exclude", f"{layout.HOMES.name}/*/.cache",
+            "--directory", str(layout.HOMES.parent), layout.HOMES.name,
+            "--directory", str(staging), *extras,
+        ])
+        if tar.returncode == TAR_FILES_CHANGED:
+            print("classroom-archive: some files changed while they were archived (students at work);"
+                  " their archived copy may be a moment old", file=sys.stderr)
+        elif tar.returncode != 0:
+            raise SystemExit(f"classroom-archive: tar failed (exit {tar.returncode}); no archive was made")
+
+
+def hand_over(archive: Path, owner: str) -> Path:
+    """A copy the admin user can scp: ~owner/classroom-archives/<name>, readable by owner only."""
+    account = pwd.getpwnam(owner)
+    downloads = Path(account.pw_dir) / DOWNLOADS
+    downloads.mkdir(mode=0o700, exist_ok=True)
+    os.chown(downloads, account.pw_uid, account.pw_gid)
+    copy = downloads / archive.name
+    with archive.open("rb") as source, open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
+        shutil.copyfileobj(source, target, 1 << 20)
+        os.fchown(target.fileno(), account.pw_uid, account.pw_gid)
+    return copy
+
+
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="classroom-archive", description=__doc__.splitlines()[0])
+    parser.add_argument("--owner", default=os.environ.get("SUDO_USER"),
+                        help="who gets a copy to download (default: the user who ran sudo)")
+    args = parser.parse_args(argv)
+    layout.ARCHIVES.mkdir(mode=0o700, parents=True, exist_ok=True)
+    layout.ARCHIVES.chmod(0o700)
+    archive = layout.ARCHIVES / f"classroom-{utc_stamp()}.tar.gz"
+    partial = archive.with_name(f".{archive.name}.partial")
+    try:
+        make_archive(partial)
+        partial.chmod(0o600)
+        partial.rename(archive)
+    finally:
+        partial.unlink(missing_ok=True)
+    checksum = sha256_file(archive)
+    print(f"kept on the server: {archive}")
+    download = hand_over(archive, args.owner) if args.owner and args.owner != "root" else archive
+    print(f"archive: {download}")
+    print(f"sha256: {checksum}")
+    return 0

@@ -1,0 +1,28 @@
+"""Where things live on the server: the table "Files on the server" of docs/architecture.md."""
+
+from pathlib import Path
+
+ETC = Path("/etc/jupyterhub-classroom")
+CLASS_SETTINGS = ETC / "class.json"
+SECRETS = ETC / "secrets.json"
+HUB_CONFIG = ETC / "jupyterhub_config.py"
+
+LIB = Path("/usr/local/lib/jupyterhub-classroom")
+INSTALL_SCRIPT = LIB / "install.sh"
+REQUIREMENTS = LIB / "requirements"
+
+VENVS = Path("/opt/jupyterhub-classroom")
+HUB_VENV = VENVS / "hub"
+
+HUB_STATE = Path("/var/lib/jupyterhub")
+HUB_DATABASE = HUB_STATE / "jupyterhub.sqlite"
+HUB_DATABASE_BACKUPS = HUB_STATE / "backups"
+
+HOMES = Path("/srv/classroom/home")
+ARCHIVES = Path("/var/backups/jupyterhub-classroom")
+ACME_STORAGE = Path("/var/lib/traefik/acme.json")
+TRAEFIK_CONFIG = Path("/etc/traefik/traefik.yaml")
+CLOUD_INIT_LOG = Path("/var/log/cloud-init-output.log")
+
+HUB_UNIT = "jupyterhub.service"
+PROXY_UNIT = "traefik.service"

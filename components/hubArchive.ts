@@ -1,0 +1,45 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+
+export interface HubArchiveArgs {
+    /** The Droplet's public IPv4 address. */
+    readonly host: pulumi.Input<string>;
+    /** The admin user; classroom-archive runs through its passwordless sudo. */
+    readonly user: pulumi.Input<string>;
+    /** The stack's SSH private key (secret): it reaches tools/archive.ts through the environment only. */
+    readonly privateKey: pulumi.Input<string>;
+    /** The stack's name: archives are archives/<stack>-<UTC time>.tar.gz. */
+    readonly stackName: string;
+    /** archiveOnDestroy (default true). When false, the Droplet goes without an archive. */
+    readonly enabled: boolean;
+    /** The Droplet's id: a replaced Droplet is archived before it is deleted, as on destroy. */
+    readonly serverId: pulumi.Input<string>;
+    /** The server's resources (HubServer): Pulumi deletes them only after this step's delete succeeded. */
+    readonly server: pulumi.Resource;
+}
+
+/** What `pulumi destroy` runs on this machine, in the project directory, before the Droplet goes. */
+export function archiveCommand(host: string, user: string, stackName: string): string {
+    return `npm run --silent archive -- --host ${host} --user ${user} --name ${stackName}`;
+}
+
+/**
+ * Archives the students' homes and the hub database to this machine before the Droplet is deleted.
+ * A local command whose `delete` runs tools/archive.ts: it depends on the server, so Pulumi deletes
+ * it first, and a failed or unverified copy fails the delete, which stops the destroy (or the
+ * replacement) before the Droplet is touched.
+ */
+export class HubArchive extends pulumi.ComponentResource {
+    constructor(name: string, args: HubArchiveArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub-classroom:index:HubArchive", name, {}, opts);
+        new command.local.Command(`${name}-before-delete`, {
+            delete: args.enabled
+                ? pulumi.all([args.host, args.user]).apply(([host, user]) => archiveCommand(host, user, args.stackName))
+                : undefined,
+            environment: { CLASSROOM_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey) },
+            // A new Droplet replaces this step, so the old one's delete archives the old Droplet.
+            triggers: [args.serverId],
+        }, { parent: this, dependsOn: [args.server], customTimeouts: { delete: "60m" } });
+        this.registerOutputs({});
+    }
+}

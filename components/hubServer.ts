@@ -1,0 +1,131 @@
+import * as pulumi from "@pulumi/pulumi";
+import * as digitalocean from "@pulumi/digitalocean";
+import * as tls from "@pulumi/tls";
+import { ClassConfig } from "../lib/classConfig";
+import { renderUserData, volumeName } from "../lib/userData";
+
+export interface HubServerArgs {
+    /**
+     * The validated class. Only what is fixed for the Droplet's life (hostname, image, admin user,
+     * ACME settings) reaches its user-data; class settings and secrets go through HubConfig.
+     */
+    readonly config: ClassConfig;
+    /** The private key (OpenSSH format, no passphrase) the stack uses for SSH. Default: a generated ED25519 key. */
+    readonly sshPrivateKey?: pulumi.Input<string>;
+}
+
+/** The Droplet, its SSH key, the volume with the students' homes, and the firewall. */
+export class HubServer extends pulumi.ComponentResource {
+    readonly dropletId: pulumi.Output<string>;
+    readonly ipv4: pulumi.Output<string>;
+    readonly ipv6: pulumi.Output<string>;
+    /** The stack's SSH private key (secret). */
+    readonly privateKey: pulumi.Output<string>;
+    readonly publicKey: pulumi.Output<string>;
+
+    constructor(name: string, args: HubServerArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub-classroom:index:HubServer", name, {}, opts);
+        const cfg = args.config;
+        const key = sshKeyPair(name, args.sshPrivateKey, this);
+        const sshKey = new digitalocean.SshKey(`${name}-ssh-key`, {
+            name: `jupyterhub-classroom ${cfg.hostname}`,
+            publicKey: key.publicKey,
+        }, { parent: this });
+        const tags = dropletTags(pulumi.getStack());
+        const homes = new digitalocean.Volume(`${name}-homes`, {
+            name: volumeName(cfg),
+            region: cfg.droplet.region,
+            size: cfg.droplet.volumeSizeGb,
+            description: `Students' homes of ${cfg.hostname}`,
+            tags,
+        }, {
+            parent: this,
+            // retainOnDelete, not protect: protect makes `pulumi destroy` fail outright, so the
+            // class could not be taken down at all; retainOnDelete lets destroy remove everything
+            // else and leaves the volume (and the students' work) in the DigitalOcean account.
+            retainOnDelete: cfg.droplet.protectVolume,
+        });
+        const droplet = new digitalocean.Droplet(`${name}-droplet`, {
+            name: cfg.hostname,
+            image: cfg.droplet.image,
+            region: cfg.droplet.region,
+            size: cfg.droplet.size,
+            // Keeps the disk size, so a Droplet sized up for exam week can be sized down again;
+            // the students' data lives on the volume, not on the Droplet's disk.
+            resizeDisk: false,
+            userData: key.publicKey.apply((publicKey) => renderUserData(cfg, [publicKey])),
+            sshKeys: [sshKey.fingerprint],
+            // Attached at creation, so the homes are there before cloud-init's first boot mounts them.
+            volumeIds: [homes.id],
+            monitoring: true,
+            ipv6: true,
+            tags,
+        }, {
+            parent: this,
+            // A volume is attached to one Droplet at a time: the old Droplet must go before its
+            // replacement can be created with the volume.
+            deleteBeforeReplace: true,
+        });
+        new digitalocean.Firewall(`${name}-firewall`, {
+            name: cfg.hostname,
+            dropletIds: [droplet.id.apply(Number)],
+            ...firewallRules(cfg.ssh.allowedCidrs),
+        }, { parent: this });
+
+        this.dropletId = droplet.id;
+        this.ipv4 = droplet.ipv4Address;
+        this.ipv6 = droplet.ipv6Address;
+        this.privateKey = key.privateKey;
+        this.publicKey = key.publicKey;
+        this.registerOutputs({
+            dropletId: this.dropletId,
+            ipv4: this.ipv4,
+            ipv6: this.ipv6,
+            privateKey: this.privateKey,
+            publicKey: this.publicKey,
+        });
+    }
+}
+
+/**
+ * The stack's SSH key pair: the instructor's private key when given, else a generated ED25519 key.
+ * The public key is not secret; unsecret keeps the Droplet's user-data readable in previews.
+ */
+export function sshKeyPair(name: string, privateKey: pulumi.Input<string> | undefined, parent: pulumi.Resource) {
+    if (privateKey === undefined) {
+        const generated = new tls.PrivateKey(`${name}-ssh-private-key`, { algorithm: "ED25519" }, { parent });
+        return {
+            privateKey: pulumi.secret(generated.privateKeyOpenssh),
+            publicKey: generated.publicKeyOpenssh.apply((k) => k.trim()),
+        };
+    }
+    const derived = tls.getPublicKeyOutput({ privateKeyOpenssh: privateKey }, { parent });
+    return {
+        privateKey: pulumi.secret(privateKey),
+        publicKey: pulumi.unsecret(derived.publicKeyOpenssh.apply((k) => k.trim())),
+    };
+}
+
+const ANYWHERE = ["0.0.0.0/0", "::/0"];
+
+/** HTTP(S) and ping from anywhere, SSH only from the given CIDRs; everything outbound. */
+export function firewallRules(sshAllowedCidrs: readonly string[]) {
+    return {
+        inboundRules: [
+            { protocol: "tcp", portRange: "80", sourceAddresses: ANYWHERE },
+            { protocol: "tcp", portRange: "443", sourceAddresses: ANYWHERE },
+            { protocol: "tcp", portRange: "22", sourceAddresses: [...sshAllowedCidrs] },
+            { protocol: "icmp", sourceAddresses: ANYWHERE },
+        ],
+        outboundRules: [
+            { protocol: "tcp", portRange: "1-65535", destinationAddresses: ANYWHERE },
+            { protocol: "udp", portRange: "1-65535", destinationAddresses: ANYWHERE },
+            { protocol: "icmp", destinationAddresses: ANYWHERE },
+        ],
+    };
+}
+
+/** DigitalOcean tags allow letters, digits, ":", "-" and "_"; stack names may also hold ".". */
+export function dropletTags(stack: string): string[] {
+    return ["jupyterhub-classroom", stack.replace(/[^A-Za-z0-9:_-]/g, "-")];
+}

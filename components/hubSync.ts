@@ -1,0 +1,56 @@
+import { createHash } from "node:crypto";
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import { WAIT_FOR_CLOUD_INIT } from "./hubConfig";
+
+export const SYNC = "/usr/local/lib/jupyterhub-classroom/classroom-sync";
+
+/** Once cloud-init is done (at once, after the first boot), the server files again and install.sh. */
+export const SYNC_COMMAND = `(${WAIT_FOR_CLOUD_INIT}) && sudo -n ${SYNC}`;
+
+export interface HubSyncArgs {
+    /** SSH to the Droplet's admin user (lib/sshConnection.ts). */
+    readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
+    /** The rendered user-data (lib/userData.ts): the server files, lock files included. It holds no secrets. */
+    readonly userData: pulumi.Input<string>;
+    /**
+     * The Droplet's id. A replaced Droplet boots with the user-data it was first created with (the
+     * Droplet ignores later changes to it), so a new id syncs it at once.
+     */
+    readonly serverId: pulumi.Input<string>;
+}
+
+export function userDataHash(userData: string): string {
+    return createHash("sha256").update(userData).digest("hex");
+}
+
+/**
+ * Brings the server up to date with the user-data in place, without replacing the Droplet: new
+ * server files, new pinned hub versions or students' packages (the lock files) reach it over SSH,
+ * and classroom-sync re-runs the idempotent install, which upgrades the environments (the hub's
+ * database backed up and migrated first) and restarts what changed.
+ */
+export class HubSync extends pulumi.ComponentResource {
+    /** The sha256 of the user-data this step last delivered. */
+    readonly userDataHash: pulumi.Output<string>;
+
+    constructor(name: string, args: HubSyncArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("jupyterhub-classroom:index:HubSync", name, {}, opts);
+        const hash = pulumi.output(args.userData).apply(userDataHash);
+        new command.remote.Command(`${name}-sync`, {
+            connection: args.connection,
+            create: SYNC_COMMAND,
+            // The same command: new user-data updates this step in place.
+            update: SYNC_COMMAND,
+            stdin: args.userData,
+            triggers: [hash, args.serverId],
+        }, {
+            parent: this,
+            // The first boot's cloud-init (up to 20 minutes), then an install that may fetch new packages.
+            customTimeouts: { create: "40m", update: "30m" },
+        });
+
+        this.userDataHash = hash;
+        this.registerOutputs({ userDataHash: this.userDataHash });
+    }
+}

@@ -1,0 +1,43 @@
+import { CONFIG_KEYS, ConfigKey } from "./configKeys";
+
+/** One key of Pulumi.yaml's `config:` block, as the Pulumi CLI reads it. */
+export interface ProjectConfigType {
+    type: "string" | "integer" | "boolean" | "array";
+    items?: { type: "string" | "object" };
+    description: string;
+    secret?: true;
+    default?: unknown;
+}
+
+/**
+ * Optional secrets the CLI cannot be told about: it requires a declared key that has no default,
+ * and refuses a default for a `secret: true` key because a default is never encrypted.
+ */
+export const UNDECLARED_OPTIONAL_SECRETS = ["sshPrivateKey", "courseRepoToken"] as const;
+
+const PULUMI_TYPES: Record<ConfigKey["type"], Pick<ProjectConfigType, "type" | "items">> = {
+    string: { type: "string" },
+    number: { type: "string" },
+    integer: { type: "integer" },
+    boolean: { type: "boolean" },
+    list: { type: "array", items: { type: "string" } },
+    objectList: { type: "array", items: { type: "object" } },
+};
+
+/**
+ * Pulumi.yaml's `config:` block, derived from lib/configKeys.ts so the two cannot drift. Keys
+ * without a default of their own default to "" (an empty value means unset), so the CLI requires
+ * only the keys every class must set; the program's own validation reports everything else.
+ */
+export function projectConfigBlock(): Record<string, ProjectConfigType> {
+    const block: Record<string, ProjectConfigType> = {};
+    for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
+        if ((UNDECLARED_OPTIONAL_SECRETS as readonly string[]).includes(key)) continue;
+        const declared: ProjectConfigType = { ...structuredClone(PULUMI_TYPES[spec.type]), description: spec.description };
+        if (spec.secret) declared.secret = true;
+        const unset = spec.schema.safeParse(undefined);
+        if (unset.success) declared.default = unset.data ?? "";
+        block[key] = declared;
+    }
+    return block;
+}

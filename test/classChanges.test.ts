@@ -1,0 +1,87 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { mockWorld, plainText, runProgram, unwrap } from "./support/pulumiMocks";
+
+const base: Record<string, string> = {
+    dnsZone: "example.edu",
+    subdomain: "engr101",
+    letsEncryptEmail: "prof@example.edu",
+    authProvider: "github",
+    oauthClientId: "Iv1.0123456789abcdef",
+    oauthClientSecret: "planted-oauth-secret-a1",
+    allowedUsers: '["ada-lovelace"]',
+};
+
+/** Everything an instructor may change during the term, changed at once. */
+const duringTheTerm: Record<string, string> = {
+    ...base,
+    authProvider: "google",
+    oauthClientId: "1234-abc.apps.googleusercontent.com",
+    oauthClientSecret: "planted-oauth-secret-b2",
+    allowedUsers: '["grace@example.edu","alan@example.edu"]',
+    adminUsers: '["prof@example.edu"]',
+    googleHostedDomains: '["example.edu"]',
+    memoryLimit: "4G",
+    cpuLimit: "2",
+    idleTimeoutSeconds: "600",
+    concurrentSpawnLimit: "5",
+    loginTitle: "ENGR 101: Week 5",
+    loginLogoUrl: "https://example.edu/logo.png",
+    loginPrimaryColor: "#8c1d40",
+    loginHelpLinks: '[{"text":"Help","url":"https://example.edu/help"}]',
+    loginAnnouncement: "Lab 3 is due Friday.",
+    courseRepoUrl: "https://github.com/example/engr101-notebooks.git",
+    courseRepoBranch: "spring",
+    courseDirectory: "engr101",
+    courseRepoToken: "planted-course-token-c3",
+    coursePackages: '["numpy==2.1.3"]',
+};
+
+test("a bad config stops the program before any resource is registered", async () => {
+    const run = await runProgram({ ...base, letsEncryptEmail: "not-an-address", memoryLimit: "lots", oauthClientSecret: "planted-d4" }, ["oauthClientSecret"]);
+    assert.ok(pulumi.RunError.isInstance(run.error), String(run.error));
+    const message = (run.error as Error).message;
+    assert.match(message, /^The class config has 2 problems:/);
+    assert.match(message, /letsEncryptEmail: got "not-an-address"; expected an e-mail address/);
+    assert.match(message, /memoryLimit: got "lots"; expected a size such as 512M or 2G/);
+    assert.ok(!message.includes("planted-d4"));
+    assert.deepEqual(run.registered, []);
+});
+
+test("roster, limits, login page, course and OAuth changes update only HubConfig's apply step", async () => {
+    // One world for both runs: the stack keeps its generated key and secrets across `pulumi up`.
+    const world = mockWorld();
+    const before = await runProgram(base, ["oauthClientSecret"], world);
+    const after = await runProgram(duringTheTerm, ["oauthClientSecret", "courseRepoToken"], world);
+    const byName = (run: typeof before) => new Map(run.registered.map((r) => [`${r.type}::${r.name}`, r.inputs]));
+    const [old, changed] = [byName(before), byName(after)];
+    assert.deepEqual([...changed.keys()], [...old.keys()]);
+    const differing = [...old.keys()].filter((key) => JSON.stringify(old.get(key)) !== JSON.stringify(changed.get(key)));
+    assert.deepEqual(differing, ["command:remote:Command::hub-apply"]);
+
+    const droplet = "digitalocean:index/droplet:Droplet::hub-droplet";
+    assert.equal(changed.get(droplet)!.userData, old.get(droplet)!.userData);
+    const stdin = JSON.parse(unwrap(changed.get("command:remote:Command::hub-apply")!.stdin));
+    assert.equal(stdin.settings.loginPage.title, "ENGR 101: Week 5");
+    assert.equal(stdin.secrets.courseRepoToken, "planted-course-token-c3");
+    for (const secret of ["planted-oauth-secret-a1", "planted-oauth-secret-b2", "planted-course-token-c3"]) {
+        assert.ok(!JSON.stringify(changed.get(droplet)).includes(secret));
+        for (const resource of after.registered) assert.ok(!plainText(resource.inputs).includes(secret), resource.name);
+    }
+});
+
+test("with the instructor's own SSH key, its public key is derived and nothing is generated", async () => {
+    const privateKey = "-----BEGIN OPENSSH PRIVATE KEY-----\nplanted-instructor-key-e5\n-----END OPENSSH PRIVATE KEY-----\n";
+    const run = await runProgram({ ...base, sshPrivateKey: privateKey }, ["oauthClientSecret", "sshPrivateKey"]);
+    assert.deepEqual(run.ofType("tls:index/privateKey:PrivateKey"), []);
+    assert.equal(run.named("hub-ssh-key", "digitalocean:index/sshKey:SshKey").inputs.publicKey, run.world.derivedPublicKey);
+    const apply = run.named("hub-apply", "command:remote:Command").inputs;
+    assert.equal(unwrap(apply.connection).privateKey, privateKey);
+    for (const resource of run.registered) assert.ok(!plainText(resource.inputs).includes("planted-instructor-key-e5"), resource.name);
+});
+
+test("dnsProxied puts both records behind Cloudflare's proxy", async () => {
+    const run = await runProgram({ ...base, dnsProxied: "true" }, ["oauthClientSecret"]);
+    assert.deepEqual(run.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => r.inputs.proxied), [true, true]);
+});

@@ -1,0 +1,310 @@
+// The project's main proof: the exact user-data the stack renders, booted on a local Debian 12
+// "Droplet", used through Traefik, a real ACME CA, a real OAuth login and a real browser.
+// Run with `npm run test:e2e` (root); see docs/testing.md.
+import assert from "node:assert/strict";
+import { readdirSync } from "node:fs";
+import { join } from "node:path";
+import { after, before, describe, it } from "node:test";
+import { Browser, BrowserContext, Page } from "playwright-core";
+import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
+import { notebook } from "./git-server";
+import { ClassServer, USERS } from "./harness";
+import { request, servedCertificate } from "./https-client";
+import { TestUser } from "./oidc-provider";
+import { sleep, waitFor } from "./process";
+
+const server = new ClassServer();
+/** The project's own units, as installed from cloud-init/systemd/. */
+const OUR_UNITS = readdirSync(join(__dirname, "../../cloud-init/systemd")).filter((f) => /\.(service|timer|mount|socket)$/.test(f));
+const HUB_UNITS = ["jupyterhub.service", "traefik.service"];
+
+let browser: Browser | undefined;
+
+/**
+ * A user's browser session: one page on the hub (its API takes the hub's XSRF cookie) and one on
+ * their own server (JupyterLab and its API, with that server's cookies).
+ */
+interface Session { readonly context: BrowserContext; readonly hub: Page; readonly lab: Page }
+const sessions = new Map<string, Session>();
+
+/** A named check; when it fails, the server's failed units, journals and cloud-init output are printed. */
+function step(name: string, body: () => Promise<void>, timeoutMs = 5 * 60_000): void {
+    it(name, { timeout: timeoutMs }, async () => {
+        try {
+            await body();
+        } catch (err) {
+            console.error(`\n===== ${name} failed; the server's side:\n${await server.diagnostics(HUB_UNITS)}`);
+            throw err;
+        }
+    });
+}
+
+const target = () => ({ hostname: server.hostname, address: server.network.guestAddress, ca: server.issuingRoot });
+
+/** The user's session, signed in through the OIDC provider the first time. */
+async function session(user: TestUser): Promise<Session> {
+    const existing = sessions.get(user.login);
+    if (existing) return existing;
+    if (!browser) throw new Error("the browser was not started (step 3 failed?)");
+    const context = await browser.newContext();
+    const hub = await context.newPage();
+    await signIn(hub, server.hubUrl, user);
+    await hub.goto(`${server.hubUrl}/hub/home`);
+    const created = { context, hub, lab: await context.newPage() };
+    sessions.set(user.login, created);
+    return created;
+}
+
+/** Signs in (once) and starts the user's server from the hub's spawn URL; returns when JupyterLab has loaded. */
+async function serverReady(user: TestUser): Promise<void> {
+    const started = Date.now();
+    const { lab } = await session(user);
+    server.lastSpawnAt = Date.now();
+    await lab.goto(`${server.hubUrl}/hub/spawn/${user.login}`);
+    // The spawn-pending page follows the start and goes on to the server when it is up.
+    await lab.waitForURL((url) => url.pathname.startsWith(`/user/${user.login}/lab`), { timeout: 3 * 60_000 });
+    await lab.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+    server.timings.record(`login → server ready (${user.login})`, Date.now() - started);
+}
+
+async function python(user: TestUser, code: string): Promise<string> {
+    return runInKernel((await session(user)).lab, `/user/${user.login}`, code);
+}
+
+async function stopServer(user: TestUser): Promise<void> {
+    const { hub } = await session(user);
+    await hub.goto(`${server.hubUrl}/hub/home`);
+    const res = await apiFromPage(hub, "DELETE", `/hub/api/users/${user.login}/server`);
+    assert.ok([202, 204].includes(res.status), `stopping ${user.login}'s server: ${res.status} ${res.text}`);
+    await waitFor(`${user.login}'s server to stop`, 60_000, async () => {
+        const info = await apiFromPage(hub, "GET", `/hub/api/users/${user.login}`);
+        return JSON.parse(info.text).servers?.[""] === undefined ? true : undefined;
+    });
+}
+
+/** The systemd unit of a student's server and the PID it runs as: unchanged means not restarted. */
+async function studentUnit(user: TestUser): Promise<{ unit: string; pid: string; state: string }> {
+    const unit = `jupyter-${user.login}-singleuser.service`;
+    const values = await server.guest.check(["systemctl", "show", unit, "-p", "MainPID", "-p", "ActiveState"]);
+    const pid = /MainPID=(\d+)/.exec(values)?.[1] ?? "0";
+    const state = /ActiveState=(\w+)/.exec(values)?.[1] ?? "unknown";
+    return { unit, pid, state };
+}
+
+describe(`a class server booted from the rendered user-data (${server.hostname})`, () => {
+    before(async () => {
+        try {
+            await server.start();
+        } catch (err) {
+            console.error(`\n===== setting up the class server failed:\n${await server.diagnostics(HUB_UNITS)}`);
+            throw err;
+        }
+    }, { timeout: 30 * 60_000 });
+
+    after(async () => {
+        for (const { context } of sessions.values()) await context.close().catch(() => undefined);
+        await browser?.close().catch(() => undefined);
+        console.log(`\ntimings:\n${server.timings.report()}\nresults (screenshots, logs): ${server.resultsDir}`);
+        await server.stop();
+    }, { timeout: 2 * 60_000 });
+
+    step("1. cloud-init ends done, our units are active, the system is not degraded, the admin has SSH and sudo, root has no SSH", async () => {
+        assert.equal(server.cloudInitStatus.status, "done", `cloud-init ended ${server.cloudInitStatus.status}: ${JSON.stringify(server.cloudInitStatus.errors)}`);
+        for (const unit of OUR_UNITS) {
+            const state = (await server.guest.exec(["systemctl", "is-active", unit])).stdout.trim();
+            assert.equal(state, "active", `${unit} is ${state}`);
+        }
+        const system = await waitFor("systemd to finish starting", 60_000, async () => {
+            const state = (await server.guest.exec(["systemctl", "is-system-running"])).stdout.trim();
+            return ["initializing", "starting"].includes(state) ? undefined : state;
+        });
+        assert.equal(system, "running", `systemctl is-system-running: ${system}`);
+
+        const sudo = await server.ssh(server.adminUser, ["sudo", "-n", "id", "-u"]);
+        assert.equal(sudo.code, 0, `ssh ${server.adminUser}@ sudo -n: ${sudo.stderr}`);
+        assert.equal(sudo.stdout.trim(), "0");
+        const root = await server.ssh("root", ["true"]);
+        assert.notEqual(root.code, 0, "root logged in over SSH");
+        assert.match(root.stderr, /Permission denied/, `root's SSH attempt failed, but not by refusal: ${root.stderr}`);
+    });
+
+    step("2. http redirects to https, the certificate is issued by the pebble CA, /hub/health answers", async () => {
+        const plain = await request(target(), `http://${server.hostname}/hub/`);
+        assert.ok([301, 302, 307, 308].includes(plain.status), `http:// answered ${plain.status}, not a redirect`);
+        assert.equal(plain.headers.location, `https://${server.hostname}/hub/`);
+
+        const cert = await waitFor("Traefik to serve a certificate from pebble", 4 * 60_000, async () => {
+            const served = await servedCertificate(target());
+            return served.trusted ? served : undefined;
+        }, 2000).catch(async (err: Error) => {
+            const served = await servedCertificate(target()).catch((e: Error) => e.message);
+            throw new Error(`${err.message}; served now: ${JSON.stringify(served)}`);
+        });
+        server.timings.record("boot → certificate issued", Date.now() - server.bootedAt);
+        assert.match(cert.issuer, /Pebble Intermediate CA/, `issued by ${cert.issuer}`);
+        assert.ok(cert.subjectAltName.split(", ").includes(`DNS:${server.hostname}`), `certificate names ${cert.subjectAltName}`);
+        server.certificateSpki = cert.spkiSha256;
+
+        const health = await request(target(), `${server.hubUrl}/hub/health`);
+        assert.equal(health.status, 200, `/hub/health answered ${health.status}: ${health.body.slice(0, 300)}`);
+    });
+
+    step("3. the login page shows the course title, help links and colour", async () => {
+        assert.ok(server.certificateSpki, "no certificate to trust (step 2 failed)");
+        browser = await launchBrowser(server.hostname, server.network.guestAddress, server.certificateSpki);
+        const context = await browser.newContext();
+        const page = await context.newPage();
+        await page.goto(`${server.hubUrl}/hub/login`);
+        await page.screenshot({ path: join(server.resultsDir, "login-page.png"), fullPage: true });
+        const title = String(server.setting("loginTitle"));
+        assert.equal(await page.title(), title);
+        assert.equal((await page.locator("h1").first().textContent())?.trim(), title);
+        for (const link of server.setting("loginHelpLinks") as { text: string; url: string }[]) {
+            const anchor = page.getByRole("link", { name: link.text });
+            assert.equal(await anchor.getAttribute("href"), link.url, `help link ${link.text}`);
+        }
+        const announcement = String(server.setting("loginAnnouncement"));
+        assert.ok((await page.textContent("body"))?.includes(announcement), "the announcement is missing");
+        const colour = await page.locator("a[href*='oauth_login']").first()
+            .evaluate((el) => (globalThis as unknown as InPageStyle).getComputedStyle(el).backgroundColor);
+        assert.equal(colour, rgb(String(server.setting("loginPrimaryColor"))), "the login button's colour");
+        await context.close();
+    });
+
+    step("4. an allowed student logs in through OIDC, their server starts with the course in their home, owned by them and closed to other students", async () => {
+        const { alice, bob } = USERS;
+        await serverReady(alice);
+        await (await session(alice)).lab.screenshot({ path: join(server.resultsDir, "alice-lab.png") });
+
+        const directory = String(server.setting("courseDirectory"));
+        const home = `/srv/classroom/home/jupyter-${alice.login}`;
+        const owners = await server.guest.check(["stat", "-c", "%U %a %n", home, `${home}/${directory}`, `${home}/${directory}/lab1.ipynb`]);
+        for (const line of owners.trim().split("\n")) {
+            assert.match(line, new RegExp(`^jupyter-${alice.login} `), `owner of ${line}`);
+        }
+        assert.match(owners.split("\n")[0], / 700 /, `${home} is not 0700: ${owners}`);
+        const seen = await python(alice, `import os; print(sorted(os.listdir(${JSON.stringify(directory)})))`);
+        assert.match(seen, /'lab1\.ipynb'/);
+
+        await serverReady(bob);
+        const peek = await python(bob, `
+import os
+try:
+    print(os.listdir(${JSON.stringify(home)}))
+except PermissionError as e:
+    print("refused:", e)
+`);
+        assert.match(peek, /^refused:/, `bob read alice's home: ${peek}`);
+    });
+
+    step("5. the student's edit is kept, upstream's version lands beside it, a new upstream file arrives after a restart", async () => {
+        const { alice } = USERS;
+        const directory = String(server.setting("courseDirectory"));
+        const { lab } = await session(alice);
+        const edited = notebook("print('alice was here')");
+        const put = await apiFromPage(lab, "PUT", `/user/${alice.login}/api/contents/${directory}/lab1.ipynb`,
+            { type: "notebook", format: "json", content: JSON.parse(edited) });
+        assert.equal(put.status, 200, `saving the notebook: ${put.status} ${put.text}`);
+        await server.course.publish({
+            "lab1.ipynb": notebook("print('lab 1: hello, corrected')"),
+            "lab2.ipynb": notebook("print('lab 2')"),
+        }, "Fix lab 1, add lab 2");
+        // The server fetches the course at most once a minute.
+        await sleep(Math.max(0, 61_000 - (Date.now() - server.lastSpawnAt)));
+
+        await stopServer(alice);
+        await serverReady(alice);
+        const listing = await python(alice, `
+import json, os
+d = ${JSON.stringify(directory)}
+print(json.dumps({f: open(os.path.join(d, f)).read() for f in sorted(os.listdir(d)) if f.endswith(".ipynb")}))
+`);
+        const files = JSON.parse(listing) as Record<string, string>;
+        assert.match(files["lab1.ipynb"] ?? "", /alice was here/, "the student's edit of lab1.ipynb was not kept");
+        const beside = Object.keys(files).filter((f) => /^lab1\.upstream-[0-9a-f]{7}\.ipynb$/.test(f));
+        assert.equal(beside.length, 1, `upstream's lab1 is not beside the student's: ${Object.keys(files).join(", ")}`);
+        assert.match(files[beside[0]], /corrected/);
+        assert.match(files["lab2.ipynb"] ?? "", /lab 2/, "the new lab2.ipynb did not arrive");
+    });
+
+    step("6. a user not on the roster is refused; an admin reaches the admin panel", async () => {
+        const { mallory, prof } = USERS;
+        const context = await browser!.newContext();
+        const page = await context.newPage();
+        await signIn(page, server.hubUrl, mallory);
+        const body = (await page.textContent("body")) ?? "";
+        assert.ok(!page.url().includes(`/user/${mallory.login}`), `mallory reached ${page.url()}`);
+        assert.match(body, /403|not allowed|Forbidden/i, `mallory's login was not refused: ${page.url()} ${body.slice(0, 300)}`);
+        await context.close();
+
+        const admin = (await session(prof)).hub;
+        await admin.goto(`${server.hubUrl}/hub/admin`);
+        await admin.waitForLoadState("networkidle");
+        const users = await apiFromPage(admin, "GET", "/hub/api/users");
+        assert.equal(users.status, 200, `the admin listing users: ${users.status}`);
+        const names = (JSON.parse(users.text) as { name: string }[]).map((u) => u.name);
+        assert.ok(names.includes(USERS.alice.login), `the admin sees ${names.join(", ")}`);
+        await admin.screenshot({ path: join(server.resultsDir, "admin-panel.png") });
+    });
+
+    step("7. students cannot reach the metadata service, cloud-init's data or the hub's secrets; root can reach the metadata service", async () => {
+        const metadata = `http://${server.network.metadataAddress}/metadata/v1/user-data`;
+        await server.startMetadataStandIn();
+        const asRoot = await server.guest.exec(["curl", "-sS", "--max-time", "5", metadata]);
+        assert.equal(asRoot.code, 0, `root could not reach the stand-in metadata service: ${asRoot.stderr}`);
+        assert.match(asRoot.stdout, /stand-in user-data/);
+
+        const probe = await python(USERS.alice, `
+import json, os, urllib.request
+out = {}
+try:
+    out["metadata"] = urllib.request.urlopen(${JSON.stringify(metadata)}, timeout=5).read().decode()
+except Exception as e:
+    out["metadata"] = None
+for path in ["/etc/jupyterhub-classroom/secrets.json", "/etc/jupyterhub-classroom/class.json",
+             "/var/lib/cloud/instance/user-data.txt", "/var/lib/cloud/seed/nocloud/user-data",
+             "/var/lib/jupyterhub/jupyterhub.sqlite", "/var/lib/traefik/acme.json", "/var/log/cloud-init-output.log"]:
+    try:
+        out[path] = open(path, "rb").read(64).hex() or "(empty but readable)"
+    except OSError:
+        out[path] = None
+print(json.dumps(out))
+`);
+        const reached = Object.entries(JSON.parse(probe) as Record<string, string | null>).filter(([, v]) => v !== null).map(([k]) => k);
+        assert.deepEqual(reached, [], `a student reached: ${reached.join(", ")}`);
+    });
+
+    step("8. hub and proxy restarts keep students' servers; a roster change delivered in place lets a new student in", async () => {
+        const { alice, carol } = USERS;
+        const before = await studentUnit(alice);
+        assert.equal(before.state, "active", `${before.unit} is ${before.state}`);
+
+        await server.guest.check(["systemctl", "restart", "jupyterhub.service"]);
+        await waitFor("the hub to answer after its restart", 90_000, async () =>
+            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        assert.deepEqual(await studentUnit(alice), before, "alice's server did not survive the hub's restart");
+        assert.match(await python(alice, "print(6 * 7)"), /^42/);
+
+        await server.guest.check(["systemctl", "restart", "traefik.service"]);
+        await waitFor("the proxy to route again after its restart", 90_000, async () =>
+            (await request(target(), `${server.hubUrl}/user/${alice.login}/api/status`)).status !== 502 ? true : undefined);
+        assert.match(await python(alice, "print(6 * 7)"), /^42/);
+
+        const bundle = await server.renderChanged("roster-change", (config) => {
+            const allowed = config["jupyterhub-classroom:allowedUsers"] as string[];
+            config["jupyterhub-classroom:allowedUsers"] = [...allowed, carol.email];
+        });
+        await server.deliverBundle(bundle);
+        await serverReady(carol);
+        assert.deepEqual(await studentUnit(alice), before, "alice's server did not survive the roster change");
+    }, 8 * 60_000);
+});
+
+interface InPageStyle { getComputedStyle(element: unknown): { backgroundColor: string } }
+
+function rgb(hex: string): string {
+    const h = hex.replace("#", "");
+    const full = h.length === 3 ? [...h].map((c) => c + c).join("") : h;
+    const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16));
+    return `rgb(${r}, ${g}, ${b})`;
+}

@@ -1,0 +1,303 @@
+import { randomBytes } from "node:crypto";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { CourseRepo, notebook, startCourseRepo } from "./git-server";
+import { Guest } from "./guest";
+import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
+import { Pebble, startPebble } from "./pebble";
+import { check, run, RunResult, startDaemon, waitFor } from "./process";
+
+const HERE = __dirname;
+const PROJECT = resolve(HERE, "../..");
+const STACK_FILE = join(HERE, "Pulumi.e2e.yaml");
+const NS = "jupyterhub-classroom";
+
+/** Test users of the OIDC provider; the hub knows them by their e-mail's local part. */
+export const USERS = {
+    alice: user("alice", "Alice Student"),
+    bob: user("bob", "Bob Student"),
+    carol: user("carol", "Carol Latecomer"),
+    mallory: user("mallory", "Mallory Notenrolled"),
+    prof: user("prof", "Prof Hopper"),
+} as const;
+
+export function user(login: string, name: string): TestUser {
+    return { login, name, email: `${login}@e2e-classroom.test`, password: randomBytes(9).toString("base64url") };
+}
+
+/** How long each phase took, printed at the end. */
+export class Timings {
+    private readonly entries: [string, number][] = [];
+    record(what: string, ms: number): void { this.entries.push([what, ms]); }
+    async time<T>(what: string, work: () => Promise<T>): Promise<T> {
+        const start = Date.now();
+        try { return await work(); } finally { this.record(what, Date.now() - start); }
+    }
+    report(): string {
+        return this.entries.map(([what, ms]) => `  ${what.padEnd(44)} ${(ms / 1000).toFixed(1).padStart(7)} s`).join("\n");
+    }
+}
+
+interface Network {
+    readonly netns: string;
+    readonly hostAddress: string;
+    readonly guestAddress: string;
+    readonly metadataAddress: string;
+}
+
+/** Everything around the booted class server, and how to reach and inspect it. */
+export class ClassServer {
+    readonly timings = new Timings();
+    readonly hostname: string;
+    readonly hubUrl: string;
+    readonly adminUser: string;
+    readonly resultsDir: string;
+    /** Keys, rendered files and secrets: private, removed at the end. */
+    private readonly secretDir: string;
+    private readonly stack: { config: Record<string, unknown> };
+    /** The stack file rendered: the test's, with the constructor's change applied. */
+    private readonly stackFile: string;
+    network!: Network;
+    guest!: Guest;
+    pebble!: Pebble;
+    oidc!: OidcProvider;
+    course!: CourseRepo;
+    /** Pebble's issuing root (PEM), known once pebble runs. */
+    issuingRoot!: string;
+    private teardowns: (() => Promise<unknown>)[] = [];
+    private oauthClientSecret = "";
+
+    /**
+     * `change` edits the test stack's config before the first render (the bench's larger roster);
+     * `extraUsers` are more accounts of the OIDC provider.
+     */
+    constructor(change: (config: Record<string, unknown>) => void = () => undefined, private readonly extraUsers: readonly TestUser[] = []) {
+        this.stack = parseYaml(readFileSync(STACK_FILE, "utf8"));
+        change(this.stack.config);
+        this.secretDir = mkdtempSync(join(tmpdir(), "jhc-e2e-"));
+        chmodSync(this.secretDir, 0o700);
+        this.stackFile = join(this.secretDir, "Pulumi.e2e.yaml");
+        const setting = (key: string) => String(this.stack.config[`${NS}:${key}`]);
+        this.hostname = `${setting("subdomain")}.${setting("dnsZone")}`;
+        this.hubUrl = `https://${this.hostname}`;
+        this.adminUser = setting("adminUser");
+        this.resultsDir = join(HERE, "results", new Date().toISOString().replace(/[:.]/g, "-"));
+        mkdirSync(this.resultsDir, { recursive: true, mode: 0o700 });
+        writeFileSync(this.stackFile, stringifyYaml(this.stack), { mode: 0o600 });
+    }
+
+    setting(key: string): unknown {
+        return this.stack.config[`${NS}:${key}`];
+    }
+
+    private get renderDir(): string { return join(this.secretDir, "render"); }
+    private get sshKey(): string { return join(this.secretDir, "id_ed25519"); }
+
+    /** Builds the world around the server, boots it with the rendered user-data and delivers the class settings. */
+    async start(): Promise<void> {
+        await requireHostTools();
+        await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-stack-key", "-f", this.sshKey]);
+        this.oauthClientSecret = randomBytes(24).toString("hex");
+        await this.timings.time("render (npm run render)", () => this.render(this.renderDir, this.stackFile, {}));
+        const golden = await this.timings.time("golden root (build or reuse)", () => this.goldenRoot());
+
+        this.network = parseKeyValues(await check(join(HERE, "network.sh"), ["up"]));
+        this.teardowns.push(() => check(join(HERE, "network.sh"), ["down"]));
+        this.checkStackAddresses();
+
+        const logs = join(this.resultsDir, "host");
+        mkdirSync(logs);
+        this.pebble = await startPebble(logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
+        this.teardowns.push(() => this.pebble.stop());
+        this.issuingRoot = await this.pebble.issuingRoot();
+        const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
+        this.oidc = await startOidcProvider({
+            host: authorize.hostname, port: Number(authorize.port),
+            clientId: String(this.setting("oauthClientId")), clientSecret: this.oauthClientSecret,
+            redirectUri: `${this.hubUrl}/hub/oauth_callback`, users: [...Object.values(USERS), ...this.extraUsers],
+        });
+        this.teardowns.push(() => this.oidc.close());
+        const courseUrl = new URL(String(this.setting("courseRepoUrl")));
+        this.course = await startCourseRepo(join(this.secretDir, "course"), courseUrl.hostname, Number(courseUrl.port), String(this.setting("courseRepoBranch")));
+        this.teardowns.push(() => this.course.close());
+        await this.course.publish({
+            "README.md": "# ENGR 101\n\nLabs for the term.\n",
+            "lab1.ipynb": notebook("print('lab 1: hello')"),
+        }, "Lab 1");
+
+        await this.boot(golden);
+        await this.timings.time("deliver class settings over SSH (classroom-apply)", () => this.deliverBundle(join(this.renderDir, "apply-bundle.json")));
+    }
+
+    /** `npm run render` of a stack file; `env` can pin secrets so a re-render changes only the settings. */
+    async render(outDir: string, stackFile: string, env: Record<string, string>): Promise<void> {
+        await check("npm", ["run", "--silent", "render", "--", "--config", stackFile, "--out", outDir, "--ssh-public-key", `${this.sshKey}.pub`], {
+            cwd: PROJECT,
+            env: { ...process.env, CLASSROOM_OAUTH_CLIENT_SECRET: this.oauthClientSecret, ...env },
+        });
+    }
+
+    /** Renders the stack again with `change` applied to its config, keeping the first render's generated secrets. */
+    async renderChanged(name: string, change: (config: Record<string, unknown>) => void): Promise<string> {
+        const stack = structuredClone(this.stack);
+        change(stack.config);
+        const stackFile = join(this.secretDir, `Pulumi.${name}.yaml`);
+        writeFileSync(stackFile, stringifyYaml(stack), { mode: 0o600 });
+        const secrets = JSON.parse(readFileSync(join(this.renderDir, "secrets.json"), "utf8"));
+        const outDir = join(this.secretDir, `render-${name}`);
+        await this.render(outDir, stackFile, {
+            CLASSROOM_COOKIE_SECRET: secrets.cookieSecret,
+            CLASSROOM_TRAEFIK_API_PASSWORD: secrets.traefikApiPassword,
+        });
+        return join(outDir, "apply-bundle.json");
+    }
+
+    private async goldenRoot(): Promise<string> {
+        const out = await check(join(HERE, "golden-root.sh"), userDataPackages(readFileSync(join(this.renderDir, "user-data"), "utf8")), { timeoutMs: 20 * 60_000 });
+        return out.trim().split("\n").pop()!;
+    }
+
+    /** The stack file's URLs must point at the test host's end of network.sh's network. */
+    private checkStackAddresses(): void {
+        for (const key of ["acmeDirectoryUrl", "oidcAuthorizeUrl", "oidcTokenUrl", "oidcUserdataUrl", "courseRepoUrl"]) {
+            const host = new URL(String(this.setting(key))).hostname;
+            if (host !== this.network.hostAddress) {
+                throw new Error(`${STACK_FILE}: ${key} points at ${host}, but the test's servers listen on ${this.network.hostAddress} (network.sh)`);
+            }
+        }
+    }
+
+    private async boot(golden: string): Promise<void> {
+        const seed = join(this.secretDir, "seed");
+        mkdirSync(seed, { mode: 0o700 });
+        writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${String(this.setting("subdomain"))}\n`, { mode: 0o600 });
+        writeFileSync(join(seed, "user-data"), readFileSync(join(this.renderDir, "user-data")), { mode: 0o600 });
+        // The one thing the test adds to the server: trust in the local ACME CA's API, where
+        // traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box).
+        const trust = join(this.secretDir, "acme-trust");
+        mkdirSync(trust, { mode: 0o755 });
+        writeFileSync(join(trust, "acme-api-ca.pem"), readFileSync(this.pebble.apiCaFile), { mode: 0o644 });
+        const traefikEnv = join(this.secretDir, "traefik.env");
+        writeFileSync(traefikEnv, "LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n", { mode: 0o644 });
+
+        const booted = Date.now();
+        this.guest = await Guest.boot({
+            golden, seedDir: seed, netns: this.network.netns, consoleLog: join(this.resultsDir, "console.log"),
+            readOnlyBinds: { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" },
+        });
+        this.teardowns.push(() => this.guest.shutdown());
+        this.bootedAt = booted;
+        const status = await waitFor("cloud-init to finish", 20 * 60_000, async () => {
+            const result = await this.guest.exec(["cloud-init", "status", "--format=json"]);
+            const state = JSON.parse(result.stdout || "{}") as { status?: string; extended_status?: string; errors?: string[] };
+            return state.status === "done" || state.status === "error" ? state : undefined;
+        }, 2000);
+        this.timings.record("boot → cloud-init done", Date.now() - booted);
+        this.cloudInitStatus = status;
+        // Nothing after this can work on a server whose install failed: say so instead of failing later.
+        if (status.status !== "done") throw new Error(`cloud-init ended ${status.status}: ${(status.errors ?? []).join("; ")}`);
+        const install = await this.unitDurationMs("cloud-final.service");
+        if (install !== undefined) this.timings.record("  of which cloud-final (the install)", install);
+    }
+
+    bootedAt = 0;
+    /** When a student's server was last started: the server fetches the course at most once a minute. */
+    lastSpawnAt = 0;
+    /** The served certificate's public key, for the browser to trust (set by step 2). */
+    certificateSpki = "";
+    cloudInitStatus: { status?: string; extended_status?: string; errors?: string[] } = {};
+
+    /** How long a oneshot unit ran, from systemd's timestamps. */
+    async unitDurationMs(unit: string): Promise<number | undefined> {
+        const out = await this.guest.check(["systemctl", "show", unit, "-p", "ExecMainStartTimestampMonotonic", "-p", "ExecMainExitTimestampMonotonic"]);
+        const values = parseKeyValues(out);
+        const start = Number(values.ExecMainStartTimestampMonotonic);
+        const end = Number(values.ExecMainExitTimestampMonotonic);
+        return start > 0 && end > start ? (end - start) / 1000 : undefined;
+    }
+
+    /** What HubConfig does: the bundle on stdin of `sudo classroom-apply`, over SSH as the admin user. */
+    async deliverBundle(bundleFile: string): Promise<string> {
+        const result = await this.ssh(this.adminUser, ["sudo", "/usr/local/lib/jupyterhub-classroom/classroom-apply"], readFileSync(bundleFile));
+        if (result.code !== 0) throw new Error(`classroom-apply over SSH exited ${result.code}:\n${result.stderr}${result.stdout}`);
+        return result.stdout;
+    }
+
+    ssh(user: string, command: readonly string[], input?: Buffer | string): Promise<RunResult> {
+        return run("ssh", [
+            "-i", this.sshKey, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
+            "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${join(this.secretDir, "known_hosts")}`,
+            "-o", "LogLevel=ERROR",
+            `${user}@${this.network.guestAddress}`, "--", ...command,
+        ], { input, timeoutMs: 5 * 60_000 });
+    }
+
+    /**
+     * A stand-in for DigitalOcean's metadata service on 169.254.169.254, in the guest's network
+     * namespace: it serves a canary where the real one serves the Droplet's user-data.
+     */
+    async startMetadataStandIn(): Promise<void> {
+        const root = join(this.secretDir, "metadata");
+        mkdirSync(join(root, "metadata/v1"), { recursive: true });
+        writeFileSync(join(root, "metadata/v1/user-data"), "stand-in user-data\n");
+        const daemon = startDaemon("ip", ["netns", "exec", this.network.netns, "python3", "-m", "http.server",
+            "--bind", this.network.metadataAddress, "--directory", root, "80"], join(this.resultsDir, "host", "metadata.log"));
+        this.teardowns.push(() => daemon.stop());
+        await waitFor("the stand-in metadata service", 15_000, async () =>
+            (await run("ip", ["netns", "exec", this.network.netns, "curl", "-sf", "-o", "/dev/null", `http://${this.network.metadataAddress}/metadata/v1/user-data`])).code === 0 ? true : undefined, 300);
+    }
+
+    /** What to read when something failed: the server's failed units, their journals and cloud-init's output. */
+    async diagnostics(units: readonly string[] = []): Promise<string> {
+        if (!this.guest) return "(the guest never booted)";
+        const parts: string[] = [];
+        const section = async (title: string, argv: string[]) => {
+            const r = await this.guest.exec(argv).catch((err: Error) => ({ stdout: "", stderr: err.message }));
+            parts.push(`----- ${title}\n${r.stdout}${r.stderr}`);
+        };
+        await section("systemctl --failed", ["systemctl", "--failed", "--no-pager"]);
+        const failed = (await this.guest.exec(["systemctl", "--failed", "--plain", "--no-legend", "--no-pager"])).stdout
+            .split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
+        for (const unit of new Set([...failed, ...units])) {
+            parts.push(`----- journal of ${unit}\n${await this.guest.journal(unit, 150)}`);
+        }
+        await section("cloud-init status --long", ["cloud-init", "status", "--long"]);
+        await section("tail of /var/log/cloud-init-output.log", ["tail", "-n", "120", "/var/log/cloud-init-output.log"]);
+        if (this.oidc) parts.push(`----- OIDC provider events\n${this.oidc.events.join("\n")}`);
+        return parts.join("\n");
+    }
+
+    async stop(): Promise<void> {
+        for (const teardown of this.teardowns.reverse()) {
+            await teardown().catch((err: Error) => console.error(`teardown: ${err.message}`));
+        }
+        this.teardowns = [];
+        rmSync(this.secretDir, { recursive: true, force: true });
+    }
+}
+
+async function requireHostTools(): Promise<void> {
+    if (process.getuid?.() !== 0) throw new Error("the e2e test boots a container and configures networking: run it as root");
+    const missing: string[] = [];
+    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "ssh-keygen", "git", "/usr/bin/chromium"]) {
+        const found = await run("sh", ["-c", `command -v "$1"`, "sh", tool]);
+        if (found.code !== 0) missing.push(tool);
+    }
+    if (missing.length) throw new Error(`missing on this host: ${missing.join(", ")} (see docs/testing.md for the apt packages)`);
+}
+
+function parseKeyValues(text: string): Network & Record<string, string> {
+    return Object.fromEntries(text.split("\n").filter((l) => l.includes("=")).map((l) => {
+        const i = l.indexOf("=");
+        return [l.slice(0, i).trim().replace(/_(\w)/g, (_m, c: string) => c.toUpperCase()), l.slice(i + 1).trim()];
+    })) as Network & Record<string, string>;
+}
+
+/** The OS packages the user-data installs; the golden root has them already, as a cloud image has most. */
+export function userDataPackages(userData: string): string[] {
+    if (!userData.startsWith("#cloud-config")) return [];
+    const doc = parseYaml(userData) as { packages?: unknown[] } | null;
+    return (doc?.packages ?? []).filter((p): p is string => typeof p === "string");
+}

@@ -1,0 +1,86 @@
+import { createHash, X509Certificate } from "node:crypto";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { connect, PeerCertificate } from "node:tls";
+
+/** Where the class hostname points: the guest, as DNS would send a browser to the Droplet. */
+export interface Target {
+    readonly hostname: string;
+    readonly address: string;
+    /** Roots to trust for https (pebble's issuing root). */
+    readonly ca?: string;
+}
+
+export interface Response {
+    readonly status: number;
+    readonly headers: Record<string, string | string[] | undefined>;
+    readonly body: string;
+}
+
+export interface RequestOptions {
+    readonly method?: string;
+    readonly headers?: Record<string, string>;
+    readonly body?: string;
+    readonly timeoutMs?: number;
+}
+
+/** One HTTP(S) request to `url` on the class hostname, sent to the guest; redirects are not followed. */
+export function request(target: Target, url: string, options: RequestOptions = {}): Promise<Response> {
+    const parsed = new URL(url);
+    if (parsed.hostname !== target.hostname) throw new Error(`${url} is not on ${target.hostname}`);
+    const send = parsed.protocol === "https:" ? httpsRequest : httpRequest;
+    return new Promise((resolve, reject) => {
+        const req = send(url, {
+            method: options.method ?? "GET",
+            headers: options.headers,
+            ca: target.ca,
+            servername: target.hostname,
+            timeout: options.timeoutMs ?? 15_000,
+            agent: false,
+            lookup: (_host, _opts, callback) => callback(null, [{ address: target.address, family: 4 }] as never, 4),
+        }, (res) => {
+            const chunks: Buffer[] = [];
+            res.on("data", (c: Buffer) => chunks.push(c));
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString() }));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error(`${options.method ?? "GET"} ${url}: no answer in time`)));
+        req.end(options.body);
+    });
+}
+
+export interface ServedCertificate {
+    /** Whether the chain the server sent verifies against `target.ca` for the hostname. */
+    readonly trusted: boolean;
+    readonly verifyError: string | undefined;
+    readonly subject: string;
+    readonly issuer: string;
+    readonly subjectAltName: string;
+    /** base64 SHA-256 of the leaf's public key, as Chromium's --ignore-certificate-errors-spki-list wants it. */
+    readonly spkiSha256: string;
+}
+
+/** The certificate the guest serves for the class hostname on port 443. */
+export function servedCertificate(target: Target): Promise<ServedCertificate> {
+    return new Promise((resolve, reject) => {
+        const socket = connect({
+            host: target.address, port: 443, servername: target.hostname, ca: target.ca, rejectUnauthorized: false, timeout: 10_000,
+        }, () => {
+            const peer: PeerCertificate = socket.getPeerCertificate();
+            const leaf = new X509Certificate(peer.raw);
+            const spki = leaf.publicKey.export({ type: "spki", format: "der" });
+            resolve({
+                trusted: socket.authorized,
+                verifyError: socket.authorizationError ? String(socket.authorizationError) : undefined,
+                subject: leaf.subject,
+                issuer: leaf.issuer,
+                subjectAltName: leaf.subjectAltName ?? "",
+                spkiSha256: createHash("sha256").update(spki).digest("base64"),
+            });
+            socket.end();
+        });
+        socket.on("error", reject);
+        socket.on("timeout", () => socket.destroy(new Error(`TLS to ${target.address}:443 timed out`)));
+    });
+}

@@ -1,0 +1,177 @@
+/**
+ * The real Pulumi engine on the example class stack (Pulumi.dev.yaml), against local stand-ins of
+ * the DigitalOcean and Cloudflare APIs: `npm run test:engine`, opt-in (docs/engine.md).
+ *
+ * Rungs that need a piece tools/engine/build.sh could not build are skipped with "BLOCKED" and the
+ * command and error it recorded, never silently; the rungs that can run still do.
+ */
+import assert from "node:assert/strict";
+import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { after, before, describe, test, TestContext } from "node:test";
+import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
+import { DigitalOceanStandIn, startDigitalOcean } from "./standIns/digitalocean";
+import { buildToolchain, pulumiVersion, REPO, Toolchain, Workspace } from "./toolchain";
+import type { ResourceStep } from "./runOperation";
+
+const STACK = "dev";
+/** Pulumi.dev.yaml's secrets are encrypted with this passphrase (the file says so). */
+const PASSPHRASE = "engr101-example";
+const DO_TOKEN = "dop_v1_engine_test_token";
+const CF_TOKEN = "engine-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+/**
+ * The stand-in Droplets' address: TEST-NET-3, never routed. No class server answers there, so
+ * `up` leaves out HubConfig's SSH commands (the e2e test delivers the settings over SSH for real).
+ */
+const DROPLET_IPV4 = "203.0.113.10";
+
+/** The custom resources a class stack consists of (type → count), as the plan must list them. */
+const CLASS_RESOURCES: Record<string, number> = {
+    "tls:index/privateKey:PrivateKey": 1,
+    "digitalocean:index/sshKey:SshKey": 1,
+    "digitalocean:index/volume:Volume": 1,
+    "digitalocean:index/droplet:Droplet": 1,
+    "digitalocean:index/firewall:Firewall": 1,
+    "cloudflare:index/dnsRecord:DnsRecord": 2,
+    "random:index/randomBytes:RandomBytes": 1,
+    "random:index/randomPassword:RandomPassword": 1,
+    "command:remote:Command": 2,
+};
+const HUB_CONFIG = "jupyterhub-classroom:index:HubConfig";
+const hubConfigCommands = (stack: string) => ["hub-wait-for-cloud-init", "hub-apply"].map((name) =>
+    `urn:pulumi:${stack}::jupyterhub-classroom::${HUB_CONFIG}$command:remote:Command::${name}`);
+
+const timings: string[] = [];
+const custom = (steps: readonly ResourceStep[]) =>
+    steps.filter((s) => !s.type.startsWith("pulumi:") && !s.type.startsWith("jupyterhub-classroom:"));
+const countByType = (steps: readonly ResourceStep[]) =>
+    Object.fromEntries([...new Set(steps.map((s) => s.type))].sort().map((t) => [t, steps.filter((s) => s.type === t).length]));
+
+describe("the real Pulumi engine on the example class stack", () => {
+    let toolchain: Toolchain;
+    let workspace: Workspace;
+    let digitalocean: DigitalOceanStandIn;
+    let cloudflare: CloudflareStandIn;
+    let dir: string;
+
+    before(async () => {
+        toolchain = buildToolchain();
+        timings.push(`build (tools/engine/build.sh): ${toolchain.buildSeconds.toFixed(1)} s`);
+        for (const [piece, reason] of toolchain.blocked) console.log(`BLOCKED ${piece}:\n${reason}\n`);
+
+        digitalocean = await startDigitalOcean({ token: DO_TOKEN, dropletIpv4: DROPLET_IPV4 });
+        cloudflare = await startCloudflare({ token: CF_TOKEN, zoneName: "example.edu" });
+        dir = mkdtempSync(join(tmpdir(), "jhc-engine-"));
+        mkdirSync(join(dir, "state"));
+        for (const file of ["Pulumi.yaml", `Pulumi.${STACK}.yaml`]) copyFileSync(join(REPO, file), join(dir, file));
+        workspace = new Workspace(dir, STACK, {
+            ...process.env,
+            PATH: `${toolchain.binDir}:${process.env.PATH}`,
+            PULUMI_HOME: toolchain.pulumiHome,
+            PULUMI_BACKEND_URL: `file://${join(dir, "state")}`,
+            PULUMI_CONFIG_PASSPHRASE: PASSPHRASE,
+            PULUMI_SKIP_UPDATE_CHECK: "true",
+            PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+            PULUMI_IGNORE_AMBIENT_PLUGINS: "true",
+            DIGITALOCEAN_TOKEN: DO_TOKEN,
+            CLOUDFLARE_API_TOKEN: CF_TOKEN,
+        });
+        workspace.pulumi(["stack", "init", STACK]);
+        workspace.pulumi(["config", "set", "digitalocean:apiEndpoint", digitalocean.url]);
+        workspace.pulumi(["config", "set", "cloudflare:baseUrl", cloudflare.baseUrl]);
+    });
+
+    after(async () => {
+        console.log(`\nTimings:\n  ${timings.join("\n  ")}`);
+        if (digitalocean) console.log(`\nDigitalOcean stand-in calls:\n  ${digitalocean.log.join("\n  ")}`);
+        if (cloudflare) console.log(`\nCloudflare stand-in calls:\n  ${cloudflare.log.join("\n  ")}`);
+        await digitalocean?.close();
+        await cloudflare?.close();
+        if (dir) rmSync(dir, { recursive: true, force: true });
+    });
+
+    /** Skips a rung, loudly, when a plugin it needs could not be built. */
+    const needsPlugins = (t: TestContext): boolean => {
+        if (toolchain.missingPlugins.length === 0) return true;
+        t.skip(`BLOCKED: no ${toolchain.missingPlugins.join(", ")} (the BLOCKED lines above say why; docs/engine.md)`);
+        return false;
+    };
+    const noProblems = () => {
+        assert.deepEqual([...digitalocean.problems, ...cloudflare.problems], [], "a stand-in refused a request");
+    };
+
+    test("the CLI is the version package-lock.json pins for @pulumi/pulumi", () => {
+        const lock = require(join(REPO, "package-lock.json"));
+        assert.equal(pulumiVersion(toolchain.binDir), `v${lock.packages["node_modules/@pulumi/pulumi"].version}`);
+    });
+
+    test("the CLI decrypts the example stack's secret with its passphrase, and refuses another", () => {
+        assert.equal(workspace.pulumi(["config", "get", "oauthClientSecret"]).output.trim().length > 0, true);
+        const wrong = new Workspace(dir, STACK, { ...workspace.env, PULUMI_CONFIG_PASSPHRASE: "not-the-passphrase" });
+        const refused = wrong.pulumi(["config", "get", "oauthClientSecret"], { mayFail: true });
+        assert.notEqual(refused.status, 0);
+        assert.match(refused.output, /incorrect passphrase/);
+    });
+
+    test("bad input stops `pulumi preview` naming the key and its fix, before any resource", async () => {
+        workspace.pulumi(["config", "set", "region", "New York"]);
+        try {
+            const started = Date.now();
+            const preview = await workspace.operation("preview");
+            timings.push(`preview with a bad region: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+            assert.ok(preview.error, "the preview must fail");
+            assert.match(preview.cliOutput, /region\b.*New York/);
+            assert.match(preview.cliOutput, /pulumi config set region /);
+            assert.deepEqual(custom(preview.steps), [], "no resource may be planned");
+        } finally {
+            workspace.pulumi(["config", "set", "region", "nyc3"]);
+        }
+    });
+
+    test("`pulumi preview` lists the class's resources, each a create", async (t) => {
+        if (!needsPlugins(t)) return;
+        const preview = await workspace.operation("preview");
+        timings.push(`preview: ${preview.seconds.toFixed(1)} s`);
+        assert.equal(preview.error, undefined, preview.cliOutput);
+        const planned = custom(preview.steps);
+        assert.deepEqual(countByType(planned), CLASS_RESOURCES, preview.cliOutput);
+        assert.deepEqual(planned.filter((s) => s.op !== "create"), []);
+        assert.equal(digitalocean.droplets.size, 0, "a preview must not create anything");
+        noProblems();
+    });
+
+    test("`pulumi up`, a roster change that touches only the class settings, and `pulumi destroy`", async (t) => {
+        if (!needsPlugins(t)) return;
+        const up = await workspace.operation("up", hubConfigCommands(STACK));
+        timings.push(`up: ${up.seconds.toFixed(1)} s`);
+        assert.equal(up.error, undefined, up.cliOutput);
+        assert.equal(digitalocean.droplets.size, 1);
+        assert.equal(digitalocean.firewalls.size, 1);
+        assert.equal(cloudflare.records.size, 2);
+        noProblems();
+
+        // Only HubConfig's commands (left out of `up`) may differ, before and after a roster change.
+        const onlyHubConfig = async (what: string) => {
+            const preview = await workspace.operation("preview");
+            timings.push(`${what}: ${preview.seconds.toFixed(1)} s`);
+            assert.equal(preview.error, undefined, preview.cliOutput);
+            const changed = custom(preview.steps).filter((s) => s.op !== "same");
+            assert.deepEqual(changed.map((s) => [s.urn, s.op]), hubConfigCommands(STACK).map((urn) => [urn, "create"]), preview.cliOutput);
+        };
+        await onlyHubConfig("preview after up");
+        workspace.pulumi(["config", "set", "--path", "allowedUsers[3]", "grace-hopper"]);
+        await onlyHubConfig("preview of a roster change");
+
+        const destroy = await workspace.operation("destroy");
+        timings.push(`destroy: ${destroy.seconds.toFixed(1)} s`);
+        assert.equal(destroy.error, undefined, destroy.cliOutput);
+        assert.equal(digitalocean.droplets.size, 0);
+        assert.equal(digitalocean.firewalls.size, 0);
+        assert.equal(digitalocean.sshKeys.size, 0);
+        assert.equal(cloudflare.records.size, 0);
+        // protectVolume is true in Pulumi.dev.yaml: the students' volume is kept, detached.
+        assert.deepEqual([...digitalocean.volumes.values()].map((v) => [v.name, v.droplet_ids]), [["homes-engr101-example-edu", []]]);
+        noProblems();
+    });
+});

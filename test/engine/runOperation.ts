@@ -1,0 +1,93 @@
+/**
+ * Runs one operation of the real Pulumi CLI on the class stack, in a process of its own so the
+ * program (index.ts) is evaluated afresh each time, as `pulumi preview` would evaluate it.
+ *
+ * The CLI reaches the program through @pulumi/pulumi's automation language server (the CLI's
+ * --client), because pulumi-language-nodejs cannot be built here (docs/engine.md). That server runs
+ * the program with the same runtime code the language host would start.
+ *
+ *   node --import tsx test/engine/runOperation.ts preview|up|destroy WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]
+ *
+ * WORK_DIR holds Pulumi.yaml and the stack's config file; REPORT_JSON receives what the engine did
+ * to each resource; EXCLUDED_URNs are left out of `up` (the CLI's --exclude). The CLI's own output
+ * goes to stdout, as an instructor would see it.
+ */
+import { writeFileSync } from "node:fs";
+import * as path from "node:path";
+import { EngineEvent, LocalWorkspace, OpType } from "@pulumi/pulumi/automation";
+
+export interface ResourceStep {
+    readonly urn: string;
+    readonly type: string;
+    readonly op: OpType;
+    /** Properties whose change made the engine replace the resource. */
+    readonly replaceReasons: readonly string[];
+    /** Properties that differ, as the provider reported them. */
+    readonly diffs: readonly string[];
+}
+
+export interface OperationReport {
+    readonly operation: string;
+    readonly seconds: number;
+    readonly steps: readonly ResourceStep[];
+    readonly outputs: Record<string, unknown>;
+    readonly error?: string;
+}
+
+const PROGRAM = path.resolve(__dirname, "../../index.ts");
+const PROJECT = "jupyterhub-classroom";
+
+async function main(): Promise<void> {
+    const [operation, workDir, stackName, reportPath, ...exclude] = process.argv.slice(2);
+    if (!["preview", "up", "destroy"].includes(operation) || !workDir || !stackName || !reportPath) {
+        throw new Error("usage: runOperation.ts preview|up|destroy WORK_DIR STACK REPORT_JSON");
+    }
+    // The program's exports are the stack's outputs; `default` is only the CommonJS interop copy of them.
+    const program = async () => Object.fromEntries(Object.entries(await import(PROGRAM)).filter(([name]) => name !== "default"));
+    const stack = await LocalWorkspace.createOrSelectStack(
+        { stackName, projectName: PROJECT, program },
+        { workDir },
+    );
+
+    const steps: ResourceStep[] = [];
+    const onEvent = (event: EngineEvent): void => {
+        const pre = event.resourcePreEvent;
+        if (!pre) return;
+        const meta = pre.metadata;
+        steps.push({
+            urn: meta.urn,
+            type: meta.type,
+            op: meta.op,
+            replaceReasons: meta.keys ?? [],
+            diffs: meta.diffs ?? [],
+        });
+    };
+    const onOutput = (text: string): void => { process.stdout.write(text); };
+
+    const started = Date.now();
+    let outputs: Record<string, unknown> = {};
+    let error: string | undefined;
+    try {
+        if (operation === "preview") {
+            await stack.preview({ onEvent, onOutput, diff: true });
+        } else if (operation === "up") {
+            const result = await stack.up({ onEvent, onOutput, exclude });
+            outputs = Object.fromEntries(Object.entries(result.outputs)
+                .map(([key, value]) => [key, value.secret ? "[secret]" : value.value]));
+        } else {
+            await stack.destroy({ onEvent, onOutput });
+        }
+    } catch (err) {
+        error = err instanceof Error ? err.message : String(err);
+        // The CLI's stderr (its error lines) reaches us only inside the error.
+        process.stdout.write(`\n${error}\n`);
+    }
+    const report: OperationReport = { operation, seconds: (Date.now() - started) / 1000, steps, outputs, error };
+    writeFileSync(reportPath, JSON.stringify(report, null, 2));
+    process.exitCode = error === undefined ? 0 : 1;
+}
+
+main().catch((err) => {
+    console.error(err);
+    process.exitCode = 2;
+});

@@ -1,0 +1,79 @@
+/**
+ * The real Pulumi toolchain for the engine test: builds it (tools/engine/build.sh), and runs the CLI
+ * and stack operations (runOperation.ts) in a work directory with a local file backend.
+ */
+import { execFileSync, spawn, spawnSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+import type { OperationReport } from "./runOperation";
+
+export const REPO = resolve(__dirname, "../..");
+export const PLUGINS = ["random", "tls", "command", "digitalocean", "cloudflare"] as const;
+
+export interface Toolchain {
+    readonly binDir: string;
+    readonly pulumiHome: string;
+    readonly buildSeconds: number;
+    /** Pieces build.sh could not build → the command and error it recorded. */
+    readonly blocked: ReadonlyMap<string, string>;
+    /** Plugins the CLI will not find at the pinned version (build.sh printed why). */
+    readonly missingPlugins: readonly string[];
+}
+
+export function buildToolchain(): Toolchain {
+    const started = Date.now();
+    const result = spawnSync("bash", [join(REPO, "tools/engine/build.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+    if (result.status !== 0) throw new Error(`tools/engine/build.sh failed (exit ${result.status}): the Pulumi CLI did not build`);
+    const buildSeconds = (Date.now() - started) / 1000;
+    const values = result.stdout.trim().split("\n").map((line) => line.split(/=(.*)/s) as [string, string]);
+    const single = (key: string) => values.find(([k]) => k === key)?.[1] ?? "";
+    const blocked = new Map(values.filter(([k]) => k === "blocked").map(([, v]) => {
+        const [name, file] = v.split(" ");
+        return [name, readFileSync(file, "utf8").trim()];
+    }));
+    const pulumiHome = single("pulumi_home");
+    const missingPlugins = PLUGINS.flatMap((plugin) => {
+        const version = npmVersion(`@pulumi/${plugin}`);
+        const path = join(pulumiHome, "plugins", `resource-${plugin}-v${version}`, `pulumi-resource-${plugin}`);
+        return existsSync(path) ? [] : [`pulumi-resource-${plugin} v${version}`];
+    });
+    return { binDir: single("bin_dir"), pulumiHome, buildSeconds, blocked, missingPlugins };
+}
+
+function npmVersion(name: string): string {
+    const lock = JSON.parse(readFileSync(join(REPO, "package-lock.json"), "utf8"));
+    return lock.packages[`node_modules/${name}`].version;
+}
+
+/** A stack's world: its work directory (Pulumi.yaml and the stack file) and the CLI's environment. */
+export class Workspace {
+    constructor(readonly dir: string, readonly stack: string, readonly env: NodeJS.ProcessEnv) {}
+
+    /** Runs the real CLI in the work directory; returns its output, stdout then stderr. */
+    pulumi(args: readonly string[], options: { readonly mayFail?: boolean; readonly input?: string } = {}): { status: number; output: string } {
+        const result = spawnSync("pulumi", [...args, "--non-interactive"], {
+            cwd: this.dir, env: this.env, encoding: "utf8", input: options.input, timeout: 120_000,
+        });
+        const output = `${result.stdout}${result.stderr}`;
+        if (result.status !== 0 && !options.mayFail) throw new Error(`pulumi ${args.join(" ")} failed (${result.status}):\n${output}`);
+        return { status: result.status ?? -1, output };
+    }
+
+    /** One preview, up or destroy of the class program, in a fresh process (runOperation.ts). */
+    async operation(name: "preview" | "up" | "destroy", exclude: readonly string[] = []): Promise<OperationReport & { cliOutput: string }> {
+        const reportPath = join(this.dir, `${name}-${Date.now()}.json`);
+        const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "runOperation.ts"), name, this.dir, this.stack, reportPath, ...exclude], {
+            cwd: REPO, env: this.env, stdio: ["ignore", "pipe", "pipe"],
+        });
+        let cliOutput = "";
+        child.stdout.on("data", (d) => { cliOutput += d; });
+        child.stderr.on("data", (d) => { cliOutput += d; });
+        const code = await new Promise<number>((done) => child.on("exit", (c) => done(c ?? -1)));
+        if (code === 2 || !existsSync(reportPath)) throw new Error(`runOperation ${name} crashed (${code}):\n${cliOutput}`);
+        return { ...JSON.parse(readFileSync(reportPath, "utf8")), cliOutput };
+    }
+}
+
+export function pulumiVersion(binDir: string): string {
+    return execFileSync(join(binDir, "pulumi"), ["version"], { encoding: "utf8" }).trim();
+}

@@ -1,0 +1,159 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { before, test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { APPLY_CLASS_SETTINGS, WAIT_FOR_CLOUD_INIT } from "../components/hubConfig";
+import { applyBundleJson } from "../lib/applyBundle";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { rawClassConfig } from "../lib/rawConfig";
+import { renderUserData, volumeName } from "../lib/userData";
+import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
+
+const planted = {
+    oauthClientSecret: "planted-oauth-client-secret-91c2",
+    courseRepoToken: "planted-course-token-5d7e",
+};
+
+/** A class as `pulumi config set` stores it: strings, lists as JSON text, secrets set with --secret. */
+const engr101: Record<string, string> = {
+    dnsZone: "example.edu",
+    subdomain: "engr101",
+    region: "sfo3",
+    dropletSize: "s-4vcpu-8gb",
+    volumeSizeGb: "50",
+    letsEncryptEmail: "prof@example.edu",
+    sshAllowedCidrs: '["203.0.113.0/24","2001:db8:101::/48"]',
+    authProvider: "github",
+    oauthClientId: "Iv1.0123456789abcdef",
+    oauthClientSecret: planted.oauthClientSecret,
+    allowedUsers: '["ada-lovelace","alan-turing"]',
+    adminUsers: '["prof-hopper"]',
+    courseRepoUrl: "https://github.com/example/engr101-notebooks.git",
+    courseRepoToken: planted.courseRepoToken,
+    loginTitle: "ENGR 101",
+};
+const secretKeys = ["oauthClientSecret", "courseRepoToken"];
+
+let run: Awaited<ReturnType<typeof runProgram>>;
+const cfg = parseClassConfig(rawClassConfig(namespaced(engr101)));
+
+before(async () => {
+    run = await runProgram(engr101, secretKeys);
+    assert.equal(run.error, undefined);
+});
+
+const parentOf = (urn: string) => urn.split("::")[2].split("$").slice(0, -1).join("$");
+const typeOf = (urn: string) => urn.split("::")[2].split("$").at(-1);
+
+test("each resource is a child of its component, and the components are the project's", () => {
+    const expectedParent: Record<string, string> = {
+        "tls:index/privateKey:PrivateKey": "jupyterhub-classroom:index:HubServer",
+        "digitalocean:index/sshKey:SshKey": "jupyterhub-classroom:index:HubServer",
+        "digitalocean:index/volume:Volume": "jupyterhub-classroom:index:HubServer",
+        "digitalocean:index/droplet:Droplet": "jupyterhub-classroom:index:HubServer",
+        "digitalocean:index/firewall:Firewall": "jupyterhub-classroom:index:HubServer",
+        "cloudflare:index/dnsRecord:DnsRecord": "jupyterhub-classroom:index:HubDns",
+        "random:index/randomBytes:RandomBytes": "jupyterhub-classroom:index:HubSecrets",
+        "random:index/randomPassword:RandomPassword": "jupyterhub-classroom:index:HubSecrets",
+        "command:remote:Command": "jupyterhub-classroom:index:HubConfig",
+    };
+    const components = run.urns.filter((urn) => parentOf(urn) === "").map(typeOf).sort();
+    assert.deepEqual(components, [
+        "jupyterhub-classroom:index:HubConfig", "jupyterhub-classroom:index:HubDns",
+        "jupyterhub-classroom:index:HubSecrets", "jupyterhub-classroom:index:HubServer",
+    ]);
+    const children = run.urns.filter((u) => parentOf(u) !== "");
+    for (const urn of children) assert.equal(parentOf(urn), expectedParent[typeOf(urn)!], urn);
+    assert.deepEqual(children.map((urn) => urn.split("::")[3]).sort(), [
+        "hub-a", "hub-aaaa", "hub-apply", "hub-cookie-secret", "hub-droplet", "hub-firewall", "hub-homes",
+        "hub-ssh-key", "hub-ssh-private-key", "hub-traefik-api-password", "hub-wait-for-cloud-init",
+    ]);
+});
+
+test("the Droplet boots from user-data with the volume attached", () => {
+    const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
+    const volume = run.named("hub-homes", "digitalocean:index/volume:Volume").inputs;
+    const sshKey = run.named("hub-ssh-key", "digitalocean:index/sshKey:SshKey").inputs;
+    assert.equal(droplet.name, "engr101.example.edu");
+    assert.equal(droplet.image, "ubuntu-24-04-x64");
+    assert.equal(droplet.region, "sfo3");
+    assert.equal(droplet.size, "s-4vcpu-8gb");
+    assert.equal(droplet.ipv6, true);
+    assert.equal(droplet.monitoring, true);
+    assert.deepEqual(droplet.tags, ["jupyterhub-classroom", "engr101"]);
+    assert.deepEqual(droplet.volumeIds, ["hub-homes-id"]);
+    assert.deepEqual(droplet.sshKeys, ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
+    assert.deepEqual({ name: volume.name, region: volume.region, size: volume.size }, { name: volumeName(cfg), region: "sfo3", size: 50 });
+    assert.equal(sshKey.publicKey, run.world.generatedPublicKey);
+    assert.equal(droplet.userData, renderUserData(cfg, [run.world.generatedPublicKey]));
+});
+
+test("the firewall opens web and ping to all, SSH only to sshAllowedCidrs", () => {
+    const firewall = run.named("hub-firewall", "digitalocean:index/firewall:Firewall").inputs;
+    assert.deepEqual(firewall.dropletIds, [412345678]);
+    const inbound = firewall.inboundRules.map((r: any) => `${r.protocol}:${r.portRange ?? "-"} from ${r.sourceAddresses.join(" ")}`);
+    assert.deepEqual(inbound.sort(), [
+        "icmp:- from 0.0.0.0/0 ::/0",
+        "tcp:22 from 203.0.113.0/24 2001:db8:101::/48",
+        "tcp:443 from 0.0.0.0/0 ::/0",
+        "tcp:80 from 0.0.0.0/0 ::/0",
+    ]);
+    const outbound = firewall.outboundRules.map((r: any) => `${r.protocol}:${r.portRange ?? "-"} to ${r.destinationAddresses.join(" ")}`);
+    assert.deepEqual(outbound.sort(), ["icmp:- to 0.0.0.0/0 ::/0", "tcp:1-65535 to 0.0.0.0/0 ::/0", "udp:1-65535 to 0.0.0.0/0 ::/0"]);
+});
+
+test("DNS records in the looked-up zone point at the Droplet's addresses, not proxied", () => {
+    const records = run.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => r.inputs);
+    assert.deepEqual(records.map((r) => [r.type, r.name, r.content, r.zoneId, r.ttl, r.proxied]).sort(), [
+        ["A", "engr101.example.edu", run.world.ipv4, run.world.zoneId, 1, false],
+        ["AAAA", "engr101.example.edu", run.world.ipv6, run.world.zoneId, 1, false],
+    ]);
+});
+
+test("HubConfig waits for cloud-init, then sends the bundle on stdin, never in a command", () => {
+    const wait = run.named("hub-wait-for-cloud-init", "command:remote:Command").inputs;
+    const apply = run.named("hub-apply", "command:remote:Command").inputs;
+    assert.equal(wait.create, WAIT_FOR_CLOUD_INIT);
+    assert.deepEqual(wait.triggers, ["412345678"]);
+    assert.equal(apply.create, APPLY_CLASS_SETTINGS);
+    assert.equal(apply.update, apply.create);
+    assert.equal(apply.logging, "stdoutAndStderr");
+    assert.equal(apply.environment, undefined);
+
+    const expected = applyBundleJson(cfg, {
+        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword,
+    });
+    assert.ok(isSecretInput(apply.stdin));
+    assert.equal(unwrap(apply.stdin), expected);
+    assert.ok(isSecretInput(apply.triggers));
+    assert.deepEqual(unwrap(apply.triggers), [createHash("sha256").update(expected).digest("hex"), "412345678"]);
+
+    const connection = unwrap(apply.connection);
+    assert.deepEqual(unwrap(wait.connection), connection);
+    assert.deepEqual({ host: connection.host, user: connection.user, dialErrorLimit: connection.dialErrorLimit },
+        { host: run.world.ipv4, user: "instructor", dialErrorLimit: -1 });
+    assert.equal(connection.privateKey, run.world.generatedPrivateKey);
+});
+
+test("no secret is in plain text in any resource's inputs, and so not in the Droplet's", () => {
+    const secrets = [...Object.values(planted), run.world.cookieSecret, run.world.traefikApiPassword, "planted-generated-private-key"];
+    for (const resource of run.registered) {
+        const text = plainText(resource.inputs);
+        for (const secret of secrets) assert.ok(!text.includes(secret), `${resource.name} shows ${secret}`);
+    }
+    const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
+    assert.ok(!JSON.stringify(droplet).includes(SECRET_IS_SET));
+    for (const secret of secrets) assert.ok(!JSON.stringify(droplet).includes(secret));
+});
+
+test("the outputs an instructor needs, the private key kept secret", async () => {
+    const program = run.program!;
+    assert.equal(program.hubUrl, "https://engr101.example.edu/");
+    assert.equal(program.oauthCallbackUrl, "https://engr101.example.edu/hub/oauth_callback");
+    assert.equal(program.adminUser, "instructor");
+    assert.equal(await valueOf(program.ipv4), run.world.ipv4);
+    assert.equal(await valueOf(program.ipv6), run.world.ipv6);
+    assert.equal(await valueOf(program.sshCommand), `ssh -i <(pulumi stack output --show-secrets privateKey) instructor@${run.world.ipv4}`);
+    assert.equal(await valueOf(program.privateKey), run.world.generatedPrivateKey);
+    assert.equal(await pulumi.isSecret(program.privateKey), true);
+});

@@ -1,0 +1,27 @@
+"""A stand-in for Traefik in front of the hub: HTTPS on port 443, /hub/health answers STATUS.
+
+Usage: python https_hub.py CHAIN.pem KEY.pem STATUS. Prints "listening" once it accepts connections.
+"""
+
+import ssl
+import sys
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+def main(chain: str, key: str, status: str) -> None:
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(int(status) if self.path == "/hub/health" else 404)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    httpd = ThreadingHTTPServer(("127.0.0.1", 443), Handler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(chain, key)
+    httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
+    print("listening", flush=True)
+    httpd.serve_forever()
+
+
+if __name__ == "__main__":
+    main(*sys.argv[1:])

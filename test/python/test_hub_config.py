@@ -1,0 +1,184 @@
+"""The real JupyterHub loads cloud-init/jupyterhub_config.py for each login provider."""
+
+import asyncio
+import json
+import logging
+from types import SimpleNamespace
+
+import pytest
+from conftest import CLOUD_INIT, class_secrets, class_settings
+from jupyterhub.app import JupyterHub
+from traitlets.config import Configurable
+
+from classroom_hub.proxy import ClassroomTraefikProxy
+from classroom_hub.settings import SettingsError
+
+CONFIG = CLOUD_INIT / "jupyterhub_config.py"
+
+
+class Hub:
+    """A JupyterHub app with the config file loaded, and what it logged meanwhile."""
+
+    def __init__(self, tmp_path, monkeypatch, settings: dict, secrets: dict | None = None):
+        for name, data in (("class.json", settings), ("secrets.json", secrets or class_secrets())):
+            (tmp_path / name).write_text(json.dumps(data))
+        monkeypatch.setenv("CLASSROOM_SETTINGS", str(tmp_path / "class.json"))
+        monkeypatch.setenv("CLASSROOM_SECRETS", str(tmp_path / "secrets.json"))
+        self.app = JupyterHub()
+        self.records: list[logging.LogRecord] = []
+        handler = logging.Handler()
+        handler.emit = self.records.append
+        self.app.log.addHandler(handler)
+        self.app.load_config_file(str(CONFIG))
+        self.config = self.app.config
+        # Instantiating is what makes traitlets check each class's options.
+        self.authenticator = self.app.authenticator_class(parent=self.app)
+        self.spawner = self.app.spawner_class(parent=self.app, user=SimpleNamespace(name="ada", id=1))
+
+    def unrecognized_options(self) -> list[str]:
+        """Every config key that no configurable class of this hub has, and every warning about one."""
+        classes = [JupyterHub, self.app.authenticator_class, self.app.spawner_class, ClassroomTraefikProxy]
+        traits: dict[str, set[str]] = {}
+        for cls in classes:
+            for base in cls.mro():
+                if isinstance(base, type) and issubclass(base, Configurable):
+                    traits.setdefault(base.__name__, set()).update(base.class_trait_names(config=True))
+        unknown = [f"{section}.{key}" for section, values in self.config.items()
+                   for key in values if key not in traits.get(section, ())]
+        return unknown + [r.getMessage() for r in self.records if "not recognized" in r.getMessage()]
+
+
+@pytest.fixture
+def hub(tmp_path, monkeypatch):
+    return lambda settings, secrets=None: Hub(tmp_path, monkeypatch, settings, secrets)
+
+
+@pytest.mark.parametrize("provider", ["github", "google", "oidc"])
+def test_every_option_is_one_the_hub_knows(hub, provider):
+    assert hub(class_settings(provider)).unrecognized_options() == []
+
+
+def test_hub_traits(hub):
+    h = hub(class_settings("github"))
+    app = h.app
+    assert app.public_url == "https://engr101.example.edu/"
+    assert app.hub_bind_url == "http://127.0.0.1:8081"
+    assert app.db_url == "sqlite:////var/lib/jupyterhub/jupyterhub.sqlite"
+    assert app.cookie_secret == bytes.fromhex("ab" * 32)
+    assert app.cleanup_servers is False
+    assert app.concurrent_spawn_limit == 20
+    assert app.proxy_class is ClassroomTraefikProxy
+    proxy = h.config.TraefikFileProviderProxy
+    assert proxy.should_start is False
+    assert proxy.traefik_api_url == "http://127.0.0.1:8099"
+    assert (proxy.traefik_api_username, proxy.traefik_api_password) == ("jupyterhub", "traefik-password-5e1d7b2c")
+    assert proxy.dynamic_config_file == "/var/lib/jupyterhub-classroom/traefik-rules/rules.toml"
+    assert (proxy.traefik_entrypoint, proxy.traefik_api_entrypoint) == ("websecure", "traefik")
+
+
+def test_spawner_traits(hub):
+    spawner = hub(class_settings("github")).spawner
+    assert spawner.username_template == "jupyter-ada"
+    assert spawner.cmd == ["/opt/jupyterhub-classroom/user/bin/jupyterhub-singleuser"]
+    assert spawner.default_url == "/lab"
+    assert spawner.mem_limit == 2 * 1024**3
+    assert spawner.cpu_limit == 1.0
+    assert callable(spawner.pre_spawn_hook)
+    assert spawner.disable_user_sudo and spawner.isolate_tmp and spawner.isolate_devices
+    properties = spawner.unit_extra_properties
+    assert properties["IPAddressDeny"] == "169.254.169.254"
+    closed = properties["InaccessiblePaths"].split()
+    assert {"-/etc/jupyterhub-classroom", "-/var/lib/cloud", "-/var/lib/jupyterhub"} <= set(closed)
+    # SystemdSpawner 1.0.2 formats every property value as a string template: lists would break it.
+    assert all(isinstance(v, str) for v in properties.values())
+
+
+def test_github_login(hub):
+    auth = hub(class_settings("github")).authenticator
+    assert type(auth).__name__ == "ClassroomGitHubOAuthenticator"
+    assert auth.client_id == "Iv1.0123456789abcdef"
+    assert auth.client_secret == "client-secret-0f3c9a"
+    assert auth.oauth_callback_url == "https://engr101.example.edu/hub/oauth_callback"
+    assert auth.allowed_organizations == {"engr101-students"}
+    assert auth.scope == ["read:org"]
+    assert auth.allowed_users == {"ada", "grace"}
+    assert auth.admin_users == {"prof"}
+    assert auth.allow_existing_users is False
+    assert auth.allow_all is False
+
+
+def test_google_login(hub):
+    auth = hub(class_settings("google")).authenticator
+    assert type(auth).__name__ == "ClassroomGoogleOAuthenticator"
+    assert auth.hosted_domain == ["example.edu"]
+    assert auth.strip_domain is False
+    assert auth.allow_all is False
+    assert {auth.normalize_username(u) for u in auth.allowed_users} == {"ada", "grace"}
+    assert auth.roster_emails == {"ada": "ada@example.edu", "grace": "grace@example.edu", "prof": "prof@example.edu"}
+
+
+def test_google_hosted_domain_without_a_roster_admits_the_domain(hub):
+    settings = class_settings("google")
+    settings["auth"]["allowedUsers"] = []
+    assert hub(settings).authenticator.allow_all is True
+
+
+def test_oidc_login(hub):
+    auth = hub(class_settings("oidc")).authenticator
+    assert type(auth).__name__ == "ClassroomGenericOAuthenticator"
+    assert auth.authorize_url == "https://login.example.edu/authorize"
+    assert auth.token_url == "https://login.example.edu/token"
+    assert auth.userdata_url == "https://login.example.edu/userinfo"
+    assert auth.username_claim == "email"
+    assert auth.scope == ["openid", "email"]
+    assert auth.normalize_username("Grace.Hopper@Example.edu") == "grace.hopper"
+    assert auth.roster_emails["grace.hopper"] == "grace.hopper@example.edu"
+
+
+@pytest.mark.parametrize("login,allowed", [
+    ("ada@example.edu", True),
+    ("Ada@Example.EDU", True),
+    ("ada@elsewhere.org", False),  # same local part, another person
+    ("mallory@example.edu", False),
+])
+def test_an_e_mail_login_must_be_the_rosters_own_address(hub, login, allowed):
+    auth = hub(class_settings("oidc")).authenticator
+    auth.allowed_users = {auth.normalize_username(u) for u in auth.allowed_users}  # as the hub does at start
+    name = auth.normalize_username(login)
+    model = {"name": name, "admin": None, "auth_state": {auth.user_auth_state_key: {"email": login}}}
+    assert asyncio.run(auth.check_allowed(name, model)) is allowed
+
+
+@pytest.mark.parametrize("login", ["../x", "a/b", "\u212aate", "émile", "first.last+cs101@example.edu", "-rf"])
+def test_unsafe_logins_are_refused(hub, login):
+    auth = hub(class_settings("github")).authenticator
+    assert not auth.validate_username(auth.normalize_username(login))
+
+
+def test_idle_culler_service_and_its_role(hub):
+    app = hub(class_settings("github")).app
+    assert [s["name"] for s in app.services] == ["idle-culler"]
+    assert "--timeout=3600" in app.services[0]["command"]
+    assert app.load_roles == [{"name": "idle-culler", "services": ["idle-culler"],
+                               "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}]
+
+
+def test_an_idle_timeout_of_zero_runs_no_culler(hub):
+    settings = class_settings("github")
+    settings["limits"]["idleTimeoutSeconds"] = 0
+    app = hub(settings).app
+    assert app.services == [] and app.load_roles == []
+
+
+def test_an_unknown_settings_version_stops_the_hub(hub):
+    settings = class_settings("github")
+    settings["version"] = 2
+    with pytest.raises(SettingsError, match=r"version: got 2; this server reads version 1"):
+        hub(settings)
+
+
+def test_an_unknown_key_stops_the_hub(hub):
+    settings = class_settings("github")
+    settings["limits"]["memmory"] = "2G"
+    with pytest.raises(SettingsError, match=r"limits.memmory: is not a known setting"):
+        hub(settings)

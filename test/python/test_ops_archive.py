@@ -1,0 +1,169 @@
+"""classroom-archive on one server, classroom-restore on another: real accounts, files and hub database."""
+
+import hashlib
+import io
+import json
+import tarfile
+
+import pytest
+from ops_server import LIB, Servers, make_server, server  # noqa: F401  (fixtures)
+
+HOMES = "/srv/classroom/home"
+# The students' files as (path in the home, mode, content); times and owners are checked too.
+WORK = [
+    ("lab1.ipynb", 0o644, '{"cells": []}\n'),
+    ("notes/private.md", 0o600, "my notes\n"),
+    ("bin/run.sh", 0o755, "#!/bin/sh\necho hi\n"),
+]
+MTIME = 1_700_000_000
+
+
+def prepare(server) -> None:
+    """A server as the hub leaves it: operations installed, units, the hub's environment and config."""
+    server.install_operations()
+    server.fake_systemd(jupyterhub="active", traefik="active")
+    server.run("mkdir", "-p", HOMES)
+    server.make_hub_environment()
+    server.run("useradd", "--create-home", "--home-dir", "/srv/instructor", "instructor")
+
+
+def add_students(server, *names: str) -> None:
+    """Accounts as the hub makes them at first login."""
+    server.python(f"""
+        import sys; sys.path.insert(0, "{LIB}/python")
+        from pathlib import Path
+        from classroom_hub.accounts import ensure_account
+        for name in {list(names)!r}:
+            ensure_account(name, Path("{HOMES}"))
+    """)
+
+
+def uid(server, account: str) -> int:
+    return int(server.run("id", "-u", account).stdout)
+
+
+def stat(server, path: str) -> tuple[int, int, int, int]:
+    """(uid, gid, mode, mtime), not following a symlink."""
+    uid, gid, mode, mtime = server.run("stat", "--format", "%u %g %a %Y", path).stdout.split()
+    return int(uid), int(gid), int(mode, 8), int(mtime)
+
+
+def write_work(server, account: str) -> None:
+    for path, mode, content in WORK:
+        full = f"{HOMES}/{account}/{path}"
+        server.write(full, content, f"{mode:04o}")
+        server.run("touch", "--no-create", "--date", f"@{MTIME}", full)
+    server.run("ln", "-s", "notes/private.md", f"{HOMES}/{account}/latest")
+    server.run("ln", f"{HOMES}/{account}/lab1.ipynb", f"{HOMES}/{account}/lab1-copy.ipynb")
+    server.write(f"{HOMES}/{account}/.cache/pip/big.bin", "cache\n")
+    server.run("chown", "-R", "--no-dereference", f"{account}:jupyterhub-students", f"{HOMES}/{account}")
+
+
+@pytest.fixture(scope="module")
+def archived(tmp_path_factory):
+    """An old server with two students' work and a hub database, archived: the server and the
+    archive's output lines. Shared by the tests, which only read it."""
+    servers = Servers(tmp_path_factory.mktemp("old"))
+    old = servers()
+    prepare(old)
+    add_students(old, "jupyter-ada", "jupyter-grace")
+    for account in ("jupyter-ada", "jupyter-grace"):
+        write_work(old, account)
+    old.make_database("ada", "grace")
+    result = old.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive")
+    yield old, dict(line.split(": ", 1) for line in result.stdout.splitlines())
+    servers.close()
+
+
+def test_archive_holds_homes_with_owners_and_a_consistent_database(archived):
+    old, lines = archived
+    download = lines["archive"]
+    assert download.startswith("/srv/instructor/classroom-archives/classroom-")
+    assert stat(old, download)[:3] == (uid(old, "instructor"), int(old.run("id", "-g", "instructor").stdout), 0o600)
+    kept = lines["kept on the server"]
+    assert kept.startswith("/var/backups/jupyterhub-classroom/")
+    assert stat(old, kept)[2] == 0o600 and stat(old, "/var/backups/jupyterhub-classroom")[2] == 0o700
+    data = old.host_path(download).read_bytes()
+    assert hashlib.sha256(data).hexdigest() == lines["sha256"] == hashlib.sha256(old.host_path(kept).read_bytes()).hexdigest()
+
+    with tarfile.open(old.host_path(download)) as tar:
+        members = {m.name: m for m in tar.getmembers()}
+        private = members["home/jupyter-ada/notes/private.md"]
+        assert (private.uname, private.uid, private.gname, private.mode, private.mtime) == (
+            "jupyter-ada", uid(old, "jupyter-ada"), "jupyterhub-students", 0o600, MTIME)
+        assert members["home/jupyter-ada/latest"].linkname == "notes/private.md"
+        assert not [name for name in members if "/.cache" in name]
+        assert json.load(tar.extractfile("archive.json"))["format"] == 1
+        old.write("/run/archived.sqlite", tar.extractfile("hub/jupyterhub.sqlite").read(), "0600")
+    assert old.database_users("/run/archived.sqlite") == ["ada", "grace"]
+
+
+def test_restore_on_a_new_server_gives_every_student_their_files(archived, make_server):
+    old, lines = archived
+    new = make_server()
+    prepare(new)
+    # A student who logged in to the new class first takes the uid ada had on the old server.
+    add_students(new, "jupyter-zed")
+    assert uid(new, "jupyter-zed") == uid(old, "jupyter-ada")
+    new.make_database("zed")
+    new.write("/root/archive.tar.gz", old.host_path(lines["archive"]).read_bytes(), "0600")
+
+    result = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz")
+    assert "restored the homes of 2 students into /srv/classroom/home" in result.stdout
+    assert "skipped" not in result.stdout
+    for account in ("jupyter-ada", "jupyter-grace"):
+        student, group = uid(new, account), int(new.run("getent", "group", "jupyterhub-students").stdout.split(":")[2])
+        assert student != uid(new, "jupyter-zed")
+        assert stat(new, f"{HOMES}/{account}")[:3] == (student, group, 0o700)
+        for path, mode, content in WORK:
+            assert new.read(f"{HOMES}/{account}/{path}") == content
+            assert stat(new, f"{HOMES}/{account}/{path}") == (student, group, mode, MTIME)
+        assert new.run("readlink", f"{HOMES}/{account}/latest").stdout.strip() == "notes/private.md"
+        assert new.read(f"{HOMES}/{account}/lab1-copy.ipynb") == WORK[0][2]
+
+    assert new.database_users() == ["ada", "grace"]
+    backups = new.run("sh", "-c", "ls /var/lib/jupyterhub/backups/jupyterhub-*.sqlite").stdout.split()
+    assert len(backups) == 1 and new.database_users(backups[0]) == ["zed"]
+    assert new.systemctl_calls()[-2:] == ["stop jupyterhub.service", "start jupyterhub.service"]
+
+
+def test_restore_refuses_homes_with_files_and_merges_only_what_is_missing(archived, make_server):
+    old, lines = archived
+    new = make_server()
+    prepare(new)
+    new.write("/root/archive.tar.gz", old.host_path(lines["archive"]).read_bytes(), "0600")
+    new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz")
+    ada = f"{HOMES}/jupyter-ada"
+    new.write(f"{ada}/lab1.ipynb", "ada's newer work\n")
+    new.run("rm", f"{ada}/bin/run.sh")
+    # A student's symlink where the archive has a directory must not lead the restore elsewhere.
+    new.run("mkdir", "/srv/elsewhere")
+    new.run("mv", f"{ada}/notes", f"{ada}/old-notes")
+    new.run("ln", "-s", "/srv/elsewhere", f"{ada}/notes")
+
+    refused = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz", check=False)
+    assert refused.returncode == 2
+    assert "these homes already hold files: jupyter-ada, jupyter-grace. Nothing was changed." in refused.stderr
+    assert new.run("ls", f"{ada}/bin").stdout == ""
+
+    merged = new.run(f"{LIB}/classroom-restore", "--force-merge", "/root/archive.tar.gz")
+    assert new.read(f"{ada}/lab1.ipynb") == "ada's newer work\n"
+    assert new.read(f"{ada}/bin/run.sh") == WORK[2][2]
+    assert new.run("ls", "-A", "/srv/elsewhere").stdout == ""
+    assert "skipped, something is already there: home/jupyter-ada/lab1.ipynb" in merged.stdout
+    assert "skipped, something is already there: home/jupyter-ada/notes/private.md" in merged.stdout
+
+
+def test_restore_refuses_an_archive_that_writes_outside_the_homes(server, tmp_path):
+    prepare(server)
+    evil = tmp_path / "evil.tar.gz"
+    with tarfile.open(evil, "w:gz") as tar:
+        for name, data in (("archive.json", b'{"format": 1}'), ("home/jupyter-ada/../../etc/cron.d/x", b"* * * * * root id\n")):
+            member = tarfile.TarInfo(name)
+            member.size = len(data)
+            tar.addfile(member, io.BytesIO(data))
+    server.write("/root/evil.tar.gz", evil.read_bytes())
+    result = server.run(f"{LIB}/classroom-restore", "/root/evil.tar.gz", check=False)
+    assert result.returncode == 2
+    assert "'home/jupyter-ada/../../etc/cron.d/x' is not a path this restore writes" in result.stderr
+    assert server.run("ls", HOMES).stdout == ""

