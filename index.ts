@@ -1,10 +1,15 @@
 import * as pulumi from "@pulumi/pulumi";
+import { HubArchive } from "./components/hubArchive";
 import { HubConfig } from "./components/hubConfig";
 import { HubDns } from "./components/hubDns";
+import { HubHealth } from "./components/hubHealth";
 import { HubSecrets } from "./components/hubSecrets";
 import { HubServer } from "./components/hubServer";
-import { applyBundleJson } from "./lib/applyBundle";
+import { HubSync } from "./components/hubSync";
+import { LETS_ENCRYPT } from "./lib/classConfig";
 import { oauthCallbackUrl as callbackUrl } from "./lib/settings";
+import { sshConnection } from "./lib/sshConnection";
+import { stackBundleJson } from "./lib/stackBundle";
 import { readStackConfig } from "./lib/stackConfig";
 
 const { cfg, secrets } = readStackConfig();
@@ -18,16 +23,30 @@ new HubDns("hub", {
     proxied: cfg.dnsProxied,
 });
 const generated = new HubSecrets("hub");
-const bundleJson = pulumi
-    .all([secrets.oauthClientSecret, generated.cookieSecret, generated.traefikApiPassword, secrets.courseRepoToken])
-    .apply(([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken]) =>
-        applyBundleJson(cfg, { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken: courseRepoToken ?? null }));
-new HubConfig("hub", {
+const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey);
+const sync = new HubSync("hub", { connection, userData: server.syncDocument, serverId: server.dropletId });
+const config = new HubConfig("hub", {
+    connection,
+    bundleJson: stackBundleJson(cfg, secrets, generated),
+    serverId: server.dropletId,
+    after: [sync],
+});
+new HubHealth("hub", {
+    connection,
+    timeoutMinutes: cfg.operations.healthCheckTimeoutMinutes,
+    staging: cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT,
+    after: [sync, config],
+    triggers: [sync.userDataHash, config.bundleHash, server.dropletId],
+});
+new HubArchive("hub", {
     host: server.ipv4,
     user: cfg.admin.user,
     privateKey: server.privateKey,
-    bundleJson,
+    stackName: pulumi.getStack(),
+    enabled: cfg.operations.archiveOnDestroy,
     serverId: server.dropletId,
+    server,
+    after: [sync],
 });
 
 export const hubUrl = `https://${cfg.hostname}/`;

@@ -16,6 +16,11 @@ export interface HubArchiveArgs {
     readonly serverId: pulumi.Input<string>;
     /** The server's resources (HubServer): Pulumi deletes them only after this step's delete succeeded. */
     readonly server: pulumi.Resource;
+    /**
+     * Steps that put classroom-archive on the server (HubSync). Until they have succeeded this step
+     * is not created, so a first `pulumi up` that failed early can still be destroyed.
+     */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 /** What `pulumi destroy` runs on this machine, in the project directory, before the Droplet goes. */
@@ -39,7 +44,7 @@ export class HubArchive extends pulumi.ComponentResource {
             environment: { CLASSROOM_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey) },
             // A new Droplet replaces this step, so the old one's delete archives the old Droplet.
             triggers: [args.serverId],
-        }, { parent: this, dependsOn: [args.server], customTimeouts: { delete: "60m" } });
+        }, { parent: this, dependsOn: [args.server, ...(args.after ?? [])], customTimeouts: { delete: "60m" } });
         this.registerOutputs({});
     }
 }

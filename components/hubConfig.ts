@@ -3,16 +3,14 @@ import * as command from "@pulumi/command";
 import { bundleHash } from "../lib/applyBundle";
 
 export interface HubConfigArgs {
-    /** The address SSH connects to: the Droplet's public IPv4 address. */
-    readonly host: pulumi.Input<string>;
-    /** The admin user SSH logs in as; it runs classroom-apply through passwordless sudo. */
-    readonly user: pulumi.Input<string>;
-    /** The private key for SSH (secret). */
-    readonly privateKey: pulumi.Input<string>;
+    /** SSH to the Droplet's admin user (lib/sshConnection.ts), who runs classroom-apply through passwordless sudo. */
+    readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
     /** The apply bundle's JSON (lib/applyBundle.ts): class settings and secrets, sent on stdin. */
     readonly bundleJson: pulumi.Input<string>;
     /** The Droplet's id: a new Droplet waits for cloud-init and gets the bundle again. */
     readonly serverId: pulumi.Input<string>;
+    /** Steps the settings must come after: HubSync, whose server files classroom-apply and the hub read. Default: none. */
+    readonly after?: readonly pulumi.Resource[];
 }
 
 /**
@@ -34,19 +32,13 @@ export const APPLY_CLASS_SETTINGS = "sudo -n /usr/local/lib/jupyterhub-classroom
  * place; the Droplet stays.
  */
 export class HubConfig extends pulumi.ComponentResource {
+    /** The sha256 of the bundle last applied (secret): it changes whenever the settings on the server do. */
+    readonly bundleHash: pulumi.Output<string>;
+
     constructor(name: string, args: HubConfigArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubConfig", name, {}, opts);
-        const connection: command.types.input.remote.ConnectionArgs = {
-            host: args.host,
-            user: args.user,
-            privateKey: args.privateKey,
-            // A fresh Droplet refuses SSH until it has booted and cloud-init has created the admin
-            // user: keep dialing, each attempt bounded; customTimeouts bound the whole wait.
-            dialErrorLimit: -1,
-            perDialTimeout: 30,
-        };
         const waitForCloudInit = new command.remote.Command(`${name}-wait-for-cloud-init`, {
-            connection,
+            connection: args.connection,
             create: WAIT_FOR_CLOUD_INIT,
             // No update command: a new Droplet replaces this step, which runs create again.
             triggers: [args.serverId],
@@ -54,21 +46,24 @@ export class HubConfig extends pulumi.ComponentResource {
 
         // Secret, so state, previews and the trigger never show the bundle or even its hash.
         const stdin = pulumi.secret(args.bundleJson);
+        const hash = pulumi.secret(stdin.apply(bundleHash));
         new command.remote.Command(`${name}-apply`, {
-            connection,
+            connection: args.connection,
             create: APPLY_CLASS_SETTINGS,
             // The same command: a changed bundle updates this resource in place instead of replacing it.
             update: APPLY_CLASS_SETTINGS,
             stdin,
-            triggers: [pulumi.secret(stdin.apply(bundleHash)), args.serverId],
+            triggers: [hash, args.serverId],
             // The provider never logs stdin; classroom-apply prints what it did and never a
             // secret's value, so the instructor sees both its report and its errors.
             logging: "stdoutAndStderr",
         }, {
             parent: this,
-            dependsOn: [waitForCloudInit],
+            dependsOn: [waitForCloudInit, ...(args.after ?? [])],
             customTimeouts: { create: "10m", update: "10m" },
         });
-        this.registerOutputs({});
+
+        this.bundleHash = hash;
+        this.registerOutputs({ bundleHash: this.bundleHash });
     }
 }

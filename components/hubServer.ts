@@ -2,12 +2,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as tls from "@pulumi/tls";
 import { ClassConfig } from "../lib/classConfig";
-import { renderUserData, volumeName } from "../lib/userData";
+import { renderSyncDocument, renderUserData, volumeName } from "../lib/userData";
 
 export interface HubServerArgs {
     /**
-     * The validated class. Only what is fixed for the Droplet's life (hostname, image, admin user,
-     * ACME settings) reaches its user-data; class settings and secrets go through HubConfig.
+     * The validated class. Its user-data holds the server files and what is fixed for the
+     * Droplet's life (hostname, admin user); class settings and secrets go through HubConfig.
      */
     readonly config: ClassConfig;
     /** The private key (OpenSSH format, no passphrase) the stack uses for SSH. Default: a generated ED25519 key. */
@@ -22,6 +22,10 @@ export class HubServer extends pulumi.ComponentResource {
     /** The stack's SSH private key (secret). */
     readonly privateKey: pulumi.Output<string>;
     readonly publicKey: pulumi.Output<string>;
+    /** The first-boot user-data for a Droplet created now; day-2 tools are left out (lib/userData.ts). */
+    readonly userData: pulumi.Output<string>;
+    /** Every server file as cloud-config, what HubSync sends to the running Droplet. */
+    readonly syncDocument: pulumi.Output<string>;
 
     constructor(name: string, args: HubServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubServer", name, {}, opts);
@@ -31,6 +35,8 @@ export class HubServer extends pulumi.ComponentResource {
             name: `jupyterhub-classroom ${cfg.hostname}`,
             publicKey: key.publicKey,
         }, { parent: this });
+        const userData = key.publicKey.apply((publicKey) => renderUserData(cfg, [publicKey]));
+        const syncDocument = key.publicKey.apply((publicKey) => renderSyncDocument(cfg, [publicKey]));
         const tags = dropletTags(pulumi.getStack());
         const homes = new digitalocean.Volume(`${name}-homes`, {
             name: volumeName(cfg),
@@ -53,7 +59,7 @@ export class HubServer extends pulumi.ComponentResource {
             // Keeps the disk size, so a Droplet sized up for exam week can be sized down again;
             // the students' data lives on the volume, not on the Droplet's disk.
             resizeDisk: false,
-            userData: key.publicKey.apply((publicKey) => renderUserData(cfg, [publicKey])),
+            userData,
             sshKeys: [sshKey.fingerprint],
             // Attached at creation, so the homes are there before cloud-init's first boot mounts them.
             volumeIds: [homes.id],
@@ -65,6 +71,12 @@ export class HubServer extends pulumi.ComponentResource {
             // A volume is attached to one Droplet at a time: the old Droplet must go before its
             // replacement can be created with the volume.
             deleteBeforeReplace: true,
+            // cloud-init reads user-data only at the first boot: changed server files reach the
+            // running Droplet through HubSync over SSH instead of replacing it. A replacement (a new
+            // image, region or SSH key, or the trigger below) still boots from the current
+            // user-data: when the engine replaces a resource it takes every input from the program.
+            ignoreChanges: ["userData"],
+            replacementTrigger: dropletIdentity(cfg),
         });
         new digitalocean.Firewall(`${name}-firewall`, {
             name: cfg.hostname,
@@ -77,14 +89,29 @@ export class HubServer extends pulumi.ComponentResource {
         this.ipv6 = droplet.ipv6Address;
         this.privateKey = key.privateKey;
         this.publicKey = key.publicKey;
+        this.userData = userData;
+        this.syncDocument = syncDocument;
+        // Both documents hold the public key and no secret.
         this.registerOutputs({
             dropletId: this.dropletId,
             ipv4: this.ipv4,
             ipv6: this.ipv6,
             privateKey: this.privateKey,
             publicKey: this.publicKey,
+            userData: this.userData,
+            syncDocument: this.syncDocument,
         });
     }
+}
+
+/**
+ * What only a new Droplet can change, now that its user-data is ignored: cloud-init creates the
+ * admin user at the first boot (classroom-sync refuses an admin user that does not exist), and
+ * the hostname names the students' volume, which a running server cannot swap under /home.
+ * Any change here replaces the Droplet.
+ */
+export function dropletIdentity(cfg: ClassConfig) {
+    return { adminUser: cfg.admin.user, hostname: cfg.hostname };
 }
 
 /**

@@ -11,12 +11,12 @@ export const SYNC_COMMAND = `(${WAIT_FOR_CLOUD_INIT}) && sudo -n ${SYNC}`;
 export interface HubSyncArgs {
     /** SSH to the Droplet's admin user (lib/sshConnection.ts). */
     readonly connection: pulumi.Input<command.types.input.remote.ConnectionArgs>;
-    /** The rendered user-data (lib/userData.ts): the server files, lock files included. It holds no secrets. */
-    readonly userData: pulumi.Input<string>;
     /**
-     * The Droplet's id. A replaced Droplet boots with the user-data it was first created with (the
-     * Droplet ignores later changes to it), so a new id syncs it at once.
+     * The sync document (lib/userData.ts renderSyncDocument): every server file, lock files and the
+     * day-2 tools the first boot's user-data leaves out included. It holds no secrets.
      */
+    readonly userData: pulumi.Input<string>;
+    /** The Droplet's id: a new Droplet lacks the day-2 tools until this step runs again on it. */
     readonly serverId: pulumi.Input<string>;
 }
 

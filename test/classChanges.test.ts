@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { mockWorld, plainText, runProgram, unwrap } from "./support/pulumiMocks";
+import { parse } from "yaml";
+import { mockWorld, openSshPublicKey, plainText, runProgram, unwrap } from "./support/pulumiMocks";
 
 const base: Record<string, string> = {
     dnsZone: "example.edu",
@@ -49,26 +50,66 @@ test("a bad config stops the program before any resource is registered", async (
     assert.deepEqual(run.registered, []);
 });
 
-test("roster, limits, login page, course and OAuth changes update only HubConfig's apply step", async () => {
+type Run = Awaited<ReturnType<typeof runProgram>>;
+
+/** The resources whose inputs or engine options differ between two runs of the program. */
+function changedResources(before: Run, after: Run): string[] {
+    const byName = (run: Run) => new Map(run.registered.map((r) => [r.name, { ...r, request: run.request(r.name) }]));
+    const [old, changed] = [byName(before), byName(after)];
+    assert.deepEqual([...changed.keys()].sort(), [...old.keys()].sort());
+    return [...old.keys()].filter((name) => JSON.stringify(old.get(name)) !== JSON.stringify(changed.get(name))).sort();
+}
+
+test("roster, limits, login page, course and OAuth changes update only the settings and re-run the health check", async () => {
     // One world for both runs: the stack keeps its generated key and secrets across `pulumi up`.
     const world = mockWorld();
     const before = await runProgram(base, ["oauthClientSecret"], world);
     const after = await runProgram(duringTheTerm, ["oauthClientSecret", "courseRepoToken"], world);
-    const byName = (run: typeof before) => new Map(run.registered.map((r) => [`${r.type}::${r.name}`, r.inputs]));
-    const [old, changed] = [byName(before), byName(after)];
-    assert.deepEqual([...changed.keys()], [...old.keys()]);
-    const differing = [...old.keys()].filter((key) => JSON.stringify(old.get(key)) !== JSON.stringify(changed.get(key)));
-    assert.deepEqual(differing, ["command:remote:Command::hub-apply"]);
+    assert.deepEqual(changedResources(before, after), ["hub-apply", "hub-check"]);
+    // The check changes by one trigger only: the new bundle's hash.
+    const apply = after.named("hub-apply", "command:remote:Command").inputs;
+    const checkTriggers = (run: Run) => unwrap(run.named("hub-check", "command:remote:Command").inputs.triggers).map(unwrap);
+    assert.deepEqual(checkTriggers(after).filter((t: string) => !checkTriggers(before).includes(t)), [unwrap(apply.triggers)[0]]);
 
-    const droplet = "digitalocean:index/droplet:Droplet::hub-droplet";
-    assert.equal(changed.get(droplet)!.userData, old.get(droplet)!.userData);
-    const stdin = JSON.parse(unwrap(changed.get("command:remote:Command::hub-apply")!.stdin));
+    const droplet = "digitalocean:index/droplet:Droplet";
+    assert.equal(after.named("hub-droplet", droplet).inputs.userData, before.named("hub-droplet", droplet).inputs.userData);
+    const stdin = JSON.parse(unwrap(apply.stdin));
     assert.equal(stdin.settings.loginPage.title, "ENGR 101: Week 5");
     assert.equal(stdin.secrets.courseRepoToken, "planted-course-token-c3");
     for (const secret of ["planted-oauth-secret-a1", "planted-oauth-secret-b2", "planted-course-token-c3"]) {
-        assert.ok(!JSON.stringify(changed.get(droplet)).includes(secret));
+        assert.ok(!JSON.stringify(after.named("hub-droplet", droplet).inputs).includes(secret));
         for (const resource of after.registered) assert.ok(!plainText(resource.inputs).includes(secret), resource.name);
     }
+});
+
+test("a new admin user or hostname changes the Droplet's replacement trigger, and the user-data its replacement boots with", async () => {
+    const world = mockWorld();
+    const before = await runProgram(base, ["oauthClientSecret"], world);
+    for (const [key, value] of [["adminUser", "prof"], ["subdomain", "engr102"]]) {
+        const after = await runProgram({ ...base, [key]: value }, ["oauthClientSecret"], world);
+        const trigger = (run: Run) => run.request("hub-droplet").replacementTrigger;
+        assert.notDeepEqual(trigger(after), trigger(before), key);
+        const userData = (run: Run) => run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs.userData;
+        assert.notEqual(userData(after), userData(before), key);
+    }
+});
+
+test("new admin SSH keys reach the running Droplet through HubSync; the Droplet stays", async () => {
+    const world = mockWorld();
+    const before = await runProgram(base, ["oauthClientSecret"], world);
+    const key = openSshPublicKey("assistant");
+    const after = await runProgram({ ...base, adminSshKeys: JSON.stringify([key]) }, ["oauthClientSecret"], world);
+    // The Droplet's user-data changes too, but it is ignored: nothing else of the Droplet does.
+    const droplet = (run: Run) => run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
+    const { userData: oldUserData, ...oldDroplet } = droplet(before);
+    const { userData: newUserData, ...newDroplet } = droplet(after);
+    assert.notEqual(newUserData, oldUserData);
+    assert.deepEqual(newDroplet, oldDroplet);
+    assert.deepEqual(after.request("hub-droplet"), before.request("hub-droplet"));
+    assert.deepEqual(changedResources(before, after), ["hub-check", "hub-droplet", "hub-sync"]);
+    const sync = after.named("hub-sync", "command:remote:Command").inputs;
+    assert.ok(parse(sync.stdin).users[0].ssh_authorized_keys.includes(key));
+    assert.equal(sync.update, sync.create);
 });
 
 test("with the instructor's own SSH key, its public key is derived and nothing is generated", async () => {

@@ -5,47 +5,21 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { test } from "node:test";
-import { gunzipSync } from "node:zlib";
+import { gunzipSync, gzipSync } from "node:zlib";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { parse } from "yaml";
+import { parse, stringify } from "yaml";
 import { HubArchive, archiveCommand } from "../components/hubArchive";
 import { HEALTH_CHECK, healthCheckCommand, HubHealth } from "../components/hubHealth";
 import { SYNC_COMMAND, HubSync } from "../components/hubSync";
 import { WAIT_FOR_CLOUD_INIT } from "../components/hubConfig";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
 import { sshConnection } from "../lib/sshConnection";
+import { renderSyncDocument } from "../lib/userData";
+import { rawClassConfig } from "../lib/rawConfig";
+import { tarball } from "../lib/tarball";
 import { installMocks, isSecretInput, namespaced, registeredUrns, unwrap } from "./support/pulumiMocks";
-
-/** What the engine is asked for one resource. */
-interface EngineRequest {
-    readonly type: string;
-    readonly dependencies: readonly string[];
-    readonly ignoreChanges: readonly string[];
-    readonly retainOnDelete?: boolean;
-    readonly protect?: boolean;
-    readonly timeouts: { create: string; update: string; delete: string };
-}
-
-/** Records every RegisterResource request of the mocks just installed, by resource name. */
-function recordRequests(): Map<string, EngineRequest> {
-    const requests = new Map<string, EngineRequest>();
-    const monitor = pulumi.runtime.getMonitor() as any;
-    const register = monitor.registerResource.bind(monitor);
-    monitor.registerResource = (req: any, callback: unknown) => {
-        requests.set(req.getName(), {
-            type: req.getType(),
-            dependencies: req.getDependenciesList().map((urn: string) => urn.split("::").at(-1)),
-            ignoreChanges: req.getIgnorechangesList(),
-            retainOnDelete: req.getRetainondelete(),
-            protect: req.getProtect(),
-            timeouts: (({ create, update, pb_delete }) => ({ create, update, delete: pb_delete }))(req.getCustomtimeouts().toObject()),
-        });
-        return register(req, callback);
-    };
-    return requests;
-}
 
 const engr101: Record<string, string> = {
     dnsZone: "example.edu",
@@ -57,20 +31,16 @@ const engr101: Record<string, string> = {
     allowedUsers: '["ada-lovelace"]',
 };
 
+const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
+
 /** Runs index.ts under fresh mocks, recording what it asks the engine for. */
 async function runProgram(extra: Record<string, string> = {}) {
     const mocks = installMocks(namespaced({ ...engr101, ...extra }), ["jupyterhub-classroom:oauthClientSecret"]);
-    const requests = recordRequests();
     const programPath = require.resolve("../index");
     delete require.cache[programPath];
     require(programPath);
     await registeredUrns();
-    const request = (name: string) => {
-        const found = requests.get(name);
-        assert.ok(found, `no resource named ${name}; registered: ${[...requests.keys()].join(", ")}`);
-        return found;
-    };
-    return { ...mocks, request };
+    return mocks;
 }
 
 test("the health check runs after the server files are synced and the class settings applied, and after each change", async () => {
@@ -79,11 +49,13 @@ test("the health check runs after the server files are synced and the class sett
         ["hub-apply", "hub-sync"]);
     const check = run.named("hub-check", "command:remote:Command").inputs;
     assert.equal(check.create, `sudo -n ${HEALTH_CHECK} --timeout 600`);
-    const userData = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs.userData;
+    const syncDocument = run.named("hub-sync", "command:remote:Command").inputs.stdin;
     const triggers = unwrap(check.triggers).map(unwrap);
-    assert.ok(triggers.includes(createHash("sha256").update(userData).digest("hex")), "re-checks when the user-data changes");
+    assert.ok(triggers.includes(sha256(syncDocument)), "re-checks when the server files change");
     const applied = unwrap(run.named("hub-apply", "command:remote:Command").inputs.triggers).map(unwrap);
     assert.ok(triggers.includes(applied[0]), "re-checks when the apply bundle changes");
+    assert.ok(triggers.includes("412345678"), "re-checks a new Droplet");
+    assert.ok(isSecretInput(check.triggers) || check.triggers.some(isSecretInput), "the bundle's hash stays secret");
     // The class settings are applied only onto synced server files.
     assert.ok(run.request("hub-apply").dependencies.includes("hub-sync"));
 });
@@ -98,6 +70,7 @@ test("the archive runs before the Droplet is deleted, on destroy and on replacem
     const run = await runProgram();
     const archive = run.named("hub-before-delete", "command:local:Command").inputs;
     assert.ok(run.request("hub-before-delete").dependencies.includes("hub-droplet"));
+    assert.ok(run.request("hub-before-delete").dependencies.includes("hub-sync"), "classroom-archive is on the server only after the sync");
     assert.equal(archive.delete, archiveCommand(run.world.ipv4, "instructor", "engr101"));
     assert.deepEqual(archive.triggers, ["412345678"], "a new Droplet replaces it, so the old Droplet is archived first");
     assert.ok(isSecretInput(archive.environment.CLASSROOM_SSH_PRIVATE_KEY ?? archive.environment));
@@ -112,33 +85,87 @@ test("the students' volume outlives the stack unless protectVolume is off", asyn
     assert.equal((await runProgram({ protectVolume: "false" })).request("hub-homes").retainOnDelete, false);
 });
 
-/** The files of an uncompressed tar archive, by name. */
-function untar(archive: Buffer): Map<string, string> {
-    const files = new Map<string, string>();
+/** The files of an uncompressed tar archive, by name, in order. */
+function untar(archive: Buffer): Map<string, { content: Buffer; mode: number }> {
+    const files = new Map<string, { content: Buffer; mode: number }>();
     for (let offset = 0; offset + 512 <= archive.length && archive[offset] !== 0;) {
         const field = (start: number, length: number) => archive.subarray(offset + start, offset + start + length).toString().replace(/\0.*$/s, "");
         const size = parseInt(field(124, 12), 8);
-        files.set(field(0, 100), archive.subarray(offset + 512, offset + 512 + size).toString());
+        files.set(field(0, 100), { content: archive.subarray(offset + 512, offset + 512 + size), mode: parseInt(field(100, 8), 8) });
         offset += 512 + Math.ceil(size / 512) * 512;
     }
     return files;
 }
 
-test("a new lock file reaches the server by an in-place sync; the Droplet ignores its user-data", async () => {
+const LIBRARY = "/usr/local/lib/jupyterhub-classroom/library.tar";
+
+/** The files of a cloud-config's library.tar. */
+function libraryFiles(document: string) {
+    const library = parse(document).write_files.find((f: { path: string }) => f.path === LIBRARY);
+    return untar(gunzipSync(Buffer.from(library.content, "base64")));
+}
+
+/** The document with one file of library.tar replaced, as a new lock file would render it. */
+function withLibraryFile(document: string, name: string, content: string): string {
+    const doc = parse(document);
+    const library = doc.write_files.find((f: { path: string }) => f.path === LIBRARY);
+    const files = libraryFiles(document);
+    assert.ok(files.has(name), name);
+    files.set(name, { ...files.get(name)!, content: Buffer.from(content) });
+    library.content = gzipSync(tarball([...files].map(([file, entry]) => ({ name: file, ...entry })))).toString("base64");
+    return `#cloud-config\n${stringify(doc)}`;
+}
+
+const lockFile = (lock: string) => readFileSync(join(__dirname, "..", "cloud-init", "requirements", `${lock}.txt`), "utf8");
+
+test("the lock files travel in the Droplet's user-data, which it ignores, and in HubSync's document", async () => {
     const run = await runProgram();
-    assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
-    const userData = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs.userData;
-    // The locks travel in the user-data, so a bumped pin changes it…
-    const library = parse(userData).write_files.find((f: { path: string }) => f.path.endsWith("/library.tar"));
-    const files = untar(gunzipSync(Buffer.from(library.content, "base64")));
-    for (const lock of ["hub", "user"]) {
-        assert.equal(files.get(`requirements/${lock}.txt`), readFileSync(join(__dirname, "..", "cloud-init", "requirements", `${lock}.txt`), "utf8"));
-    }
-    // …which changes the sync's trigger: an update of the sync step, which delivers the new user-data.
+    const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
     const sync = run.named("hub-sync", "command:remote:Command").inputs;
-    assert.equal(sync.stdin, userData);
-    assert.deepEqual(sync.triggers, [createHash("sha256").update(userData).digest("hex"), "412345678"]);
-    assert.equal(sync.update, sync.create);
+    const cfg = parseClassConfig(rawClassConfig(namespaced(engr101)));
+    assert.equal(sync.stdin, renderSyncDocument(cfg, [run.world.generatedPublicKey]));
+    for (const document of [droplet.userData, sync.stdin]) {
+        const files = libraryFiles(document);
+        for (const lock of ["hub", "user"]) assert.equal(files.get(`requirements/${lock}.txt`)?.content.toString(), lockFile(lock));
+    }
+    // A new lock file changes the user-data only, which the Droplet ignores: what decides its
+    // replacement (every other input, and its trigger) comes from the class config alone.
+    assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
+    const { userData, ...decisive } = droplet;
+    assert.ok(userData.startsWith("#cloud-config\n"));
+    assert.deepEqual(decisive, {
+        name: "engr101.example.edu", image: cfg.droplet.image, region: cfg.droplet.region, size: cfg.droplet.size,
+        resizeDisk: false, sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"], volumeIds: ["hub-homes-id"],
+        monitoring: true, ipv6: true, tags: ["jupyterhub-classroom", "engr101"],
+    });
+    assert.deepEqual(run.request("hub-droplet").replacementTrigger, { adminUser: "instructor", hostname: "engr101.example.edu" });
+});
+
+test("a new lock file changes HubSync's trigger: the sync step updates in place and delivers it", async () => {
+    const program = await runProgram();
+    const current = program.named("hub-sync", "command:remote:Command").inputs.stdin;
+    // The renderer reads cloud-init/ only, so the bump is made in the rendered document.
+    const hub = lockFile("hub");
+    assert.match(hub, /^aiohttp==3\.14\.5 /m);
+    const bumped = withLibraryFile(current, "requirements/hub.txt", hub.replace(/^aiohttp==3\.14\.5 /m, "aiohttp==3.14.6 "));
+    assert.notEqual(bumped, current);
+
+    const mocks = installMocks({});
+    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
+    new HubSync("before", { connection, userData: current, serverId: "412345678" });
+    new HubSync("after", { connection, userData: bumped, serverId: "412345678" });
+    await registeredUrns();
+    const before = mocks.named("before-sync", "command:remote:Command").inputs;
+    const after = mocks.named("after-sync", "command:remote:Command").inputs;
+    assert.deepEqual(before.triggers, [sha256(current), "412345678"]);
+    assert.deepEqual(after.triggers, [sha256(bumped), "412345678"]);
+    assert.equal(after.stdin, bumped);
+    assert.equal(libraryFiles(after.stdin).get("requirements/hub.txt")?.content.toString().includes("aiohttp==3.14.6 "), true);
+    // With an update command, a changed trigger updates the step in place (pulumi-command), running classroom-sync again.
+    assert.equal(after.update, after.create);
+    assert.equal(after.create, SYNC_COMMAND);
+    const differing = Object.keys({ ...before, ...after }).filter((key) => JSON.stringify(before[key]) !== JSON.stringify(after[key]));
+    assert.deepEqual(differing.sort(), ["stdin", "triggers"]);
 });
 
 const classConfig = (extra: Record<string, unknown>) => parseClassConfig({
@@ -158,7 +185,7 @@ test("healthCheckTimeoutMinutes and archiveOnDestroy: defaults, and errors that 
 
 test("the components: commands, order and time limits", async () => {
     const mocks = installMocks({});
-    const requests = recordRequests();
+    const requests = mocks.requests;
     const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
     const server = new (class extends pulumi.CustomResource {})("test:index:Droplet", "droplet", {});
     const sync = new HubSync("s", { connection, userData: "#cloud-config\n", serverId: "1" });

@@ -3,10 +3,11 @@ import { createHash } from "node:crypto";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { APPLY_CLASS_SETTINGS, WAIT_FOR_CLOUD_INIT } from "../components/hubConfig";
+import { SYNC_COMMAND } from "../components/hubSync";
 import { applyBundleJson } from "../lib/applyBundle";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
 import { rawClassConfig } from "../lib/rawConfig";
-import { renderUserData, volumeName } from "../lib/userData";
+import { renderSyncDocument, renderUserData, volumeName } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
 
 const planted = {
@@ -46,28 +47,29 @@ const parentOf = (urn: string) => urn.split("::")[2].split("$").slice(0, -1).joi
 const typeOf = (urn: string) => urn.split("::")[2].split("$").at(-1);
 
 test("each resource is a child of its component, and the components are the project's", () => {
+    const component = (name: string) => `jupyterhub-classroom:index:${name}`;
     const expectedParent: Record<string, string> = {
-        "tls:index/privateKey:PrivateKey": "jupyterhub-classroom:index:HubServer",
-        "digitalocean:index/sshKey:SshKey": "jupyterhub-classroom:index:HubServer",
-        "digitalocean:index/volume:Volume": "jupyterhub-classroom:index:HubServer",
-        "digitalocean:index/droplet:Droplet": "jupyterhub-classroom:index:HubServer",
-        "digitalocean:index/firewall:Firewall": "jupyterhub-classroom:index:HubServer",
-        "cloudflare:index/dnsRecord:DnsRecord": "jupyterhub-classroom:index:HubDns",
-        "random:index/randomBytes:RandomBytes": "jupyterhub-classroom:index:HubSecrets",
-        "random:index/randomPassword:RandomPassword": "jupyterhub-classroom:index:HubSecrets",
-        "command:remote:Command": "jupyterhub-classroom:index:HubConfig",
+        "hub-ssh-private-key": component("HubServer"),
+        "hub-ssh-key": component("HubServer"),
+        "hub-homes": component("HubServer"),
+        "hub-droplet": component("HubServer"),
+        "hub-firewall": component("HubServer"),
+        "hub-a": component("HubDns"),
+        "hub-aaaa": component("HubDns"),
+        "hub-cookie-secret": component("HubSecrets"),
+        "hub-traefik-api-password": component("HubSecrets"),
+        "hub-sync": component("HubSync"),
+        "hub-wait-for-cloud-init": component("HubConfig"),
+        "hub-apply": component("HubConfig"),
+        "hub-check": component("HubHealth"),
+        "hub-before-delete": component("HubArchive"),
     };
     const components = run.urns.filter((urn) => parentOf(urn) === "").map(typeOf).sort();
-    assert.deepEqual(components, [
-        "jupyterhub-classroom:index:HubConfig", "jupyterhub-classroom:index:HubDns",
-        "jupyterhub-classroom:index:HubSecrets", "jupyterhub-classroom:index:HubServer",
-    ]);
+    assert.deepEqual(components, ["HubArchive", "HubConfig", "HubDns", "HubHealth", "HubSecrets", "HubServer", "HubSync"].map(component));
     const children = run.urns.filter((u) => parentOf(u) !== "");
-    for (const urn of children) assert.equal(parentOf(urn), expectedParent[typeOf(urn)!], urn);
-    assert.deepEqual(children.map((urn) => urn.split("::")[3]).sort(), [
-        "hub-a", "hub-aaaa", "hub-apply", "hub-cookie-secret", "hub-droplet", "hub-firewall", "hub-homes",
-        "hub-ssh-key", "hub-ssh-private-key", "hub-traefik-api-password", "hub-wait-for-cloud-init",
-    ]);
+    const nameOf = (urn: string) => urn.split("::")[3];
+    assert.deepEqual(children.map(nameOf).sort(), Object.keys(expectedParent).sort());
+    for (const urn of children) assert.equal(parentOf(urn), expectedParent[nameOf(urn)], urn);
 });
 
 test("the Droplet boots from user-data with the volume attached", () => {
@@ -86,6 +88,33 @@ test("the Droplet boots from user-data with the volume attached", () => {
     assert.deepEqual({ name: volume.name, region: volume.region, size: volume.size }, { name: volumeName(cfg), region: "sfo3", size: 50 });
     assert.equal(sshKey.publicKey, run.world.generatedPublicKey);
     assert.equal(droplet.userData, renderUserData(cfg, [run.world.generatedPublicKey]));
+    // Later changes to it travel over SSH (HubSync); only a new admin user or hostname replaces the Droplet.
+    assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
+    assert.deepEqual(run.request("hub-droplet").replacementTrigger, { adminUser: "instructor", hostname: "engr101.example.edu" });
+});
+
+test("every SSH step shares one connection: the admin user at the Droplet's address, with the stack's key", () => {
+    const steps = ["hub-sync", "hub-wait-for-cloud-init", "hub-apply", "hub-check"];
+    const connections = steps.map((name) => unwrap(run.named(name, "command:remote:Command").inputs.connection));
+    for (const connection of connections) {
+        assert.deepEqual(connection, {
+            host: run.world.ipv4, port: 22, user: "instructor", privateKey: run.world.generatedPrivateKey, dialErrorLimit: -1, perDialTimeout: 30,
+        });
+    }
+    const keyIsSecret = (name: string) => {
+        const connection = run.named(name, "command:remote:Command").inputs.connection;
+        return isSecretInput(connection) || isSecretInput(connection.privateKey);
+    };
+    for (const name of steps) assert.ok(keyIsSecret(name), name);
+});
+
+test("HubSync sends every server file, day-2 tools included, again on each change and each new Droplet", () => {
+    const sync = run.named("hub-sync", "command:remote:Command").inputs;
+    assert.equal(sync.stdin, renderSyncDocument(cfg, [run.world.generatedPublicKey]));
+    assert.notEqual(sync.stdin, renderUserData(cfg, [run.world.generatedPublicKey]));
+    assert.equal(sync.create, SYNC_COMMAND);
+    assert.equal(sync.update, SYNC_COMMAND);
+    assert.deepEqual(sync.triggers, [createHash("sha256").update(sync.stdin).digest("hex"), "412345678"]);
 });
 
 test("the firewall opens web and ping to all, SSH only to sshAllowedCidrs", () => {

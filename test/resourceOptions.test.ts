@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
 import { HubConfig } from "../components/hubConfig";
-import { dropletTags, HubServer } from "../components/hubServer";
+import { dropletIdentity, dropletTags, HubServer } from "../components/hubServer";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { sshConnection } from "../lib/sshConnection";
 import { installMocks, registeredUrns, valueOf } from "./support/pulumiMocks";
 
 installMocks({});
@@ -36,18 +37,33 @@ test("the students' volume is retained on destroy while protectVolume is on, nev
     assert.equal(kept.seen.get("kept-droplet")!.deleteBeforeReplace, true);
 });
 
-test("HubConfig applies only after cloud-init, within time limits", async () => {
+test("the Droplet ignores later user-data and is replaced for a new admin user or hostname", async () => {
     installMocks({});
     const { seen, transformations } = recordOptions();
-    new HubConfig("cfg", {
-        host: "203.0.113.10", user: "instructor", privateKey: pulumi.secret("key"), bundleJson: pulumi.secret("{}"), serverId: "1",
-    }, { transformations });
+    new HubServer("hub", { config: classWith({ adminUser: "prof" }) }, { transformations });
+    await registeredUrns();
+    const droplet = seen.get("hub-droplet")!;
+    assert.deepEqual(droplet.ignoreChanges, ["userData"]);
+    assert.deepEqual(droplet.replacementTrigger, { adminUser: "prof", hostname: "engr101.example.edu" });
+    assert.deepEqual(dropletIdentity(classWith({ adminUser: "prof", subdomain: "engr102" })), { adminUser: "prof", hostname: "engr102.example.edu" });
+});
+
+test("HubConfig applies only after cloud-init and the steps it is given, within time limits", async () => {
+    installMocks({});
+    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
+    const sync = new pulumi.ComponentResource("test:index:Sync", "sync");
+    const alone = recordOptions();
+    new HubConfig("alone", { connection, bundleJson: pulumi.secret("{}"), serverId: "1" }, { transformations: alone.transformations });
+    const { seen, transformations } = recordOptions();
+    new HubConfig("cfg", { connection, bundleJson: pulumi.secret("{}"), serverId: "1", after: [sync] }, { transformations });
     await registeredUrns();
     const wait = seen.get("cfg-wait-for-cloud-init")!;
     const apply = seen.get("cfg-apply")!;
     assert.deepEqual(wait.customTimeouts, { create: "20m" });
-    const dependsOn = await Promise.all((apply.dependsOn as pulumi.Resource[]).map((r) => valueOf(r.urn)));
-    assert.deepEqual(dependsOn.map((urn) => urn.split("::").at(-1)), ["cfg-wait-for-cloud-init"]);
+    const names = async (opts: pulumi.CustomResourceOptions) =>
+        (await Promise.all((opts.dependsOn as pulumi.Resource[]).map((r) => valueOf(r.urn)))).map((urn) => urn.split("::").at(-1));
+    assert.deepEqual(await names(apply), ["cfg-wait-for-cloud-init", "sync"]);
+    assert.deepEqual(await names(alone.seen.get("alone-apply")!), ["alone-wait-for-cloud-init"]);
     assert.deepEqual(apply.customTimeouts, { create: "10m", update: "10m" });
 });
 

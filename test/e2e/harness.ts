@@ -44,6 +44,7 @@ interface Network {
     readonly netns: string;
     readonly hostAddress: string;
     readonly guestAddress: string;
+    readonly metadataNetns: string;
     readonly metadataAddress: string;
 }
 
@@ -109,7 +110,9 @@ export class ClassServer {
 
         const logs = join(this.resultsDir, "host");
         mkdirSync(logs);
-        this.pebble = await startPebble(logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
+        const acme = join(this.secretDir, "acme");
+        mkdirSync(acme, { mode: 0o700 });
+        this.pebble = await startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
         this.teardowns.push(() => this.pebble.stop());
         this.issuingRoot = await this.pebble.issuingRoot();
         const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
@@ -235,18 +238,20 @@ export class ClassServer {
     }
 
     /**
-     * A stand-in for DigitalOcean's metadata service on 169.254.169.254, in the guest's network
-     * namespace: it serves a canary where the real one serves the Droplet's user-data.
+     * A stand-in for DigitalOcean's metadata service on 169.254.169.254, on the guest's link-local
+     * network (network.sh): it serves a canary where the real one serves the Droplet's user-data.
      */
     async startMetadataStandIn(): Promise<void> {
         const root = join(this.secretDir, "metadata");
         mkdirSync(join(root, "metadata/v1"), { recursive: true });
         writeFileSync(join(root, "metadata/v1/user-data"), "stand-in user-data\n");
-        const daemon = startDaemon("ip", ["netns", "exec", this.network.netns, "python3", "-m", "http.server",
+        const daemon = startDaemon("ip", ["netns", "exec", this.network.metadataNetns, "python3", "-m", "http.server",
             "--bind", this.network.metadataAddress, "--directory", root, "80"], join(this.resultsDir, "host", "metadata.log"));
         this.teardowns.push(() => daemon.stop());
-        await waitFor("the stand-in metadata service", 15_000, async () =>
-            (await run("ip", ["netns", "exec", this.network.netns, "curl", "-sf", "-o", "/dev/null", `http://${this.network.metadataAddress}/metadata/v1/user-data`])).code === 0 ? true : undefined, 300);
+        await waitFor("the stand-in metadata service", 15_000, async () => {
+            const probe = await run("ip", ["netns", "exec", this.network.metadataNetns, "curl", "-sf", "--max-time", "2", `http://${this.network.metadataAddress}/metadata/v1/user-data`]);
+            return probe.stdout.includes("stand-in") ? true : undefined;
+        }, 300);
     }
 
     /** What to read when something failed: the server's failed units, their journals and cloud-init's output. */
@@ -261,10 +266,10 @@ export class ClassServer {
         const failed = (await this.guest.exec(["systemctl", "--failed", "--plain", "--no-legend", "--no-pager"])).stdout
             .split("\n").map((l) => l.trim().split(/\s+/)[0]).filter(Boolean);
         for (const unit of new Set([...failed, ...units])) {
-            parts.push(`----- journal of ${unit}\n${await this.guest.journal(unit, 150)}`);
+            parts.push(`----- journal of ${unit}\n${await this.guest.journal(unit, 60)}`);
         }
         await section("cloud-init status --long", ["cloud-init", "status", "--long"]);
-        await section("tail of /var/log/cloud-init-output.log", ["tail", "-n", "120", "/var/log/cloud-init-output.log"]);
+        await section("tail of /var/log/cloud-init-output.log", ["tail", "-n", "40", "/var/log/cloud-init-output.log"]);
         if (this.oidc) parts.push(`----- OIDC provider events\n${this.oidc.events.join("\n")}`);
         return parts.join("\n");
     }

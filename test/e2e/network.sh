@@ -14,8 +14,11 @@ readonly guest_if=eth0
 readonly subnet=10.213.57.0/24
 readonly host_addr=10.213.57.1
 readonly guest_addr=10.213.57.2
-# DigitalOcean's metadata address; a stand-in server listens on it inside the guest's namespace.
+# DigitalOcean's metadata service sits off the Droplet at a link-local address; its stand-in gets
+# a namespace of its own on a second link of the guest's, as on a Droplet.
+readonly metadata_netns=jhc-e2e-metadata
 readonly metadata_addr=169.254.169.254
+readonly guest_link_local=169.254.0.2
 readonly nft_table=jhc-e2e
 readonly state_dir=/run/jhc-e2e
 
@@ -23,6 +26,7 @@ uplink() { ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == 
 
 down() {
   ip netns del "$netns" 2>/dev/null || true
+  ip netns del "$metadata_netns" 2>/dev/null || true
   ip link del "$host_if" 2>/dev/null || true
   nft delete table ip "$nft_table" 2>/dev/null || true
   # Forwarding goes back to what it was before `up`, on the uplink only (never the global switch).
@@ -46,14 +50,20 @@ up() {
   echo "$dev $(sysctl -n "net.ipv4.conf.$dev.forwarding")" >"$state_dir/uplink-forwarding"
 
   ip netns add "$netns"
+  ip netns add "$metadata_netns"
   ip link add "$host_if" type veth peer name "$guest_if" netns "$netns"
+  ip link add eth1 netns "$netns" type veth peer name eth0 netns "$metadata_netns"
   ip addr add "$host_addr/24" dev "$host_if"
   ip link set "$host_if" up
   ip -n "$netns" link set lo up
-  ip -n "$netns" addr add "$metadata_addr/32" dev lo
   ip -n "$netns" addr add "$guest_addr/24" dev "$guest_if"
   ip -n "$netns" link set "$guest_if" up
   ip -n "$netns" route add default via "$host_addr"
+  ip -n "$netns" addr add "$guest_link_local/16" dev eth1
+  ip -n "$netns" link set eth1 up
+  ip -n "$metadata_netns" link set lo up
+  ip -n "$metadata_netns" addr add "$metadata_addr/16" dev eth0
+  ip -n "$metadata_netns" link set eth0 up
 
   # IPv4 forwarding is decided by the interface a packet arrives on: the veth for the guest's
   # requests, the uplink for the replies.
@@ -66,7 +76,8 @@ table ip $nft_table {
   }
 }
 NFT
-  printf 'netns=%s\nhost_address=%s\nguest_address=%s\nmetadata_address=%s\n' "$netns" "$host_addr" "$guest_addr" "$metadata_addr"
+  printf 'netns=%s\nhost_address=%s\nguest_address=%s\nmetadata_netns=%s\nmetadata_address=%s\n' \
+    "$netns" "$host_addr" "$guest_addr" "$metadata_netns" "$metadata_addr"
 }
 
 case ${1:-} in

@@ -25,7 +25,8 @@ const ACME_MANAGEMENT_PORT = 15000;
 const DNS_PORT = 8053;
 const DNS_MANAGEMENT_PORT = 8055;
 
-export async function startPebble(dir: string, host: string, hostnames: Readonly<Record<string, string>>): Promise<Pebble> {
+/** `dir` gets the keys and config (private), `logDir` the two servers' logs. */
+export async function startPebble(dir: string, logDir: string, host: string, hostnames: Readonly<Record<string, string>>): Promise<Pebble> {
     const apiCaFile = join(dir, "pebble-api-ca.pem");
     await makeListenerCertificate(dir, host);
     const config = join(dir, "pebble-config.json");
@@ -52,7 +53,7 @@ export async function startPebble(dir: string, host: string, hostnames: Readonly
             "-http01", "", "-https01", "", "-tlsalpn01", "",
             // Names the test did not add must not silently resolve to this host.
             "-defaultIPv4", "", "-defaultIPv6", "",
-        ], join(dir, "challtestsrv.log")));
+        ], join(logDir, "challtestsrv.log")));
         for (const [name, address] of Object.entries(hostnames)) {
             await waitFor(`pebble-challtestsrv to map ${name}`, 15_000, async () => {
                 const res = await fetch(`http://${host}:${DNS_MANAGEMENT_PORT}/add-a`, {
@@ -62,7 +63,7 @@ export async function startPebble(dir: string, host: string, hostnames: Readonly
                 return res.ok ? true : undefined;
             }, 200);
         }
-        daemons.push(startDaemon("pebble", ["-config", config, "-dnsserver", `${host}:${DNS_PORT}`], join(dir, "pebble.log"), {
+        daemons.push(startDaemon("pebble", ["-config", config, "-dnsserver", `${host}:${DNS_PORT}`], join(logDir, "pebble.log"), {
             ...process.env,
             // No artificial sleeps before validation, and no rejected nonces: the test is about our
             // server, not about the ACME client's retries.

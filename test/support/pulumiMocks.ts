@@ -63,9 +63,43 @@ function outputsOf(type: string, inputs: Record<string, any>, world: MockWorld):
     }
 }
 
+/** What the engine is asked for one resource: the options that decide its order, diff and deletion. */
+interface EngineRequest {
+    readonly type: string;
+    /** The names of the resources it depends on: it is created after them and deleted before them. */
+    readonly dependencies: readonly string[];
+    readonly ignoreChanges: readonly string[];
+    /** The replacementTrigger option's value: any change replaces the resource. */
+    readonly replacementTrigger?: unknown;
+    readonly retainOnDelete?: boolean;
+    readonly protect?: boolean;
+    readonly timeouts: { create: string; update: string; delete: string };
+}
+
+/** Records every RegisterResource request the mocked engine receives, by resource name. */
+function recordRequests(): Map<string, EngineRequest> {
+    const requests = new Map<string, EngineRequest>();
+    const monitor = pulumi.runtime.getMonitor() as any;
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: unknown) => {
+        requests.set(req.getName(), {
+            type: req.getType(),
+            dependencies: req.getDependenciesList().map((urn: string) => urn.split("::").at(-1)),
+            ignoreChanges: req.getIgnorechangesList(),
+            replacementTrigger: req.getReplacementTrigger()?.toJavaScript(),
+            retainOnDelete: req.getRetainondelete(),
+            protect: req.getProtect(),
+            timeouts: (({ create, update, pb_delete }) => ({ create, update, delete: pb_delete }))(req.getCustomtimeouts().toObject()),
+        });
+        return register(req, callback);
+    };
+    return requests;
+}
+
 /**
- * Installs Pulumi mocks that record every registered resource and answer the invokes. Call it
- * before the program or the components are loaded; `config` is the stack config (namespaced keys).
+ * Installs Pulumi mocks that record every registered resource and the engine's requests, and
+ * answer the invokes. Call it before the program or the components are loaded; `config` is the
+ * stack config (namespaced keys).
  */
 export function installMocks(config: Record<string, string>, secretKeys: string[] = [], world = mockWorld()) {
     const registered: Registered[] = [];
@@ -83,13 +117,19 @@ export function installMocks(config: Record<string, string>, secretKeys: string[
             throw new Error(`unexpected invoke ${args.token}`);
         },
     }, "jupyterhub-classroom", "engr101", false);
+    const requests = recordRequests();
+    const request = (name: string) => {
+        const found = requests.get(name);
+        if (!found) throw new Error(`no resource named ${name}; registered: ${[...requests.keys()].join(", ")}`);
+        return found;
+    };
     const ofType = (type: string) => registered.filter((r) => r.type === type);
     const named = (name: string, type: string) => {
         const found = ofType(type).filter((r) => r.name === name);
         if (found.length !== 1) throw new Error(`expected one ${type} named ${name}, got ${found.length}`);
         return found[0];
     };
-    return { registered, world, ofType, named };
+    return { registered, world, ofType, named, requests, request };
 }
 
 /** Waits until the program has registered every resource, then returns their URNs. */

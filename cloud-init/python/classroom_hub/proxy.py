@@ -40,6 +40,8 @@ class ClassroomTraefikProxy(TraefikFileProviderProxy):
     def _rules_for_traefik(self):
         return RulesForTraefik(self.dynamic_config_file, self.traefik_group)
 
+    # The base class's name: one observer replaces the other, so the base class's cannot run after
+    # this one and put back a handler that writes 0600 files.
     @observe("dynamic_config_file", "traefik_group")
-    def _new_rules_file(self, change):
+    def _set_dynamic_config_file(self, change):
         self.dynamic_config_handler = RulesForTraefik(self.dynamic_config_file, self.traefik_group)
