@@ -36,7 +36,8 @@ export function projectConfigBlock(): Record<string, ProjectConfigType> {
         const declared: ProjectConfigType = { ...structuredClone(PULUMI_TYPES[spec.type]), description: spec.description };
         if (spec.secret) declared.secret = true;
         const unset = spec.schema.safeParse(undefined);
-        if (unset.success) declared.default = unset.data ?? "";
+        // Pulumi has no float: a number is declared a string, so its default must be one too.
+        if (unset.success) declared.default = spec.type === "number" ? String(unset.data) : unset.data ?? "";
         block[key] = declared;
     }
     return block;

@@ -28,6 +28,11 @@ test("Pulumi.yaml declares every key with its type, description, default and sec
     for (const key of ["dnsZone", "letsEncryptEmail", "authProvider", "oauthClientId"]) assert.equal(declared[key].default, undefined, key);
     assert.equal(declared.volumeSizeGb.default, 20);
     assert.deepEqual(declared.loginHelpLinks.items, { type: "object" });
+    // The CLI refuses to load a project whose default is not of its declared type.
+    const ofType = { string: (v: unknown) => typeof v === "string", integer: Number.isInteger, boolean: (v: unknown) => typeof v === "boolean", array: Array.isArray };
+    for (const [key, spec] of Object.entries(declared as Record<string, { type: keyof typeof ofType; default?: unknown }>)) {
+        if (spec.default !== undefined) assert.ok(ofType[spec.type](spec.default), `${key}'s default ${JSON.stringify(spec.default)} is not a ${spec.type}`);
+    }
 });
 
 test("the empty default Pulumi.yaml gives an optional key means unset", () => {

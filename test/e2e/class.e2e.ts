@@ -41,12 +41,16 @@ function step(name: string, body: () => Promise<void>, timeoutMs = 5 * 60_000): 
 
 const target = () => ({ hostname: server.hostname, address: server.network.guestAddress, ca: server.issuingRoot });
 
+function startedBrowser(): Browser {
+    if (!browser) throw new Error("the browser was not started (step 3 failed?)");
+    return browser;
+}
+
 /** The user's session, signed in through the OIDC provider the first time. */
 async function session(user: TestUser): Promise<Session> {
     const existing = sessions.get(user.login);
     if (existing) return existing;
-    if (!browser) throw new Error("the browser was not started (step 3 failed?)");
-    const context = await browser.newContext();
+    const context = await startedBrowser().newContext();
     const hub = await context.newPage();
     await signIn(hub, server.hubUrl, user);
     if (new URL(hub.url()).pathname.endsWith("/oauth_callback")) {
@@ -98,9 +102,21 @@ async function runningServers(): Promise<Record<string, string>> {
     return servers;
 }
 
+/**
+ * What runs in jupyterhub.service besides the hub itself: its managed services. A
+ * restarted hub must not leave its predecessor's behind (KillMode=process stops only the hub).
+ */
+async function hubProcesses(): Promise<string[]> {
+    const main = (await server.guest.check(["systemctl", "show", "jupyterhub.service", "-p", "MainPID", "--value"])).trim();
+    const processes = (await server.guest.check(["ps", "-e", "-o", "pid=,unit=,args="])).split("\n")
+        .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+        .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && m[1] !== main);
+    return processes.map((m) => (/jupyterhub_idle_culler/.test(m[3]) ? "idle-culler" : m[3])).sort();
+}
+
 /** Signs in with a browser session of its own and returns what the hub answered. */
 async function refusedSignIn(user: TestUser): Promise<{ url: string; body: string }> {
-    const context = await browser!.newContext();
+    const context = await startedBrowser().newContext();
     try {
         const page = await context.newPage();
         await signIn(page, server.hubUrl, user);
@@ -157,7 +173,7 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
         assert.ok([301, 302, 307, 308].includes(plain.status), `http:// answered ${plain.status}, not a redirect`);
         assert.equal(plain.headers.location, `https://${server.hostname}/hub/`);
 
-        const cert = await waitFor("Traefik to serve a certificate from pebble", 4 * 60_000, async () => {
+        const cert = await waitFor("Traefik to serve a certificate from pebble", 2 * 60_000, async () => {
             const served = await servedCertificate(target());
             return served.trusted ? served : undefined;
         }, 2000).catch(async (err: Error) => {
@@ -213,6 +229,12 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
             assert.match(line, new RegExp(`^jupyter-${alice.login} `), `owner of ${line}`);
         }
         assert.match(owners.split("\n")[0], / 700 /, `${home} is not 0700: ${owners}`);
+        // The container has no memory or CPU controller to enforce them; the unit must still ask for them.
+        const limits = await server.guest.check(["systemctl", "show", `jupyter-${alice.login}-singleuser.service`, "-p", "MemoryMax", "-p", "CPUQuotaPerSecUSec"]);
+        const memory = String(server.setting("memoryLimit"));
+        const cpu = Number(server.setting("cpuLimit"));
+        assert.ok(limits.includes(`MemoryMax=${bytes(memory)}\n`), `memoryLimit ${memory} is not the unit's MemoryMax: ${limits}`);
+        assert.ok(limits.includes(`CPUQuotaPerSecUSec=${cpu >= 1 ? `${cpu}s` : `${cpu * 1000}ms`}\n`), `cpuLimit ${cpu} is not the unit's CPU quota: ${limits}`);
         const seen = await python(alice, `import os; print(sorted(os.listdir(${JSON.stringify(directory)})))`);
         assert.match(seen, /'lab1\.ipynb'/);
 
@@ -309,9 +331,11 @@ print(json.dumps(out))
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
 
         await server.guest.check(["systemctl", "restart", "traefik.service"]);
-        await waitFor("the proxy to route again after its restart", 90_000, async () =>
-            (await request(target(), `${server.hubUrl}/user/${alice.login}/api/status`)).status !== 502 ? true : undefined);
+        await waitFor("the proxy to route to the hub again after its restart", 90_000, async () =>
+            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
+        assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
+        assert.deepEqual(await hubProcesses(), ["idle-culler"], "the restarts left processes of an earlier hub behind");
 
         assertRefused(carol, await refusedSignIn(carol));
         const bundle = await server.renderChanged("roster-change", (config) => {
@@ -328,6 +352,12 @@ print(json.dumps(out))
         }
     }, 8 * 60_000);
 });
+
+/** JupyterHub's and systemd's sizes: 1G is 1024³ bytes. */
+function bytes(size: string): number {
+    const [, amount, unit] = /^([\d.]+)([KMGT])$/.exec(size)!;
+    return Math.round(Number(amount) * 1024 ** ("KMGT".indexOf(unit) + 1));
+}
 
 interface InPageStyle { getComputedStyle(element: unknown): { backgroundColor: string } }
 

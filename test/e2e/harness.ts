@@ -98,6 +98,9 @@ export class ClassServer {
 
     /** Builds the world around the server, boots it with the rendered user-data and delivers the class settings. */
     async start(): Promise<void> {
+        // Killed or interrupted, the run still removes its guest, servers and network.
+        process.once("SIGINT", this.stopOnSignal);
+        process.once("SIGTERM", this.stopOnSignal);
         await requireHostTools();
         await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-stack-key", "-f", this.sshKey]);
         this.oauthClientSecret = randomBytes(24).toString("hex");
@@ -274,7 +277,14 @@ export class ClassServer {
         return parts.join("\n");
     }
 
+    private readonly stopOnSignal = (signal: NodeJS.Signals): void => {
+        console.error(`${signal}: tearing down the e2e server`);
+        void this.stop().finally(() => process.exit(1));
+    };
+
     async stop(): Promise<void> {
+        process.off("SIGINT", this.stopOnSignal);
+        process.off("SIGTERM", this.stopOnSignal);
         for (const teardown of this.teardowns.reverse()) {
             await teardown().catch((err: Error) => console.error(`teardown: ${err.message}`));
         }

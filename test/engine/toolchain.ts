@@ -9,6 +9,7 @@ import type { OperationReport } from "./runOperation";
 
 export const REPO = resolve(__dirname, "../..");
 export const PLUGINS = ["random", "tls", "command", "digitalocean", "cloudflare"] as const;
+const OPERATION_LIMIT_MS = 10 * 60_000;
 
 export interface Toolchain {
     readonly binDir: string;
@@ -68,8 +69,11 @@ export class Workspace {
         let cliOutput = "";
         child.stdout.on("data", (d) => { cliOutput += d; });
         child.stderr.on("data", (d) => { cliOutput += d; });
+        // A provider that keeps dialing (SSH to a Droplet nobody answers for) must not hang the test.
+        const limit = setTimeout(() => child.kill("SIGTERM"), OPERATION_LIMIT_MS);
         const code = await new Promise<number>((done) => child.on("exit", (c) => done(c ?? -1)));
-        if (code === 2 || !existsSync(reportPath)) throw new Error(`runOperation ${name} crashed (${code}):\n${cliOutput}`);
+        clearTimeout(limit);
+        if (code === 2 || !existsSync(reportPath)) throw new Error(`runOperation ${name} crashed or ran over ${OPERATION_LIMIT_MS / 1000} s (exit ${code}):\n${cliOutput}`);
         return { ...JSON.parse(readFileSync(reportPath, "utf8")), cliOutput };
     }
 }
