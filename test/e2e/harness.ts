@@ -3,6 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
+import { APPLY_CLASS_SETTINGS } from "../../components/hubConfig";
+import { healthCheckCommand } from "../../components/hubHealth";
+import { SYNC_COMMAND } from "../../components/hubSync";
+import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/classConfig";
+import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
+import { renderSyncDocument } from "../../lib/userData";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -134,7 +140,28 @@ export class ClassServer {
         }, "Lab 1");
 
         await this.boot(golden);
-        await this.timings.time("deliver class settings over SSH (classroom-apply)", () => this.deliverBundle(join(this.renderDir, "apply-bundle.json")));
+        await this.timings.time("HubSync over SSH (classroom-sync)", () => this.syncServerFiles());
+        await this.timings.time("HubConfig over SSH (classroom-apply)", () => this.deliverBundle(join(this.renderDir, "apply-bundle.json")));
+        await this.timings.time("HubHealth over SSH (classroom-health)", () => this.healthCheck());
+    }
+
+    /**
+     * What HubSync does after the first boot: the complete set of server files (the day-2 tools the
+     * first boot's user-data leaves out included) on stdin of classroom-sync, once cloud-init is done.
+     * `npm run render` does not write this document, so it comes from the same function HubServer uses.
+     */
+    private async syncServerFiles(): Promise<void> {
+        const document = renderSyncDocument(this.classConfig(), [readFileSync(`${this.sshKey}.pub`, "utf8").trim()]);
+        const result = await this.ssh(this.adminUser, [SYNC_COMMAND], document);
+        if (result.code !== 0) throw new Error(`HubSync's command exited ${result.code}:\n${result.stderr}${result.stdout}`);
+    }
+
+    /** What HubHealth does last: classroom-health on the server, which waits for https://<hostname>/hub/health. */
+    private async healthCheck(): Promise<void> {
+        const cfg = this.classConfig();
+        const minutes = cfg.operations.healthCheckTimeoutMinutes;
+        const result = await this.ssh(this.adminUser, [healthCheckCommand(minutes, cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT)], undefined, (minutes + 1) * 60_000);
+        if (result.code !== 0) throw new Error(`HubHealth's check exited ${result.code}:\n${result.stderr}${result.stdout}`);
     }
 
     /** `npm run render` of a stack file; `env` can pin secrets so a re-render changes only the settings. */
@@ -226,18 +253,23 @@ export class ClassServer {
 
     /** What HubConfig does: the bundle on stdin of `sudo classroom-apply`, over SSH as the admin user. */
     async deliverBundle(bundleFile: string): Promise<string> {
-        const result = await this.ssh(this.adminUser, ["sudo", "/usr/local/lib/jupyterhub-classroom/classroom-apply"], readFileSync(bundleFile));
+        const result = await this.ssh(this.adminUser, [APPLY_CLASS_SETTINGS], readFileSync(bundleFile));
         if (result.code !== 0) throw new Error(`classroom-apply over SSH exited ${result.code}:\n${result.stderr}${result.stdout}`);
         return result.stdout;
     }
 
-    ssh(user: string, command: readonly string[], input?: Buffer | string): Promise<RunResult> {
+    /** The class as the stack reads it from the stack file. */
+    private classConfig(): ClassConfig {
+        return parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
+    }
+
+    ssh(user: string, command: readonly string[], input?: Buffer | string, timeoutMs = 5 * 60_000): Promise<RunResult> {
         return run("ssh", [
             "-i", this.sshKey, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
             "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${join(this.secretDir, "known_hosts")}`,
             "-o", "LogLevel=ERROR",
             `${user}@${this.network.guestAddress}`, "--", ...command,
-        ], { input, timeoutMs: 5 * 60_000 });
+        ], { input, timeoutMs });
     }
 
     /**
