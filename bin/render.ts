@@ -9,7 +9,7 @@ import { applyBundleJson, COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } fro
 import { ClassConfig, ClassConfigError, parseClassConfig } from "../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../lib/rawConfig";
 import { ClassSecrets, classSettings } from "../lib/settings";
-import { renderUserData } from "../lib/userData";
+import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 const USAGE = "usage: npm run render -- --config Pulumi.<class>.yaml --out DIR [--ssh-public-key FILE]";
 
@@ -79,11 +79,13 @@ function main(argv: string[]): void {
 
     mkdirSync(outDir, { recursive: true });
     writeFileSync(join(outDir, "user-data"), renderUserData(cfg, stackKeys));
+    // What HubSync sends to a running server: user-data's files plus the day-2 tools.
+    writeFileSync(join(outDir, "sync-document"), renderSyncDocument(cfg, stackKeys));
     // class.json holds the roster (students' names and addresses): as private as on the server.
     writePrivate(join(outDir, "class.json"), `${JSON.stringify(classSettings(cfg), null, 2)}\n`);
     writePrivate(join(outDir, "secrets.json"), `${JSON.stringify(secrets, null, 2)}\n`);
     writePrivate(join(outDir, "apply-bundle.json"), applyBundleJson(cfg, secrets));
-    console.log(`wrote user-data, class.json, secrets.json and apply-bundle.json for ${cfg.hostname} to ${outDir}`);
+    console.log(`wrote user-data, sync-document, class.json, secrets.json and apply-bundle.json for ${cfg.hostname} to ${outDir}`);
     if (stackKeys.length === 0) {
         console.error("note: no --ssh-public-key, so user-data has only adminSshKeys; `pulumi up` adds the stack's own key");
     }

@@ -80,10 +80,16 @@ install -d -m 0700 -o root -g root /var/lib/jupyterhub
 install -d -m 0750 -o root -g traefik /var/lib/jupyterhub-classroom/traefik-rules
 
 step "mount the students' volume at $CLASSROOM"
-volume_device=/dev/disk/by-id/scsi-0DO_Volume_$(server_setting volumeName)
 udevadm settle
 install -d -m 0755 "$CLASSROOM"
-if [[ -e $volume_device ]]; then
+# HubServer attaches exactly one volume (named after the stack, so its name is not needed here).
+volumes=()
+for device in /dev/disk/by-id/scsi-0DO_Volume_*; do
+  if [[ -e $device && ! $device =~ -part[0-9]+$ ]]; then volumes+=("$device"); fi
+done
+[[ ${#volumes[@]} -le 1 ]] || fail "more than one volume is attached (${volumes[*]}): detach all but the class's in DigitalOcean's control panel"
+if [[ ${#volumes[@]} -eq 1 ]]; then
+  volume_device=${volumes[0]}
   # blkid exits 2 when it finds no file system or partition table: only then is the volume new.
   blkid_status=0
   blkid -p "$volume_device" >/dev/null || blkid_status=$?
@@ -96,6 +102,7 @@ if [[ -e $volume_device ]]; then
   uuid=$(blkid -p -o value -s UUID "$volume_device")
   fs_type=$(blkid -p -o value -s TYPE "$volume_device")
   [[ -n $uuid && -n $fs_type ]] || fail "$volume_device holds no file system this script can mount"
+  echo "the students' volume $volume_device holds $fs_type file system $uuid"
   if ! grep -q "^UUID=$uuid " /etc/fstab; then
     # nofail: the Droplet still boots without the volume; jupyterhub.service then refuses to start.
     echo "UUID=$uuid $CLASSROOM $fs_type defaults,nofail,noatime 0 2" >>/etc/fstab
@@ -103,7 +110,7 @@ if [[ -e $volume_device ]]; then
   fi
   mountpoint -q "$CLASSROOM" || mount "$CLASSROOM"
 else
-  echo "no volume at $volume_device: students' homes stay on the root disk (only test boots have none)"
+  echo "no volume attached: students' homes stay on the root disk (only test boots have none)"
 fi
 install -d -m 0755 -o root -g root "$CLASSROOM/home"
 

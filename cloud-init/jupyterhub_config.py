@@ -79,8 +79,11 @@ c.Spawner.cmd = [f"{USER_VENV}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 c.Spawner.mem_limit = limits["memory"]
 c.Spawner.cpu_limit = float(limits["cpu"])
-# A whole class logging in at once on a small Droplet starts slowly.
+# A whole class logging in at once on a small Droplet starts slowly: both the unit's start and
+# the server's first answer (http_timeout, 30 s by default) wait up to two minutes
+# (bench/class-start.ts, 30 students at once on 2 cores: 30 of 30 ready, the slowest in 97 s).
 c.Spawner.start_timeout = 120
+c.Spawner.http_timeout = 120
 c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
     settings["course"], secrets["courseRepoToken"],
     homes=Path("/srv/classroom/home"), mirror=Path(f"{CLASSROOM_STATE}/course-mirror.git"),

@@ -1,8 +1,9 @@
+import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as tls from "@pulumi/tls";
 import { ClassConfig } from "../lib/classConfig";
-import { renderSyncDocument, renderUserData, volumeName } from "../lib/userData";
+import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 export interface HubServerArgs {
     /**
@@ -39,7 +40,7 @@ export class HubServer extends pulumi.ComponentResource {
         const syncDocument = key.publicKey.apply((publicKey) => renderSyncDocument(cfg, [publicKey]));
         const tags = dropletTags(pulumi.getStack());
         const homes = new digitalocean.Volume(`${name}-homes`, {
-            name: volumeName(cfg),
+            name: volumeName(pulumi.getProject(), pulumi.getStack()),
             region: cfg.droplet.region,
             size: cfg.droplet.volumeSizeGb,
             description: `Students' homes of ${cfg.hostname}`,
@@ -106,9 +107,9 @@ export class HubServer extends pulumi.ComponentResource {
 
 /**
  * What only a new Droplet can change, now that its user-data is ignored: cloud-init creates the
- * admin user at the first boot (classroom-sync refuses an admin user that does not exist), and
- * the hostname names the students' volume, which a running server cannot swap under /home.
- * Any change here replaces the Droplet.
+ * admin user and sets the system's hostname at the first boot only (classroom-sync refuses an
+ * admin user that does not exist). Any change here replaces the Droplet; the students' volume,
+ * named after the stack, not the hostname, stays and the new Droplet mounts it.
  */
 export function dropletIdentity(cfg: ClassConfig) {
     return { adminUser: cfg.admin.user, hostname: cfg.hostname };
@@ -150,6 +151,18 @@ export function firewallRules(sshAllowedCidrs: readonly string[]) {
             { protocol: "icmp", destinationAddresses: ANYWHERE },
         ],
     };
+}
+
+/**
+ * The DigitalOcean volume with the students' homes, named after the stack so that nothing in the
+ * class config renames (and so replaces) it: lower-case letters, digits and "-", starting with a
+ * letter, at most 64 characters. A volume name must be unique in the account's region, so a short
+ * hash of the project and the stack (whose name may be longer or hold other characters) follows.
+ */
+export function volumeName(project: string, stack: string): string {
+    const hash = createHash("sha256").update(`${project}/${stack}`).digest("hex").slice(0, 8);
+    const label = stack.toLowerCase().replace(/[^a-z0-9]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+    return ["classroom", label, hash].filter(Boolean).join("-");
 }
 
 /** DigitalOcean tags allow letters, digits, ":", "-" and "_"; stack names may also hold ".". */

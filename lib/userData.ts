@@ -1,4 +1,3 @@
-import { createHash } from "node:crypto";
 import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { gzipSync } from "fflate";
@@ -54,24 +53,12 @@ export interface ServerSettings {
     readonly hostname: string;
     readonly adminUser: string;
     readonly image: ClassConfig["droplet"]["image"];
-    readonly volumeName: string;
-}
-
-/**
- * The DigitalOcean volume with the students' homes: lower-case letters, digits and "-", starting
- * with a letter, at most 64 characters, unique in the account's region, so it names the hostname.
- */
-export function volumeName(cfg: Pick<ClassConfig, "hostname">): string {
-    const name = `homes-${cfg.hostname.replace(/\./g, "-")}`;
-    if (name.length <= 64) return name;
-    const hash = createHash("sha256").update(cfg.hostname).digest("hex").slice(0, 8);
-    return `${name.slice(0, 64 - hash.length - 1).replace(/-+$/, "")}-${hash}`;
 }
 
 /**
  * The cloud-init user-data of the Droplet: cloud-init/user-data.yaml plus the hostname, the admin
  * user and every server file. It depends only on what is fixed for the Droplet's life (hostname,
- * admin user and keys, image, ACME settings, volume name) and on the files under cloud-init/:
+ * admin user and keys, image, ACME settings) and on the files under cloud-init/:
  * never on the roster, limits, login page, course, OAuth settings or any secret, so changing
  * those never replaces the Droplet.
  */
@@ -117,7 +104,6 @@ function serverFiles(cfg: ClassConfig, layer: Layer): FileEntry[] {
         hostname: cfg.hostname,
         adminUser: cfg.admin.user,
         image: cfg.droplet.image,
-        volumeName: volumeName(cfg),
     };
     return [
         [`${ETC}/server.json`, `${JSON.stringify(server, null, 2)}\n`],

@@ -82,15 +82,19 @@ test("roster, limits, login page, course and OAuth changes update only the setti
     }
 });
 
-test("a new admin user or hostname changes the Droplet's replacement trigger, and the user-data its replacement boots with", async () => {
+test("a new admin user or hostname changes the Droplet's replacement trigger and user-data, never the students' volume", async () => {
     const world = mockWorld();
     const before = await runProgram(base, ["oauthClientSecret"], world);
-    for (const [key, value] of [["adminUser", "prof"], ["subdomain", "engr102"]]) {
+    const volume = (run: Run) => run.named("hub-homes", "digitalocean:index/volume:Volume").inputs;
+    for (const [key, value] of [["adminUser", "prof"], ["subdomain", "engr102"], ["dnsZone", "example.org"]]) {
         const after = await runProgram({ ...base, [key]: value }, ["oauthClientSecret"], world);
         const trigger = (run: Run) => run.request("hub-droplet").replacementTrigger;
         assert.notDeepEqual(trigger(after), trigger(before), key);
         const userData = (run: Run) => run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs.userData;
         assert.notEqual(userData(after), userData(before), key);
+        // The volume's name is its identity (a new name is a new volume): the replacement mounts the same one.
+        assert.equal(volume(after).name, volume(before).name, key);
+        assert.equal(volume(after).region, volume(before).region, key);
     }
 });
 

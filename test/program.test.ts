@@ -7,7 +7,8 @@ import { SYNC_COMMAND } from "../components/hubSync";
 import { applyBundleJson } from "../lib/applyBundle";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
 import { rawClassConfig } from "../lib/rawConfig";
-import { renderSyncDocument, renderUserData, volumeName } from "../lib/userData";
+import { volumeName } from "../components/hubServer";
+import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
 
 const planted = {
@@ -72,6 +73,15 @@ test("each resource is a child of its component, and the components are the proj
     for (const urn of children) assert.equal(parentOf(urn), expectedParent[nameOf(urn)], urn);
 });
 
+test("volume names follow DigitalOcean's rules, name the stack, and stay distinct", () => {
+    const long = "engr101-section-".repeat(5);
+    const names = [["jupyterhub-classroom", "engr101"], ["jupyterhub-classroom", "ENGR.101"], ["other-project", "engr101"],
+        ["jupyterhub-classroom", `${long}a`], ["jupyterhub-classroom", `${long}b`], ["jupyterhub-classroom", "..."]].map(([p, s]) => volumeName(p, s));
+    for (const name of names) assert.match(name, /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, name);
+    assert.match(names[0], /^classroom-engr101-[0-9a-f]{8}$/);
+    assert.equal(new Set(names).size, names.length);
+});
+
 test("the Droplet boots from user-data with the volume attached", () => {
     const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
     const volume = run.named("hub-homes", "digitalocean:index/volume:Volume").inputs;
@@ -85,7 +95,7 @@ test("the Droplet boots from user-data with the volume attached", () => {
     assert.deepEqual(droplet.tags, ["jupyterhub-classroom", "engr101"]);
     assert.deepEqual(droplet.volumeIds, ["hub-homes-id"]);
     assert.deepEqual(droplet.sshKeys, ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
-    assert.deepEqual({ name: volume.name, region: volume.region, size: volume.size }, { name: volumeName(cfg), region: "sfo3", size: 50 });
+    assert.deepEqual({ name: volume.name, region: volume.region, size: volume.size }, { name: volumeName("jupyterhub-classroom", "engr101"), region: "sfo3", size: 50 });
     assert.equal(sshKey.publicKey, run.world.generatedPublicKey);
     assert.equal(droplet.userData, renderUserData(cfg, [run.world.generatedPublicKey]));
     // Later changes to it travel over SSH (HubSync); only a new admin user or hostname replaces the Droplet.

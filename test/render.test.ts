@@ -8,7 +8,7 @@ import { applyBundleJson } from "../lib/applyBundle";
 import { parseClassConfig } from "../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../lib/rawConfig";
 import { classSettings } from "../lib/settings";
-import { renderUserData } from "../lib/userData";
+import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { openSshPublicKey } from "./support/pulumiMocks";
 
 const root = resolve(__dirname, "..");
@@ -64,6 +64,7 @@ test("renders a class: user-data, class settings, secrets and the apply bundle",
     const cfg = parseClassConfig(rawClassConfigFromStackFile(readFileSync(dir("Pulumi.private.yaml"), "utf8")));
     assert.equal(cfg.hostname, "engr101.example.edu");
     assert.equal(readFileSync(join(out, "user-data"), "utf8"), renderUserData(cfg, [publicKey]));
+    assert.equal(readFileSync(join(out, "sync-document"), "utf8"), renderSyncDocument(cfg, [publicKey]));
     const settings = readJson(join(out, "class.json"));
     assert.deepEqual(settings, classSettings(cfg));
     assert.ok(settings.auth.allowedUsers.includes("ada-lovelace"));

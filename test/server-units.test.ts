@@ -54,13 +54,13 @@ function execPrograms(unit: string): string[] {
     return [...unit.matchAll(/^Exec[A-Za-z]*=[-@+!:]*(\/\S+)/gm)].map((m) => m[1]);
 }
 
-test("jupyterhub.service stops with its services, requires Traefik and waits for class.json", () => {
+test("jupyterhub.service stops with its services, wants Traefik without restarting with it, and waits for class.json", () => {
     const hub = writeFiles(renderUserData(devConfig(), [])).find((f) => f.path === `${UNIT_DIR}jupyterhub.service`)!;
     const settings = hub.content.toString().split("\n").filter((l) => /^[A-Za-z]+=/.test(l));
     // Students' servers are units of their own (test:e2e step 8 restarts the hub under them).
     assert.ok(!settings.some((l) => l.startsWith("KillMode=")), "the hub's idle culler must stop with the hub");
     for (const line of [
-        "Requires=traefik.service",
+        "Wants=traefik.service",
         "ConditionPathExists=/etc/jupyterhub-classroom/class.json",
         "WorkingDirectory=/var/lib/jupyterhub",
         "ExecStart=/opt/jupyterhub-classroom/hub/bin/jupyterhub -f /etc/jupyterhub-classroom/jupyterhub_config.py",
@@ -68,4 +68,6 @@ test("jupyterhub.service stops with its services, requires Traefik and waits for
         assert.ok(settings.includes(line), `jupyterhub.service lacks ${line}`);
     }
     assert.ok(settings.some((l) => l.startsWith("After=") && l.includes("traefik.service")), "jupyterhub.service is not ordered after Traefik");
+    // Requires= or BindsTo= would stop or restart the hub with every restart of Traefik (test:e2e step 8).
+    assert.ok(!settings.some((l) => /^(Requires|BindsTo|PartOf)=.*traefik/.test(l)), "a restart of Traefik would restart the hub");
 });

@@ -4,7 +4,7 @@ import { join, relative } from "node:path";
 import { before, test } from "node:test";
 import { parse } from "yaml";
 import { parseClassConfig } from "../lib/classConfig";
-import { renderSyncDocument, renderUserData, USER_DATA_LIMIT, volumeName } from "../lib/userData";
+import { renderSyncDocument, renderUserData, USER_DATA_LIMIT } from "../lib/userData";
 import { run } from "./e2e/process";
 import {
     CLOUD_INIT, devConfig, LIB, listFiles, providerConfig, requireTools, serverFiles, STACK_PUBLIC_KEY,
@@ -177,13 +177,6 @@ test("server.json and the admin user: keys only, no root, the volume's name", ()
     }]);
     const server = writeFiles(userData).find((f) => f.path === "/etc/jupyterhub-classroom/server.json")!;
     assert.deepEqual(JSON.parse(server.content.toString()), {
-        hostname: "engr101.example.edu", adminUser: "prof", image: "debian-12-x64", volumeName: "homes-engr101-example-edu",
+        hostname: "engr101.example.edu", adminUser: "prof", image: "debian-12-x64",
     });
-});
-
-test("volume names follow DigitalOcean's rules and stay distinct when long hostnames are cut", () => {
-    const long = (label: string) => ({ hostname: `${label}.${"department-of-engineering".repeat(3)}.example.edu` });
-    const names = [volumeName({ hostname: "engr101.example.edu" }), volumeName(long("a")), volumeName(long("b")), volumeName({ hostname: "101.example.edu" })];
-    for (const name of names) assert.match(name, /^[a-z][a-z0-9-]{0,62}[a-z0-9]$/, name);
-    assert.equal(new Set(names).size, names.length);
 });

@@ -2,16 +2,17 @@
 // "Droplet", used through Traefik, a real ACME CA, a real OAuth login and a real browser.
 // Run with `npm run test:e2e` (root); see docs/testing.md.
 import assert from "node:assert/strict";
-import { readdirSync } from "node:fs";
-import { join } from "node:path";
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
 import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
 import { notebook } from "./git-server";
-import { ClassServer, USERS } from "./harness";
+import { ClassServer, HomeEntry, USERS } from "./harness";
 import { request, servedCertificate } from "./https-client";
 import { TestUser } from "./oidc-provider";
-import { sleep, waitFor } from "./process";
+import { check, sleep, waitFor } from "./process";
 
 const server = new ClassServer();
 /** The project's own units, as installed from cloud-init/systemd/. */
@@ -19,6 +20,19 @@ const OUR_UNITS = readdirSync(join(__dirname, "../../cloud-init/systemd")).filte
 const HUB_UNITS = ["jupyterhub.service", "traefik.service"];
 
 let browser: Browser | undefined;
+
+/** What later steps take from earlier ones: the archive and what the homes held when it was made. */
+const journey = { archive: "", homes: [] as HomeEntry[], aliceCreated: "" };
+
+/** A new server has a new certificate and a new hub database: a new browser, with no old session, trusts it. */
+async function freshBrowser(): Promise<void> {
+    for (const { context } of sessions.values()) await context.close().catch(() => undefined);
+    sessions.clear();
+    await browser?.close();
+    const served = await servedCertificate(target());
+    assert.ok(served.trusted, `the new server's certificate does not verify against pebble's root: ${JSON.stringify(served)}`);
+    browser = await launchBrowser(server.hostname, server.network.guestAddress, served.spkiSha256);
+}
 
 /**
  * A user's browser session: one page on the hub (its API takes the hub's XSRF cookie) and one on
@@ -91,13 +105,27 @@ async function stopServer(user: TestUser): Promise<void> {
     });
 }
 
+async function mainPid(unit: string): Promise<string> {
+    return (await server.guest.check(["systemctl", "show", unit, "-p", "MainPID", "--value"])).trim();
+}
+
+/** Through the admin's hub page: stops every user's server (logging in started the admin's own too). */
+async function stopEveryServer(admin: Page): Promise<void> {
+    const users = JSON.parse((await apiFromPage(admin, "GET", "/hub/api/users")).text) as { name: string; servers?: Record<string, unknown> }[];
+    for (const { name } of users.filter((u) => u.servers?.[""] !== undefined)) {
+        const res = await apiFromPage(admin, "DELETE", `/hub/api/users/${name}/server`);
+        assert.ok([202, 204].includes(res.status), `stopping ${name}'s server: ${res.status} ${res.text}`);
+    }
+    await waitFor("every server to stop", 2 * 60_000, async () => (Object.keys(await runningServers()).length === 0 ? true : undefined));
+}
+
 /** Every student's server that runs, as its systemd unit and main PID: unchanged means not restarted. */
 async function runningServers(): Promise<Record<string, string>> {
     const units = (await server.guest.check(["systemctl", "list-units", "--plain", "--no-legend", "--state=active", "jupyter-*-singleuser.service"]))
         .split("\n").map((line) => line.trim().split(/\s+/)[0]).filter(Boolean);
     const servers: Record<string, string> = {};
     for (const unit of units) {
-        servers[unit] = (await server.guest.check(["systemctl", "show", unit, "-p", "MainPID", "--value"])).trim();
+        servers[unit] = await mainPid(unit);
     }
     return servers;
 }
@@ -107,7 +135,7 @@ async function runningServers(): Promise<Record<string, string>> {
  * restarted hub must not leave its predecessor's behind (KillMode=process stops only the hub).
  */
 async function hubProcesses(): Promise<string[]> {
-    const main = (await server.guest.check(["systemctl", "show", "jupyterhub.service", "-p", "MainPID", "--value"])).trim();
+    const main = await mainPid("jupyterhub.service");
     const processes = (await server.guest.check(["ps", "-e", "-o", "pid=,unit=,args="])).split("\n")
         .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
         .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && m[1] !== main);
@@ -335,9 +363,11 @@ print(json.dumps(out))
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the hub's restart");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
 
+        const hubPid = await mainPid("jupyterhub.service");
         await server.guest.check(["systemctl", "restart", "traefik.service"]);
         await waitFor("the proxy to route to the hub again after its restart", 90_000, async () =>
             (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        assert.equal(await mainPid("jupyterhub.service"), hubPid, "restarting Traefik restarted the hub");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
         assert.deepEqual(await hubProcesses(), ["idle-culler"], "the restarts left processes of an earlier hub behind");
@@ -356,7 +386,142 @@ print(json.dumps(out))
             assert.equal(after[unit], pid, `${unit} did not survive the roster change`);
         }
     }, 8 * 60_000);
+
+    step("9. the health check `pulumi up` ends with passes; with Traefik stopped it fails, naming Traefik, with its status and journal and no secret", async () => {
+        const healthy = await server.healthCheck(1);
+        assert.equal(healthy.code, 0, `classroom-health failed on a healthy hub:\n${healthy.stderr}`);
+        assert.equal(healthy.stdout.trim().split("\n").pop(), `healthy: ${server.hubUrl}/hub/health`);
+
+        await server.guest.check(["systemctl", "stop", "traefik.service"]);
+        try {
+            // HubHealth's command with a half-minute limit: Traefik stays stopped, so it must fail.
+            const failed = await server.healthCheck(0.5);
+            assert.equal(failed.code, 1, `classroom-health exited ${failed.code} with Traefik stopped:\n${failed.stdout}${failed.stderr}`);
+            const report = failed.stderr;
+            assert.match(report, /^The hub is not healthy: traefik\.service is inactive\b/m, report);
+            assert.match(report, /Last attempt: nothing accepts connections on engr101\.e2e-classroom\.test:443 \(is Traefik running\?\)/, report);
+            assert.match(report, /^--- systemctl status traefik\.service\n.*traefik\.service/m, report);
+            assert.match(report, /^--- last 40 lines of the journal of traefik\.service\n[\s\S]*\b(Stopped|Stopping) (traefik\.service - )?Traefik/m, report);
+            assert.match(report, /^--- last 25 lines of \/var\/log\/cloud-init-output\.log\n/m, report);
+            for (const [name, value] of Object.entries(server.renderedSecrets())) {
+                if (value) assert.ok(!`${failed.stdout}${report}`.includes(value), `the report shows the secret ${name}`);
+            }
+        } finally {
+            await server.guest.check(["systemctl", "start", "traefik.service"]);
+        }
+        const again = await server.healthCheck(2);
+        assert.equal(again.code, 0, `classroom-health after Traefik started again:\n${again.stderr}`);
+    });
+
+    step("10. `npm run archive` (what `pulumi destroy` runs first) copies every home and the hub database here, matching the server's checksum", async () => {
+        const { alice, bob, prof } = USERS;
+        await python(alice, `
+import os
+os.makedirs("notes", exist_ok=True)
+with open("notes/week1.md", "w") as f:
+    f.write("# Week 1\\nalice's own notes\\n")
+`);
+        const admin = (await session(prof)).hub;
+        await stopEveryServer(admin);
+        journey.aliceCreated = JSON.parse((await apiFromPage(admin, "GET", `/hub/api/users/${alice.login}`)).text).created;
+        assert.ok(journey.aliceCreated, "the hub database has no creation time for alice");
+        journey.homes = await server.homesManifest();
+        assert.ok(journey.homes.some((e) => e.path === `jupyter-${alice.login}/notes/week1.md` && e.user === `jupyter-${alice.login}`),
+            `alice's notes are not in her home: ${JSON.stringify(journey.homes.map((e) => e.path))}`);
+
+        const archive = await server.timings.time("npm run archive", () => server.archive(server.privateDir("archives")));
+        journey.archive = archive;
+        assert.match(basename(archive), /^e2e-\d{8}T\d{6}Z\.tar\.gz$/);
+        assert.equal(statSync(archive).mode & 0o777, 0o600, "the archive is readable by others");
+        const kept = await server.guest.check(["sh", "-c", "sha256sum /var/backups/jupyterhub-classroom/classroom-*.tar.gz"]);
+        assert.equal(kept.trim().split(/\s+/)[0], createHash("sha256").update(readFileSync(archive)).digest("hex"),
+            "the copy here is not the archive the server kept");
+        const members = (await check("tar", ["-tzf", archive])).split("\n");
+        for (const member of ["archive.json", "hub/jupyterhub.sqlite", `home/jupyter-${alice.login}/notes/week1.md`,
+            `home/jupyter-${bob.login}/${String(server.setting("courseDirectory"))}/lab1.ipynb`]) {
+            assert.ok(members.includes(member), `the archive lacks ${member}`);
+        }
+        const handedOver = await server.ssh(server.adminUser, ["ls", "-A", "classroom-archives"]);
+        assert.equal(handedOver.stdout.trim(), "", `the admin's download copy was left on the server: ${handedOver.stdout}`);
+    });
+
+    step("11. a replacement server mounts the same volume, formats nothing, and every student finds their files as they were", async () => {
+        const { alice, bob, carol } = USERS;
+        const uuid = await server.volume.uuid();
+        await server.replace(server.volume, "replacement, same volume");
+        const install = await server.guest.check(["cat", "/var/log/cloud-init-output.log"]);
+        assert.ok(!install.includes("formatting the new, empty volume"), "the replacement formatted the students' volume");
+        assert.match(install, new RegExp(`the students' volume \\S+ holds ext4 file system ${uuid}`));
+        assert.equal(await server.volume.uuid(), uuid);
+        const mounted = await server.guest.check(["findmnt", "-n", "-o", "SOURCE,FSTYPE", "/srv/classroom"]);
+        assert.match(mounted, /^\/dev\/loop\d+ ext4$/m, `the volume is not what /srv/classroom is: ${mounted}`);
+
+        // Before anyone logs in: every entry, byte for byte, with the same ids, modes and times.
+        const comparable = (e: HomeEntry) => ({ ...e, user: undefined, group: undefined });
+        assert.deepEqual(differences(journey.homes.map(comparable), (await server.homesManifest()).map(comparable)), [],
+            "the homes on the replacement are not as they were");
+
+        await freshBrowser();
+        for (const student of [alice, bob, carol]) {
+            await serverReady(student);
+            const account = `jupyter-${student.login}`;
+            const [uid, owner] = (await server.guest.check(["sh", "-c", `id -u ${account}; stat -c %u /srv/classroom/home/${account}`])).trim().split("\n");
+            assert.equal(uid, owner, `${account} got uid ${uid} on the new server, but its home belongs to ${owner}`);
+        }
+        const directory = String(server.setting("courseDirectory"));
+        const seen = await python(alice, `print(open("notes/week1.md").read() + open(${JSON.stringify(`${directory}/lab1.ipynb`)}).read())`);
+        assert.match(seen, /alice's own notes/);
+        assert.match(seen, /alice was here/, "alice's edit of lab1.ipynb did not survive the replacement");
+    }, 10 * 60_000);
+
+    step("12. an archive restores onto a new class with a blank volume: every home with its owners, and the hub database", async () => {
+        const { alice, prof } = USERS;
+        assert.ok(journey.archive && journey.homes.length, "no archive to restore (step 10 failed?)");
+        const blank = await server.newVolume("new-class");
+        await server.replace(blank, "new class, blank volume");
+        const install = await server.guest.check(["cat", "/var/log/cloud-init-output.log"]);
+        assert.match(install, /formatting the new, empty volume/, "the blank volume was not formatted");
+
+        const restored = await server.timings.time("restore (scp + classroom-restore)", () => server.restore(journey.archive));
+        assert.equal(restored.code, 0, `classroom-restore exited ${restored.code}:\n${restored.stderr}${restored.stdout}`);
+        const homes = new Set(journey.homes.map((e) => e.path.split("/")[0]));
+        assert.match(restored.stdout, new RegExp(`restored the homes of ${homes.size} students`), `archived homes: ${[...homes].join(", ")}`);
+        assert.match(restored.stdout, /restored the hub database/);
+        assert.doesNotMatch(restored.stdout, /skipped/);
+
+        // Owners by name (the new server numbers accounts afresh); ~/.cache is not archived; a
+        // directory's time changes as its files are restored.
+        const comparable = (e: HomeEntry) => ({ path: e.path, kind: e.kind, user: e.user, group: e.group, mode: e.mode,
+            size: e.size, sha256: e.sha256, target: e.target, mtime: e.kind === "file" ? e.mtime : undefined });
+        const archived = journey.homes.filter((e) => !/^[^/]+\/\.cache(\/|$)/.test(e.path));
+        assert.deepEqual(differences(archived.map(comparable), (await server.homesManifest()).map(comparable)), [],
+            "the restored homes are not as archived");
+
+        await waitFor("the hub to answer after the restore restarted it", 90_000, async () =>
+            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        await freshBrowser();
+        await serverReady(alice);
+        assert.match(await python(alice, `print(open("notes/week1.md").read())`), /alice's own notes/);
+        const admin = (await session(prof)).hub;
+        const created = JSON.parse((await apiFromPage(admin, "GET", `/hub/api/users/${alice.login}`)).text).created;
+        assert.equal(created, journey.aliceCreated, "the hub database is not the archived one");
+    }, 10 * 60_000);
 });
+
+/** What differs between two lists of home entries, one line per entry: empty when they are equal. */
+function differences(expected: readonly { path: string }[], actual: readonly { path: string }[]): string[] {
+    const text = (entry: object) => JSON.stringify(entry);
+    const found = new Map(actual.map((e) => [e.path, e]));
+    const lines: string[] = [];
+    for (const entry of expected) {
+        const now = found.get(entry.path);
+        if (!now) lines.push(`missing ${text(entry)}`);
+        else if (text(now) !== text(entry)) lines.push(`changed ${text(entry)} → ${text(now)}`);
+        found.delete(entry.path);
+    }
+    for (const entry of found.values()) lines.push(`added ${text(entry)}`);
+    return lines;
+}
 
 /** JupyterHub's and systemd's sizes: 1G is 1024³ bytes. */
 function bytes(size: string): number {

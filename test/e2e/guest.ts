@@ -14,6 +14,8 @@ export interface BootOptions {
     readonly consoleLog: string;
     /** Extra host files or directories made visible read-only in the guest: host path → guest path. */
     readonly readOnlyBinds?: Readonly<Record<string, string>>;
+    /** Host devices the guest may write, as host path → guest path pairs (a volume's loop device). */
+    readonly devices?: readonly (readonly [string, string])[];
 }
 
 /**
@@ -25,7 +27,10 @@ export class Guest {
     private constructor(private readonly nspawn: ChildProcess, readonly leaderPid: number) {}
 
     static async boot(options: BootOptions): Promise<Guest> {
-        const binds = Object.entries(options.readOnlyBinds ?? {}).map(([from, to]) => `--bind-ro=${from}:${to}`);
+        const binds = [
+            ...Object.entries(options.readOnlyBinds ?? {}).map(([from, to]) => `--bind-ro=${from}:${to}`),
+            ...(options.devices ?? []).map(([from, to]) => `--bind=${from}:${to}`),
+        ];
         // Niced: the install inside is the heaviest job on a shared machine.
         const nspawn = spawn("nice", ["-n", "10", "systemd-nspawn",
             "--boot", "--register=no", "--keep-unit", "--console=pipe", "--volatile=overlay",

@@ -1,24 +1,27 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { APPLY_CLASS_SETTINGS } from "../../components/hubConfig";
+import { archiveCommand } from "../../components/hubArchive";
 import { healthCheckCommand } from "../../components/hubHealth";
 import { SYNC_COMMAND } from "../../components/hubSync";
 import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
-import { renderSyncDocument } from "../../lib/userData";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
 import { Pebble, startPebble } from "./pebble";
 import { check, run, RunResult, startDaemon, waitFor } from "./process";
+import { HostVolume } from "./volume";
 
 const HERE = __dirname;
 const PROJECT = resolve(HERE, "../..");
 const STACK_FILE = join(HERE, "Pulumi.e2e.yaml");
 const NS = "jupyterhub-classroom";
+/** The stack's name, as `pulumi destroy` passes it to the archive (archives/<stack>-<time>.tar.gz). */
+export const STACK = "e2e";
 
 /** Test users of the OIDC provider; the hub knows them by their e-mail's local part. */
 export const USERS = {
@@ -42,7 +45,7 @@ export class Timings {
         try { return await work(); } finally { this.record(what, Date.now() - start); }
     }
     report(): string {
-        return this.entries.map(([what, ms]) => `  ${what.padEnd(44)} ${(ms / 1000).toFixed(1).padStart(7)} s`).join("\n");
+        return this.entries.map(([what, ms]) => `  ${what.padEnd(66)} ${(ms / 1000).toFixed(1).padStart(7)} s`).join("\n");
     }
 }
 
@@ -52,6 +55,21 @@ interface Network {
     readonly guestAddress: string;
     readonly metadataNetns: string;
     readonly metadataAddress: string;
+}
+
+/** One entry under /srv/classroom/home (homesManifest.py); `user` and `group` are null where no account has the id. */
+export interface HomeEntry {
+    readonly path: string;
+    readonly kind: "dir" | "file" | "link" | "other";
+    readonly uid: number;
+    readonly gid: number;
+    readonly user: string | null;
+    readonly group: string | null;
+    readonly mode: string;
+    readonly mtime: number;
+    readonly size?: number;
+    readonly sha256?: string;
+    readonly target?: string;
 }
 
 /** Everything around the booted class server, and how to reach and inspect it. */
@@ -73,6 +91,14 @@ export class ClassServer {
     course!: CourseRepo;
     /** Pebble's issuing root (PEM), known once pebble runs. */
     issuingRoot!: string;
+    /** The students' volume the first server boots with, and its replacement after it. */
+    volume!: HostVolume;
+    private golden = "";
+    /** What every boot adds to the guest: trust in the local ACME CA's API (see boot()). */
+    private acmeTrustBinds: Record<string, string> = {};
+    private boots = 0;
+    /** The class settings the server has: the first render's, then each one delivered since. */
+    private currentBundle = "";
     private teardowns: (() => Promise<unknown>)[] = [];
     private oauthClientSecret = "";
 
@@ -101,6 +127,14 @@ export class ClassServer {
 
     private get renderDir(): string { return join(this.secretDir, "render"); }
     private get sshKey(): string { return join(this.secretDir, "id_ed25519"); }
+    private get knownHosts(): string { return join(this.secretDir, "known_hosts"); }
+
+    /** A directory only root can read, removed with everything else at the end. */
+    privateDir(name: string): string {
+        const dir = join(this.secretDir, name);
+        mkdirSync(dir, { recursive: true, mode: 0o700 });
+        return dir;
+    }
 
     /** Builds the world around the server, boots it with the rendered user-data and delivers the class settings. */
     async start(): Promise<void> {
@@ -111,7 +145,7 @@ export class ClassServer {
         await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-stack-key", "-f", this.sshKey]);
         this.oauthClientSecret = randomBytes(24).toString("hex");
         await this.timings.time("render (npm run render)", () => this.render(this.renderDir, this.stackFile, {}));
-        const golden = await this.timings.time("golden root (build or reuse)", () => this.goldenRoot());
+        this.golden = await this.timings.time("golden root (build or reuse)", () => this.goldenRoot());
 
         this.network = parseKeyValues(await check(join(HERE, "network.sh"), ["up"]));
         this.teardowns.push(() => check(join(HERE, "network.sh"), ["down"]));
@@ -139,29 +173,92 @@ export class ClassServer {
             "lab1.ipynb": notebook("print('lab 1: hello')"),
         }, "Lab 1");
 
-        await this.boot(golden);
-        await this.timings.time("HubSync over SSH (classroom-sync)", () => this.syncServerFiles());
-        await this.timings.time("HubConfig over SSH (classroom-apply)", () => this.deliverBundle(join(this.renderDir, "apply-bundle.json")));
-        await this.timings.time("HubHealth over SSH (classroom-health)", () => this.healthCheck());
+        this.acmeTrustBinds = this.acmeTrust();
+        this.currentBundle = join(this.renderDir, "apply-bundle.json");
+        await HostVolume.removeStale();
+        this.volume = await this.newVolume("homes");
+        await this.deploy(this.volume);
+    }
+
+    /** A blank volume, as DigitalOcean creates it; removed at the end. */
+    async newVolume(name: string): Promise<HostVolume> {
+        const volume = await HostVolume.create(this.secretDir, name);
+        this.teardowns.push(() => volume.remove());
+        return volume;
+    }
+
+    /**
+     * What `pulumi up` does for a new Droplet: boot it from the rendered user-data with the volume
+     * attached, then HubSync, HubConfig and HubHealth over SSH, with the components' own commands.
+     */
+    private async deploy(volume: HostVolume, label = ""): Promise<void> {
+        const of = label ? ` (${label})` : "";
+        // A new server has a new host key.
+        rmSync(this.knownHosts, { force: true });
+        await this.boot(volume, of);
+        await this.timings.time(`HubSync over SSH (classroom-sync)${of}`, () => this.syncServerFiles());
+        await this.timings.time(`HubConfig over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
+        await this.timings.time(`HubHealth over SSH (classroom-health)${of}`, async () => {
+            const result = await this.healthCheck(this.classConfig().operations.healthCheckTimeoutMinutes);
+            if (result.code !== 0) throw new Error(`HubHealth's check exited ${result.code}:\n${result.stderr}${result.stdout}`);
+        });
+    }
+
+    /**
+     * What a replacement of the Droplet does: the old server goes (a clean poweroff, as DigitalOcean
+     * shuts a Droplet down before it deletes it), a new one boots with `volume` attached.
+     */
+    async replace(volume: HostVolume, label: string): Promise<void> {
+        await this.timings.time(`shut down the server (${label})`, () => this.guest.shutdown());
+        await this.deploy(volume, label);
     }
 
     /**
      * What HubSync does after the first boot: the complete set of server files (the day-2 tools the
      * first boot's user-data leaves out included) on stdin of classroom-sync, once cloud-init is done.
-     * `npm run render` does not write this document, so it comes from the same function HubServer uses.
      */
     private async syncServerFiles(): Promise<void> {
-        const document = renderSyncDocument(this.classConfig(), [readFileSync(`${this.sshKey}.pub`, "utf8").trim()]);
-        const result = await this.ssh(this.adminUser, [SYNC_COMMAND], document);
+        const result = await this.ssh(this.adminUser, [SYNC_COMMAND], readFileSync(join(this.renderDir, "sync-document")));
         if (result.code !== 0) throw new Error(`HubSync's command exited ${result.code}:\n${result.stderr}${result.stdout}`);
     }
 
-    /** What HubHealth does last: classroom-health on the server, which waits for https://<hostname>/hub/health. */
-    private async healthCheck(): Promise<void> {
-        const cfg = this.classConfig();
-        const minutes = cfg.operations.healthCheckTimeoutMinutes;
-        const result = await this.ssh(this.adminUser, [healthCheckCommand(minutes, cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT)], undefined, (minutes + 1) * 60_000);
-        if (result.code !== 0) throw new Error(`HubHealth's check exited ${result.code}:\n${result.stderr}${result.stdout}`);
+    /** What HubHealth runs: classroom-health on the server, waiting up to `minutes` for https://<hostname>/hub/health. */
+    healthCheck(minutes: number): Promise<RunResult> {
+        const staging = this.classConfig().tls.acmeDirectoryUrl !== LETS_ENCRYPT;
+        return this.ssh(this.adminUser, [healthCheckCommand(minutes, staging)], undefined, (minutes + 1) * 60_000);
+    }
+
+    /**
+     * What HubArchive's delete runs on this machine before the Droplet goes (`npm run archive`), with
+     * the stack's key in the environment; only --out is added, to keep the archive in `outDir`.
+     * Returns the archive's path, the last line the command prints.
+     */
+    async archive(outDir: string): Promise<string> {
+        const command = `${archiveCommand(this.network.guestAddress, this.adminUser, STACK)} --out ${outDir}`;
+        const result = await run("sh", ["-c", command], {
+            cwd: PROJECT, timeoutMs: 10 * 60_000,
+            env: { ...process.env, CLASSROOM_SSH_PRIVATE_KEY: readFileSync(this.sshKey, "utf8") },
+        });
+        if (result.code !== 0) throw new Error(`${command} exited ${result.code}:\n${result.stderr}${result.stdout}`);
+        return result.stdout.trim().split("\n").pop()!;
+    }
+
+    /** docs/operations.md's restore: scp the archive to the admin's home, then `sudo classroom-restore` it. */
+    async restore(archive: string): Promise<RunResult> {
+        const copy = await run("scp", ["-q", ...this.sshOptions(), archive, `${this.adminUser}@${this.network.guestAddress}:`]);
+        if (copy.code !== 0) throw new Error(`scp ${archive} exited ${copy.code}: ${copy.stderr}`);
+        const name = basename(archive);
+        return this.ssh(this.adminUser, [`sudo classroom-restore ${name} && rm ${name}`], undefined, 10 * 60_000);
+    }
+
+    /** Every entry under the students' homes, as seen on the server (homesManifest.py). */
+    async homesManifest(): Promise<HomeEntry[]> {
+        return JSON.parse(await this.guest.check(["python3", "-c", readFileSync(join(HERE, "homesManifest.py"), "utf8")])) as HomeEntry[];
+    }
+
+    /** The secrets the server got, as rendered. */
+    renderedSecrets(): Record<string, string | null> {
+        return JSON.parse(readFileSync(join(this.renderDir, "secrets.json"), "utf8"));
     }
 
     /** `npm run render` of a stack file; `env` can pin secrets so a re-render changes only the settings. */
@@ -202,23 +299,32 @@ export class ClassServer {
         }
     }
 
-    private async boot(golden: string): Promise<void> {
-        const seed = join(this.secretDir, "seed");
-        mkdirSync(seed, { mode: 0o700 });
-        writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${String(this.setting("subdomain"))}\n`, { mode: 0o600 });
-        writeFileSync(join(seed, "user-data"), readFileSync(join(this.renderDir, "user-data")), { mode: 0o600 });
-        // The one thing the test adds to the server: trust in the local ACME CA's API, where
-        // traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box).
+    /**
+     * The one thing the test adds to the server: trust in the local ACME CA's API, where
+     * traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box).
+     */
+    private acmeTrust(): Record<string, string> {
         const trust = join(this.secretDir, "acme-trust");
         mkdirSync(trust, { mode: 0o755 });
         writeFileSync(join(trust, "acme-api-ca.pem"), readFileSync(this.pebble.apiCaFile), { mode: 0o644 });
         const traefikEnv = join(this.secretDir, "traefik.env");
         writeFileSync(traefikEnv, "LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n", { mode: 0o644 });
+        return { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" };
+    }
+
+    /** Boots a new instance (its own instance-id, so cloud-init runs as on a new Droplet) with the volume attached. */
+    private async boot(volume: HostVolume, of: string): Promise<void> {
+        this.boots += 1;
+        const seed = join(this.secretDir, `seed-${this.boots}`);
+        mkdirSync(seed, { mode: 0o700 });
+        writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${String(this.setting("subdomain"))}\n`, { mode: 0o600 });
+        writeFileSync(join(seed, "user-data"), readFileSync(join(this.renderDir, "user-data")), { mode: 0o600 });
 
         const booted = Date.now();
         this.guest = await Guest.boot({
-            golden, seedDir: seed, netns: this.network.netns, consoleLog: join(this.resultsDir, "console.log"),
-            readOnlyBinds: { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" },
+            golden: this.golden, seedDir: seed, netns: this.network.netns,
+            consoleLog: join(this.resultsDir, `console-${this.boots}.log`),
+            readOnlyBinds: this.acmeTrustBinds, devices: volume.guestBinds(),
         });
         this.teardowns.push(() => this.guest.shutdown());
         this.bootedAt = booted;
@@ -227,12 +333,12 @@ export class ClassServer {
             const state = JSON.parse(result.stdout || "{}") as { status?: string; extended_status?: string; errors?: string[] };
             return state.status === "done" || state.status === "error" ? state : undefined;
         }, 2000);
-        this.timings.record("boot → cloud-init done", Date.now() - booted);
+        this.timings.record(`boot → cloud-init done${of}`, Date.now() - booted);
         this.cloudInitStatus = status;
         // Nothing after this can work on a server whose install failed: say so instead of failing later.
         if (status.status !== "done") throw new Error(`cloud-init ended ${status.status}: ${(status.errors ?? []).join("; ")}`);
         const install = await this.unitDurationMs("cloud-final.service");
-        if (install !== undefined) this.timings.record("  of which cloud-final (the install)", install);
+        if (install !== undefined) this.timings.record(`  of which cloud-final (the install)${of}`, install);
     }
 
     bootedAt = 0;
@@ -255,6 +361,7 @@ export class ClassServer {
     async deliverBundle(bundleFile: string): Promise<string> {
         const result = await this.ssh(this.adminUser, [APPLY_CLASS_SETTINGS], readFileSync(bundleFile));
         if (result.code !== 0) throw new Error(`classroom-apply over SSH exited ${result.code}:\n${result.stderr}${result.stdout}`);
+        this.currentBundle = bundleFile;
         return result.stdout;
     }
 
@@ -263,13 +370,16 @@ export class ClassServer {
         return parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
     }
 
-    ssh(user: string, command: readonly string[], input?: Buffer | string, timeoutMs = 5 * 60_000): Promise<RunResult> {
-        return run("ssh", [
+    private sshOptions(): string[] {
+        return [
             "-i", this.sshKey, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
-            "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${join(this.secretDir, "known_hosts")}`,
+            "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${this.knownHosts}`,
             "-o", "LogLevel=ERROR",
-            `${user}@${this.network.guestAddress}`, "--", ...command,
-        ], { input, timeoutMs });
+        ];
+    }
+
+    ssh(user: string, command: readonly string[], input?: Buffer | string, timeoutMs = 5 * 60_000): Promise<RunResult> {
+        return run("ssh", [...this.sshOptions(), `${user}@${this.network.guestAddress}`, "--", ...command], { input, timeoutMs });
     }
 
     /**
@@ -328,7 +438,7 @@ export class ClassServer {
 async function requireHostTools(): Promise<void> {
     if (process.getuid?.() !== 0) throw new Error("the e2e test boots a container and configures networking: run it as root");
     const missing: string[] = [];
-    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "ssh-keygen", "git", "/usr/bin/chromium"]) {
+    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "scp", "ssh-keygen", "git", "losetup", "blkid", "truncate", "tar", "/usr/bin/chromium"]) {
         const found = await run("sh", ["-c", `command -v "$1"`, "sh", tool]);
         if (found.code !== 0) missing.push(tool);
     }

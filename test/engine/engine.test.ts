@@ -10,6 +10,7 @@ import { copyFileSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, TestContext } from "node:test";
+import { volumeName } from "../../components/hubServer";
 import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
 import { DigitalOceanStandIn, startDigitalOcean } from "./standIns/digitalocean";
 import { buildToolchain, pulumiVersion, REPO, Toolchain, Workspace } from "./toolchain";
@@ -171,7 +172,7 @@ describe("the real Pulumi engine on the example class stack", () => {
         assert.equal(digitalocean.sshKeys.size, 0);
         assert.equal(cloudflare.records.size, 0);
         // protectVolume is true in Pulumi.dev.yaml: the students' volume is kept, detached.
-        assert.deepEqual([...digitalocean.volumes.values()].map((v) => [v.name, v.droplet_ids]), [["homes-engr101-example-edu", []]]);
+        assert.deepEqual([...digitalocean.volumes.values()].map((v) => [v.name, v.droplet_ids]), [[volumeName("jupyterhub-classroom", STACK), []]]);
         noProblems();
     });
 });

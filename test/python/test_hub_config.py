@@ -83,6 +83,8 @@ def test_spawner_traits(hub):
     assert spawner.default_url == "/lab"
     assert spawner.mem_limit == 2 * 1024**3
     assert spawner.cpu_limit == 1.0
+    # A class starting at once: the default 30 s for a server's first answer failed 7 of 30 (bench/).
+    assert spawner.start_timeout == 120 and spawner.http_timeout == 120
     assert callable(spawner.pre_spawn_hook)
     assert spawner.disable_user_sudo and spawner.isolate_tmp and spawner.isolate_devices
     properties = spawner.unit_extra_properties
