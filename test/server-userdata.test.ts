@@ -160,7 +160,7 @@ test("Traefik's static config gets the class's hostname and ACME account and not
     assert.deepEqual(config, parse(readFileSync(join(CLOUD_INIT, "traefik/traefik.yaml"), "utf8")));
 });
 
-test("server.json and the admin user: keys only, no root, the volume's name", () => {
+test("server.json and the admin user: keys only, no root", () => {
     const cfg = providerConfig("github", {
         adminUser: "prof",
         adminSshKeys: ["ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIDDdW/0w+ITkYcnvztvchqLmlfyd5ku8yAAPgIrE/MOQ laptop", STACK_PUBLIC_KEY],
