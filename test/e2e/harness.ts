@@ -199,7 +199,7 @@ export class ClassServer {
         await this.timings.time(`HubSync over SSH (classroom-sync)${of}`, () => this.syncServerFiles());
         await this.timings.time(`HubConfig over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
         await this.timings.time(`HubHealth over SSH (classroom-health)${of}`, async () => {
-            const result = await this.healthCheck(this.classConfig().operations.healthCheckTimeoutMinutes);
+            const result = await this.healthCheck();
             if (result.code !== 0) throw new Error(`HubHealth's check exited ${result.code}:\n${result.stderr}${result.stdout}`);
         });
     }
@@ -223,7 +223,7 @@ export class ClassServer {
     }
 
     /** What HubHealth runs: classroom-health on the server, waiting up to `minutes` for https://<hostname>/hub/health. */
-    healthCheck(minutes: number): Promise<RunResult> {
+    healthCheck(minutes = this.classConfig().operations.healthCheckTimeoutMinutes): Promise<RunResult> {
         const staging = this.classConfig().tls.acmeDirectoryUrl !== LETS_ENCRYPT;
         return this.ssh(this.adminUser, [healthCheckCommand(minutes, staging)], undefined, (minutes + 1) * 60_000);
     }

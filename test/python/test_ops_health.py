@@ -123,6 +123,15 @@ def test_a_failed_hub_ends_the_wait_at_once(hub_server):
                                     f" https://{HOSTNAME}/hub/health answered HTTP 502")
 
 
+def test_a_stopped_proxy_ends_the_wait_after_a_few_checks(hub_server):
+    hub_server.run("systemctl", "stop", "traefik.service")
+    started = time.monotonic()
+    result = health(hub_server, "--timeout", "600")
+    assert time.monotonic() - started < 60
+    assert result.returncode == 1
+    assert result.stderr.startswith("The hub is not healthy: traefik.service is inactive.")
+
+
 def test_waits_for_a_hub_that_comes_up_later(hub_server):
     ca = AcmeCa.create("Test CA")
     leaf = ca.leaf(HOSTNAME)

@@ -23,6 +23,8 @@ from . import layout, systemd
 HEALTH_PATH = "/hub/health"
 ATTEMPT_SECONDS = 10
 PAUSE_SECONDS = 5
+# A unit seen inactive this many times in a row (PAUSE_SECONDS apart) is stopped, not restarting.
+STOPPED_CHECKS = 3
 JOURNAL_LINES = 40
 CLOUD_INIT_LINES = 25
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
@@ -143,6 +145,7 @@ def report(failure: Unhealthy, states: dict[str, str]) -> str:
 def wait_until_healthy(hostname: str, timeout: float, staging: bool, ca_files: list[str]) -> Unhealthy | None:
     deadline = time.monotonic() + timeout
     last_cause = None
+    stopped_checks = 0
     while True:
         try:
             # Built anew each time: Traefik may store its certificate while we wait.
@@ -152,8 +155,11 @@ def wait_until_healthy(hostname: str, timeout: float, staging: bool, ca_files: l
             if failure.cause != last_cause:
                 print(f"waiting: {failure.cause}", flush=True)
                 last_cause = failure.cause
-            # A failed unit has used up its restarts: waiting longer cannot help.
-            if time.monotonic() + PAUSE_SECONDS > deadline or any(systemd.state(u) == "failed" for u in UNITS):
+            # A failed unit has used up its restarts, and one that stays stopped (inactive, not
+            # restarting) has nothing that starts it: waiting longer cannot help either.
+            states = [systemd.state(u) for u in UNITS]
+            stopped_checks = stopped_checks + 1 if "inactive" in states else 0
+            if time.monotonic() + PAUSE_SECONDS > deadline or "failed" in states or stopped_checks >= STOPPED_CHECKS:
                 return failure
         time.sleep(PAUSE_SECONDS)
 
