@@ -39,11 +39,13 @@ export class HubServer extends pulumi.ComponentResource {
         const userData = key.publicKey.apply((publicKey) => renderUserData(cfg, [publicKey]));
         const syncDocument = key.publicKey.apply((publicKey) => renderSyncDocument(cfg, [publicKey]));
         const tags = dropletTags(pulumi.getStack());
+        // Name and description are fixed at creation (a new one is a new, empty volume): both come
+        // from the stack alone, never from a setting an instructor may change.
         const homes = new digitalocean.Volume(`${name}-homes`, {
             name: volumeName(pulumi.getProject(), pulumi.getStack()),
             region: cfg.droplet.region,
             size: cfg.droplet.volumeSizeGb,
-            description: `Students' homes of ${cfg.hostname}`,
+            description: `Students' homes of the class ${pulumi.getStack()}`,
             tags,
         }, {
             parent: this,
