@@ -105,6 +105,11 @@ async function stopServer(user: TestUser): Promise<void> {
     });
 }
 
+/** Waits (90 s at most) for /hub/health to answer 200 through Traefik; `what` names the wait in its error. */
+async function hubAnswers(what: string): Promise<void> {
+    await waitFor(what, 90_000, async () => ((await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined));
+}
+
 async function mainPid(unit: string): Promise<string> {
     return (await server.guest.check(["systemctl", "show", unit, "-p", "MainPID", "--value"])).trim();
 }
@@ -358,15 +363,13 @@ print(json.dumps(out))
         assert.ok(`jupyter-${alice.login}-singleuser.service` in before, `alice's server is not running: ${JSON.stringify(before)}`);
 
         await server.guest.check(["systemctl", "restart", "jupyterhub.service"]);
-        await waitFor("the hub to answer after its restart", 90_000, async () =>
-            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        await hubAnswers("the hub to answer after its restart");
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the hub's restart");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
 
         const hubPid = await mainPid("jupyterhub.service");
         await server.guest.check(["systemctl", "restart", "traefik.service"]);
-        await waitFor("the proxy to route to the hub again after its restart", 90_000, async () =>
-            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        await hubAnswers("the proxy to route to the hub again after its restart");
         assert.equal(await mainPid("jupyterhub.service"), hubPid, "restarting Traefik restarted the hub");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
@@ -378,8 +381,7 @@ print(json.dumps(out))
             config["jupyterhub-classroom:allowedUsers"] = [...allowed, carol.email];
         });
         await server.deliverBundle(bundle);
-        await waitFor("the hub to answer after classroom-apply restarted it", 90_000, async () =>
-            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        await hubAnswers("the hub to answer after classroom-apply restarted it");
         await serverReady(carol);
         const after = await runningServers();
         for (const [unit, pid] of Object.entries(before)) {
@@ -497,8 +499,7 @@ with open("notes/week1.md", "w") as f:
         assert.deepEqual(differences(archived.map(comparable), (await server.homesManifest()).map(comparable)), [],
             "the restored homes are not as archived");
 
-        await waitFor("the hub to answer after the restore restarted it", 90_000, async () =>
-            (await request(target(), `${server.hubUrl}/hub/health`)).status === 200 ? true : undefined);
+        await hubAnswers("the hub to answer after the restore restarted it");
         await freshBrowser();
         await serverReady(alice);
         assert.match(await python(alice, `print(open("notes/week1.md").read())`), /alice's own notes/);

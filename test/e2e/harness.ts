@@ -9,6 +9,7 @@ import { healthCheckCommand } from "../../components/hubHealth";
 import { SYNC_COMMAND } from "../../components/hubSync";
 import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
+import { ClassSecrets } from "../../lib/settings";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -84,6 +85,8 @@ export class ClassServer {
     private readonly stack: { config: Record<string, unknown> };
     /** The stack file rendered: the test's, with the constructor's change applied. */
     private readonly stackFile: string;
+    /** The class as the stack reads it from the stack file. */
+    private readonly classConfig: ClassConfig;
     network!: Network;
     guest!: Guest;
     pebble!: Pebble;
@@ -119,6 +122,7 @@ export class ClassServer {
         this.resultsDir = join(HERE, "results", new Date().toISOString().replace(/[:.]/g, "-"));
         mkdirSync(this.resultsDir, { recursive: true, mode: 0o700 });
         writeFileSync(this.stackFile, stringifyYaml(this.stack), { mode: 0o600 });
+        this.classConfig = parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
     }
 
     setting(key: string): unknown {
@@ -223,8 +227,8 @@ export class ClassServer {
     }
 
     /** What HubHealth runs: classroom-health on the server, waiting up to `minutes` for https://<hostname>/hub/health. */
-    healthCheck(minutes = this.classConfig().operations.healthCheckTimeoutMinutes): Promise<RunResult> {
-        const staging = this.classConfig().tls.acmeDirectoryUrl !== LETS_ENCRYPT;
+    healthCheck(minutes = this.classConfig.operations.healthCheckTimeoutMinutes): Promise<RunResult> {
+        const staging = this.classConfig.tls.acmeDirectoryUrl !== LETS_ENCRYPT;
         return this.ssh(this.adminUser, [healthCheckCommand(minutes, staging)], undefined, (minutes + 1) * 60_000);
     }
 
@@ -257,7 +261,7 @@ export class ClassServer {
     }
 
     /** The secrets the server got, as rendered. */
-    renderedSecrets(): Record<string, string | null> {
+    renderedSecrets(): ClassSecrets {
         return JSON.parse(readFileSync(join(this.renderDir, "secrets.json"), "utf8"));
     }
 
@@ -275,7 +279,7 @@ export class ClassServer {
         change(stack.config);
         const stackFile = join(this.secretDir, `Pulumi.${name}.yaml`);
         writeFileSync(stackFile, stringifyYaml(stack), { mode: 0o600 });
-        const secrets = JSON.parse(readFileSync(join(this.renderDir, "secrets.json"), "utf8"));
+        const secrets = this.renderedSecrets();
         const outDir = join(this.secretDir, `render-${name}`);
         await this.render(outDir, stackFile, {
             CLASSROOM_COOKIE_SECRET: secrets.cookieSecret,
@@ -365,10 +369,6 @@ export class ClassServer {
         return result.stdout;
     }
 
-    /** The class as the stack reads it from the stack file. */
-    private classConfig(): ClassConfig {
-        return parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
-    }
 
     private sshOptions(): string[] {
         return [
