@@ -1,18 +1,19 @@
 import * as pulumi from "@pulumi/pulumi";
 import { HubArchive } from "./components/hubArchive";
-import { HubConfig } from "./components/hubConfig";
 import { HubDns } from "./components/hubDns";
 import { HubHealth } from "./components/hubHealth";
 import { HubSecrets } from "./components/hubSecrets";
 import { HubServer } from "./components/hubServer";
+import { HubSettings } from "./components/hubSettings";
 import { HubSync } from "./components/hubSync";
-import { LETS_ENCRYPT } from "./lib/classConfig";
-import { oauthCallbackUrl as callbackUrl } from "./lib/settings";
+import { classSettings } from "./lib/bundle";
+import { LETS_ENCRYPT } from "./lib/config/classConfig";
+import { readStackConfig } from "./lib/config/stack";
+import { sshCommand as loginCommand } from "./lib/server";
 import { sshConnection } from "./lib/sshConnection";
-import { stackBundleJson } from "./lib/stackBundle";
-import { readStackConfig } from "./lib/stackConfig";
 
 const { cfg, secrets } = readStackConfig();
+const settings = classSettings(cfg);
 
 const server = new HubServer("hub", { config: cfg, sshPrivateKey: secrets.sshPrivateKey });
 new HubDns("hub", {
@@ -24,19 +25,25 @@ new HubDns("hub", {
 });
 const generated = new HubSecrets("hub");
 const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey);
-const sync = new HubSync("hub", { connection, userData: server.syncDocument, serverId: server.dropletId });
-const config = new HubConfig("hub", {
+const sync = new HubSync("hub", { connection, syncDocument: server.syncDocument, serverId: server.dropletId });
+const hubSettings = new HubSettings("hub", {
     connection,
-    bundleJson: stackBundleJson(cfg, secrets, generated),
+    settings,
+    secrets: {
+        oauthClientSecret: secrets.oauthClientSecret,
+        cookieSecret: generated.cookieSecret,
+        traefikApiPassword: generated.traefikApiPassword,
+        courseRepoToken: secrets.courseRepoToken,
+    },
     serverId: server.dropletId,
     after: [sync],
 });
 new HubHealth("hub", {
     connection,
     timeoutMinutes: cfg.operations.healthCheckTimeoutMinutes,
-    staging: cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT,
-    after: [sync, config],
-    triggers: [sync.userDataHash, config.bundleHash, server.dropletId],
+    untrustedCa: cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT,
+    after: [sync, hubSettings],
+    triggers: [sync.syncDocumentHash, hubSettings.bundleHash, server.dropletId],
 });
 new HubArchive("hub", {
     host: server.ipv4,
@@ -50,9 +57,8 @@ new HubArchive("hub", {
 });
 
 export const hubUrl = `https://${cfg.hostname}/`;
-export const oauthCallbackUrl = callbackUrl(cfg.hostname);
+export const oauthCallbackUrl = settings.auth.callbackUrl;
 export const adminUser = cfg.admin.user;
 export const ipv4 = server.ipv4;
-export const ipv6 = server.ipv6;
-export const sshCommand = pulumi.interpolate`ssh -i <(pulumi stack output --show-secrets privateKey) ${cfg.admin.user}@${server.ipv4}`;
+export const sshCommand = server.ipv4.apply((host) => loginCommand(cfg.admin.user, host));
 export const privateKey = server.privateKey;

@@ -5,10 +5,10 @@ import { randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { applyBundleJson, COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/applyBundle";
-import { ClassConfig, ClassConfigError, parseClassConfig } from "../lib/classConfig";
-import { rawClassConfigFromStackFile } from "../lib/rawConfig";
-import { ClassSecrets, classSettings } from "../lib/settings";
+import { applyBundleJson, COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/bundle";
+import { ClassConfig, ClassConfigError, parseClassConfig } from "../lib/config/classConfig";
+import { rawClassConfigFromStackFile } from "../lib/config/stack";
+import { ClassSecrets, classSettings } from "../lib/bundle";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 const USAGE = "usage: npm run render -- --config Pulumi.<class>.yaml --out DIR [--ssh-public-key FILE]";
@@ -73,7 +73,8 @@ function main(argv: string[]): void {
         throw err instanceof InputError ? err : new InputError(`${configPath}: ${(err as Error).message}`);
     }
     // The Pulumi program runs in the project directory, next to the stack file: roster paths are relative to it.
-    const cfg = parseClassConfig(raw, (path) => readFileSync(resolve(dirname(configPath), path), "utf8"));
+    const cfg = parseClassConfig(raw, (path) => readFileSync(resolve(dirname(configPath), path), "utf8"),
+        (message) => console.error(`warning: ${message}`));
     const stackKeys = values["ssh-public-key"] ? [readInput(resolve(base, values["ssh-public-key"])).trim()] : [];
     const secrets = renderSecrets(cfg, process.env);
 
@@ -84,7 +85,7 @@ function main(argv: string[]): void {
     // class.json holds the roster (students' names and addresses): as private as on the server.
     writePrivate(join(outDir, "class.json"), `${JSON.stringify(classSettings(cfg), null, 2)}\n`);
     writePrivate(join(outDir, "secrets.json"), `${JSON.stringify(secrets, null, 2)}\n`);
-    writePrivate(join(outDir, "apply-bundle.json"), applyBundleJson(cfg, secrets));
+    writePrivate(join(outDir, "apply-bundle.json"), applyBundleJson(classSettings(cfg), secrets));
     console.log(`wrote user-data, sync-document, class.json, secrets.json and apply-bundle.json for ${cfg.hostname} to ${outDir}`);
     if (stackKeys.length === 0) {
         console.error("note: no --ssh-public-key, so user-data has only adminSshKeys; `pulumi up` adds the stack's own key");

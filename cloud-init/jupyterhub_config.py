@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from classroom_hub import TEMPLATES
-from classroom_hub.authenticators import AUTHENTICATORS, roster_emails
+from classroom_hub.authenticators import configure_login
 from classroom_hub.course_repo import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.settings import load_secrets, load_settings
@@ -43,35 +43,8 @@ c.TraefikFileProviderProxy.dynamic_config_file = f"{CLASSROOM_STATE}/traefik-rul
 c.TraefikFileProviderProxy.traefik_entrypoint = "websecure"
 c.TraefikFileProviderProxy.traefik_api_entrypoint = "traefik"
 
-# --- Login ---
-c.JupyterHub.authenticator_class = AUTHENTICATORS[auth["provider"]]
-c.OAuthenticator.client_id = auth["clientId"]
-c.OAuthenticator.client_secret = secrets["oauthClientSecret"]
-c.OAuthenticator.oauth_callback_url = auth["callbackUrl"]
-c.Authenticator.allowed_users = set(auth["allowedUsers"])
-c.Authenticator.admin_users = set(auth["adminUsers"])
-# Only the current roster: a student removed from it can no longer log in.
-c.Authenticator.allow_existing_users = False
-c.ClassroomLogin.roster_emails = roster_emails(auth)
-if auth["provider"] == "github":
-    c.GitHubOAuthenticator.allowed_organizations = set(auth["githubOrganizations"])
-    if auth["githubOrganizations"]:
-        # Without it GitHub only reveals public memberships.
-        c.GitHubOAuthenticator.scope = ["read:org"]
-elif auth["provider"] == "google":
-    c.GoogleOAuthenticator.hosted_domain = auth["googleHostedDomains"]
-    # usernames.py maps e-mail addresses to hub names for every provider alike.
-    c.GoogleOAuthenticator.strip_domain = False
-    # Hosted domains only block other domains; without a roster, everyone in them may log in.
-    c.GoogleOAuthenticator.allow_all = bool(auth["googleHostedDomains"]) and not auth["allowedUsers"]
-else:
-    oidc = auth["oidc"]
-    c.GenericOAuthenticator.login_service = "your institution's account"
-    c.GenericOAuthenticator.authorize_url = oidc["authorizeUrl"]
-    c.GenericOAuthenticator.token_url = oidc["tokenUrl"]
-    c.GenericOAuthenticator.userdata_url = oidc["userdataUrl"]
-    c.GenericOAuthenticator.username_claim = oidc["usernameClaim"]
-    c.GenericOAuthenticator.scope = oidc["scopes"]
+# --- Login: the provider's authenticator and options (classroom_hub/authenticators.py PROVIDERS) ---
+configure_login(c, auth, secrets["oauthClientSecret"])
 
 # --- Students' servers ---
 c.JupyterHub.spawner_class = ClassroomSpawner

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
+import { archiveCommand } from "../lib/server";
 
 export interface HubArchiveArgs {
     /** The Droplet's public IPv4 address. */
@@ -21,11 +22,6 @@ export interface HubArchiveArgs {
      * is not created, so a first `pulumi up` that failed early can still be destroyed.
      */
     readonly after?: readonly pulumi.Resource[];
-}
-
-/** What `pulumi destroy` runs on this machine, in the project directory, before the Droplet goes. */
-export function archiveCommand(host: string, user: string, stackName: string): string {
-    return `npm run --silent archive -- --host ${host} --user ${user} --name ${stackName}`;
 }
 
 /**

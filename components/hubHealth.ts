@@ -1,7 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 
-export const HEALTH_CHECK = "/usr/local/lib/jupyterhub-classroom/classroom-health";
+import { healthCheckCommand } from "../lib/server";
 
 export interface HubHealthArgs {
     /** SSH to the Droplet's admin user (lib/sshConnection.ts). */
@@ -12,19 +12,14 @@ export interface HubHealthArgs {
      * The certificate comes from a CA that is not in the system's trust store (Let's Encrypt
      * staging, a test ACME server): the check trusts the chain Traefik obtained from it instead.
      */
-    readonly staging: boolean;
-    /** The steps that change the server (HubSync, HubConfig): the check runs after them. */
+    readonly untrustedCa: boolean;
+    /** The steps that change the server (HubSync, HubSettings): the check runs after them. */
     readonly after: readonly pulumi.Resource[];
     /**
-     * Values that change whenever those steps change the server (the user-data's and the apply
+     * Values that change whenever those steps change the server (the sync document's and the
      * bundle's hashes, the Droplet's id): every change runs the check again.
      */
     readonly triggers: readonly pulumi.Input<unknown>[];
-}
-
-/** `sudo classroom-health`: exits non-zero with the failing unit's status and journal. -n: fail, never prompt. */
-export function healthCheckCommand(timeoutMinutes: number, staging: boolean): string {
-    return `sudo -n ${HEALTH_CHECK} --timeout ${timeoutMinutes * 60}${staging ? " --staging" : ""}`;
 }
 
 /**
@@ -38,7 +33,7 @@ export class HubHealth extends pulumi.ComponentResource {
 
     constructor(name: string, args: HubHealthArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubHealth", name, {}, opts);
-        const check = healthCheckCommand(args.timeoutMinutes, args.staging);
+        const check = healthCheckCommand(args.timeoutMinutes, args.untrustedCa);
         // A few minutes beyond the check's own limit, so its report, not Pulumi's timeout, ends a failed wait.
         const limit = `${args.timeoutMinutes + 5}m`;
         const health = new command.remote.Command(`${name}-check`, {

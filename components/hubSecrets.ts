@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/applyBundle";
+import { COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/bundle";
 
 /**
  * The secrets the stack makes up itself. They are created once and kept in the stack's encrypted

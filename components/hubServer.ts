@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as tls from "@pulumi/tls";
-import { ClassConfig } from "../lib/classConfig";
+import { ClassConfig } from "../lib/config/classConfig";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 export interface HubServerArgs {
     /**
      * The validated class. Its user-data holds the server files and what is fixed for the
-     * Droplet's life (hostname, admin user); class settings and secrets go through HubConfig.
+     * Droplet's life (hostname, admin user); class settings and secrets go through HubSettings.
      */
     readonly config: ClassConfig;
     /** The private key (OpenSSH format, no passphrase) the stack uses for SSH. Default: a generated ED25519 key. */
@@ -52,7 +52,7 @@ export class HubServer extends pulumi.ComponentResource {
             // retainOnDelete, not protect: protect makes `pulumi destroy` fail outright, so the
             // class could not be taken down at all; retainOnDelete lets destroy remove everything
             // else and leaves the volume (and the students' work) in the DigitalOcean account.
-            retainOnDelete: cfg.droplet.protectVolume,
+            retainOnDelete: cfg.droplet.retainVolume,
         });
         const droplet = new digitalocean.Droplet(`${name}-droplet`, {
             name: cfg.hostname,

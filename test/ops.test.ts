@@ -10,14 +10,14 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
-import { HubArchive, archiveCommand } from "../components/hubArchive";
-import { HEALTH_CHECK, healthCheckCommand, HubHealth } from "../components/hubHealth";
-import { SYNC_COMMAND, HubSync } from "../components/hubSync";
-import { WAIT_FOR_CLOUD_INIT } from "../components/hubConfig";
-import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { HubArchive } from "../components/hubArchive";
+import { HubHealth } from "../components/hubHealth";
+import { HubSync } from "../components/hubSync";
+import { archiveCommand, HEALTH_CHECK, healthCheckCommand, SYNC_COMMAND, WAIT_FOR_CLOUD_INIT } from "../lib/server";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { sshConnection } from "../lib/sshConnection";
 import { renderSyncDocument } from "../lib/userData";
-import { rawClassConfig } from "../lib/rawConfig";
+import { rawClassConfig } from "../lib/config/stack";
 import { tarball } from "../lib/tarball";
 import { installMocks, isSecretInput, namespaced, registeredUrns, unwrap } from "./support/pulumiMocks";
 
@@ -152,8 +152,8 @@ test("a new lock file changes HubSync's trigger: the sync step updates in place 
 
     const mocks = installMocks({});
     const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
-    new HubSync("before", { connection, userData: current, serverId: "412345678" });
-    new HubSync("after", { connection, userData: bumped, serverId: "412345678" });
+    new HubSync("before", { connection, syncDocument: current, serverId: "412345678" });
+    new HubSync("after", { connection, syncDocument: bumped, serverId: "412345678" });
     await registeredUrns();
     const before = mocks.named("before-sync", "command:remote:Command").inputs;
     const after = mocks.named("after-sync", "command:remote:Command").inputs;
@@ -188,8 +188,8 @@ test("the components: commands, order and time limits", async () => {
     const requests = mocks.requests;
     const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
     const server = new (class extends pulumi.CustomResource {})("test:index:Droplet", "droplet", {});
-    const sync = new HubSync("s", { connection, userData: "#cloud-config\n", serverId: "1" });
-    new HubHealth("h", { connection, timeoutMinutes: 10, staging: false, after: [sync], triggers: [sync.userDataHash] });
+    const sync = new HubSync("s", { connection, syncDocument: "#cloud-config\n", serverId: "1" });
+    new HubHealth("h", { connection, timeoutMinutes: 10, untrustedCa: false, after: [sync], triggers: [sync.syncDocumentHash] });
     new HubArchive("a", { host: "203.0.113.10", user: "instructor", privateKey: "key", stackName: "engr101", enabled: true, serverId: "1", server });
     await registeredUrns();
 

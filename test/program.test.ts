@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { APPLY_CLASS_SETTINGS, WAIT_FOR_CLOUD_INIT } from "../components/hubConfig";
-import { SYNC_COMMAND } from "../components/hubSync";
-import { applyBundleJson } from "../lib/applyBundle";
-import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
-import { rawClassConfig } from "../lib/rawConfig";
+import { APPLY_CLASS_SETTINGS, SYNC_COMMAND, WAIT_FOR_CLOUD_INIT } from "../lib/server";
+import { applyBundleJson, classSettings } from "../lib/bundle";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
+import { rawClassConfig } from "../lib/config/stack";
 import { volumeName } from "../components/hubServer";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
@@ -60,13 +60,13 @@ test("each resource is a child of its component, and the components are the proj
         "hub-cookie-secret": component("HubSecrets"),
         "hub-traefik-api-password": component("HubSecrets"),
         "hub-sync": component("HubSync"),
-        "hub-wait-for-cloud-init": component("HubConfig"),
-        "hub-apply": component("HubConfig"),
+        "hub-wait-for-cloud-init": component("HubSettings"),
+        "hub-apply": component("HubSettings"),
         "hub-check": component("HubHealth"),
         "hub-before-delete": component("HubArchive"),
     };
     const components = run.urns.filter((urn) => parentOf(urn) === "").map(typeOf).sort();
-    assert.deepEqual(components, ["HubArchive", "HubConfig", "HubDns", "HubHealth", "HubSecrets", "HubServer", "HubSync"].map(component));
+    assert.deepEqual(components, ["HubArchive", "HubDns", "HubHealth", "HubSecrets", "HubServer", "HubSettings", "HubSync"].map(component));
     const children = run.urns.filter((u) => parentOf(u) !== "");
     const nameOf = (urn: string) => urn.split("::")[3];
     assert.deepEqual(children.map(nameOf).sort(), Object.keys(expectedParent).sort());
@@ -149,7 +149,7 @@ test("DNS records in the looked-up zone point at the Droplet's addresses, not pr
     ]);
 });
 
-test("HubConfig waits for cloud-init, then sends the bundle on stdin, never in a command", () => {
+test("HubSettings waits for cloud-init, then sends the bundle on stdin, never in a command", () => {
     const wait = run.named("hub-wait-for-cloud-init", "command:remote:Command").inputs;
     const apply = run.named("hub-apply", "command:remote:Command").inputs;
     assert.equal(wait.create, WAIT_FOR_CLOUD_INIT);
@@ -159,7 +159,7 @@ test("HubConfig waits for cloud-init, then sends the bundle on stdin, never in a
     assert.equal(apply.logging, "stdoutAndStderr");
     assert.equal(apply.environment, undefined);
 
-    const expected = applyBundleJson(cfg, {
+    const expected = applyBundleJson(classSettings(cfg), {
         ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword,
     });
     assert.ok(isSecretInput(apply.stdin));
@@ -191,8 +191,15 @@ test("the outputs an instructor needs, the private key kept secret", async () =>
     assert.equal(program.oauthCallbackUrl, "https://engr101.example.edu/hub/oauth_callback");
     assert.equal(program.adminUser, "instructor");
     assert.equal(await valueOf(program.ipv4), run.world.ipv4);
-    assert.equal(await valueOf(program.ipv6), run.world.ipv6);
-    assert.equal(await valueOf(program.sshCommand), `ssh -i <(pulumi stack output --show-secrets privateKey) instructor@${run.world.ipv4}`);
+    assert.equal(await valueOf(program.sshCommand), `pulumi stack output --show-secrets privateKey | ssh-add - && ssh instructor@${run.world.ipv4}`);
     assert.equal(await valueOf(program.privateKey), run.world.generatedPrivateKey);
     assert.equal(await pulumi.isSecret(program.privateKey), true);
+});
+
+test("sshCommand is a command line for any POSIX shell, not only bash", async () => {
+    const line = await valueOf(run.program!.sshCommand);
+    // dash, Debian's /bin/sh, reads it without a syntax error (bash's <(...) would be one).
+    const parsed = spawnSync("dash", ["-n", "-c", line], { encoding: "utf8" });
+    assert.equal(parsed.status, 0, parsed.stderr);
+    assert.equal(spawnSync("dash", ["-n", "-c", "ssh -i <(cat key) x"]).status, 2, "dash refuses process substitution");
 });

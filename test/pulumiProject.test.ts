@@ -4,10 +4,10 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { parseClassConfig } from "../lib/classConfig";
-import { CONFIG_KEYS, SECRET_KEYS } from "../lib/configKeys";
-import { projectConfigBlock, UNDECLARED_OPTIONAL_SECRETS } from "../lib/projectConfig";
-import { CONFIG_NAMESPACE, rawClassConfig, rawClassConfigFromStackFile } from "../lib/rawConfig";
+import { parseClassConfig } from "../lib/config/classConfig";
+import { CONFIG_KEYS, SECRET_KEYS } from "../lib/config/keys";
+import { projectConfigBlock, UNDECLARED_OPTIONAL_KEYS } from "../lib/config/pulumiYaml";
+import { CONFIG_NAMESPACE, rawClassConfig, rawClassConfigFromStackFile } from "../lib/config/stack";
 
 const root = join(__dirname, "..");
 const read = (file: string) => readFileSync(join(root, file), "utf8");
@@ -22,7 +22,7 @@ test("Pulumi.yaml: a TypeScript Node.js project whose name is the config namespa
 test("Pulumi.yaml declares every key with its type, description, default and secrecy (npm run project-config)", () => {
     const declared = parse(read("Pulumi.yaml")).config;
     assert.deepEqual(declared, projectConfigBlock());
-    assert.deepEqual(Object.keys(declared).sort(), Object.keys(CONFIG_KEYS).filter((k) => !(UNDECLARED_OPTIONAL_SECRETS as readonly string[]).includes(k)).sort());
+    assert.deepEqual(Object.keys(declared).sort(), Object.keys(CONFIG_KEYS).filter((k) => !(UNDECLARED_OPTIONAL_KEYS as readonly string[]).includes(k)).sort());
     assert.equal(declared.oauthClientSecret.secret, true);
     assert.equal(declared.oauthClientSecret.default, undefined, "the CLI must require the OAuth secret");
     for (const key of ["dnsZone", "letsEncryptEmail", "authProvider", "oauthClientId"]) assert.equal(declared[key].default, undefined, key);
@@ -47,7 +47,7 @@ test("the empty default Pulumi.yaml gives an optional key means unset", () => {
     assert.equal(cfg.course, undefined);
 });
 
-test("docs/configuration.md documents exactly the keys of lib/configKeys.ts", () => {
+test("docs/configuration.md documents exactly the keys of lib/config/keys.ts", () => {
     const documented = [...read("docs/configuration.md").matchAll(/^\| `([A-Za-z]+)` \|/gm)].map((m) => m[1]);
     assert.deepEqual([...documented].sort(), Object.keys(CONFIG_KEYS).sort());
     assert.equal(new Set(documented).size, documented.length, "a key is documented twice");

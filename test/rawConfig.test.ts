@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { SECRET_IS_SET } from "../lib/classConfig";
-import { rawClassConfig, rawClassConfigFromStackFile } from "../lib/rawConfig";
+import { SECRET_IS_SET } from "../lib/config/classConfig";
+import { rawClassConfig, rawClassConfigFromStackFile } from "../lib/config/stack";
 
 test("the program's config: our namespace only, unknown keys kept, secrets masked", () => {
     const raw = rawClassConfig({

@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { before, test } from "node:test";
-import { applyBundleJson } from "../lib/applyBundle";
-import { parseClassConfig } from "../lib/classConfig";
-import { rawClassConfigFromStackFile } from "../lib/rawConfig";
-import { classSettings } from "../lib/settings";
+import { applyBundleJson } from "../lib/bundle";
+import { parseClassConfig } from "../lib/config/classConfig";
+import { rawClassConfigFromStackFile } from "../lib/config/stack";
+import { classSettings } from "../lib/bundle";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { openSshPublicKey } from "./support/pulumiMocks";
 
@@ -78,7 +78,7 @@ test("renders a class: user-data, class settings, secrets and the apply bundle",
     const another = readJson(join(dir("caller"), "rendered", "secrets.json"));
     assert.notEqual(another.cookieSecret, secrets.cookieSecret);
     assert.notEqual(another.traefikApiPassword, secrets.traefikApiPassword);
-    assert.equal(readFileSync(join(out, "apply-bundle.json"), "utf8"), applyBundleJson(cfg, secrets));
+    assert.equal(readFileSync(join(out, "apply-bundle.json"), "utf8"), applyBundleJson(classSettings(cfg), secrets));
     // secrets.json was there before, world-readable: it is private now, like the others.
     for (const file of ["class.json", "secrets.json", "apply-bundle.json"]) assert.equal(mode(join(out, file)), 0o600, file);
 });

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { HubConfig } from "../components/hubConfig";
+import { HubSettings } from "../components/hubSettings";
+import { classSettings } from "../lib/bundle";
 import { dropletIdentity, dropletTags, HubServer } from "../components/hubServer";
-import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { sshConnection } from "../lib/sshConnection";
 import { installMocks, registeredUrns, valueOf } from "./support/pulumiMocks";
 
@@ -48,14 +49,16 @@ test("the Droplet ignores later user-data and is replaced for a new admin user o
     assert.deepEqual(dropletIdentity(classWith({ adminUser: "prof", subdomain: "engr102" })), { adminUser: "prof", hostname: "engr102.example.edu" });
 });
 
-test("HubConfig applies only after cloud-init and the steps it is given, within time limits", async () => {
+test("HubSettings applies only after cloud-init and the steps it is given, within time limits", async () => {
     installMocks({});
     const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
     const sync = new pulumi.ComponentResource("test:index:Sync", "sync");
     const alone = recordOptions();
-    new HubConfig("alone", { connection, bundleJson: pulumi.secret("{}"), serverId: "1" }, { transformations: alone.transformations });
+    const settings = classSettings(classWith({}));
+    const secrets = { oauthClientSecret: pulumi.secret("s"), cookieSecret: pulumi.secret("ab".repeat(32)), traefikApiPassword: pulumi.secret("p".repeat(32)) };
+    new HubSettings("alone", { connection, settings, secrets, serverId: "1" }, { transformations: alone.transformations });
     const { seen, transformations } = recordOptions();
-    new HubConfig("cfg", { connection, bundleJson: pulumi.secret("{}"), serverId: "1", after: [sync] }, { transformations });
+    new HubSettings("cfg", { connection, settings, secrets, serverId: "1", after: [sync] }, { transformations });
     await registeredUrns();
     const wait = seen.get("cfg-wait-for-cloud-init")!;
     const apply = seen.get("cfg-apply")!;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
-import { parseRoster } from "../lib/roster";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
+import { parseRoster } from "../lib/config/roster";
 
 const github = {
     dnsZone: "example.edu", subdomain: "engr101", letsEncryptEmail: "prof@example.edu",
@@ -11,7 +11,10 @@ const github = {
 test("a roster CSV with a header, comments, admins and mixed case", () => {
     const { roster, problems } = parseRoster("email,admin\r\nAda@Example.edu\n\n# TAs\ngrace@example.edu,yes\nlin,student\n");
     assert.deepEqual(problems, []);
-    assert.deepEqual(roster, { students: ["ada@example.edu", "lin"], admins: ["grace@example.edu"] });
+    assert.deepEqual(roster, {
+        students: [{ name: "ada@example.edu", lineNo: 2 }, { name: "lin", lineNo: 6 }],
+        admins: [{ name: "grace@example.edu", lineNo: 5 }],
+    });
 });
 
 test("bad roster rows are reported with their line numbers", () => {
@@ -29,7 +32,7 @@ test("rosterFile adds its users to allowedUsers and adminUsers", () => {
 test("a roster file alone lets students in; a bad one names the file and line", () => {
     assert.doesNotThrow(() => parseClassConfig({ ...github, rosterFile: "r.csv" }, () => "ada\n"));
     assert.throws(() => parseClassConfig({ ...github, rosterFile: "r.csv" }, () => "ada\n<script>\n"),
-        /rosterFile: got "r\.csv"; r\.csv line 2: "<script>" is not a user name or e-mail address\. Fix: edit r\.csv/);
+        /rosterFile: got "r\.csv"; r\.csv line 2: "<script>" is not a user name or an e-mail address.*\. Fix: edit r\.csv/);
     assert.throws(() => parseClassConfig({ ...github, rosterFile: "missing.csv" }),
         /rosterFile: got "missing\.csv"; expected a readable file \(ENOENT\)/);
 });

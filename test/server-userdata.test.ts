@@ -3,7 +3,7 @@ import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import { before, test } from "node:test";
 import { parse } from "yaml";
-import { parseClassConfig } from "../lib/classConfig";
+import { parseClassConfig } from "../lib/config/classConfig";
 import { renderSyncDocument, renderUserData, USER_DATA_LIMIT } from "../lib/userData";
 import { run } from "./e2e/process";
 import {

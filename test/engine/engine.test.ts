@@ -171,7 +171,7 @@ describe("the real Pulumi engine on the example class stack", () => {
         assert.equal(digitalocean.firewalls.size, 0);
         assert.equal(digitalocean.sshKeys.size, 0);
         assert.equal(cloudflare.records.size, 0);
-        // protectVolume is true in Pulumi.dev.yaml: the students' volume is kept, detached.
+        // retainVolume is true in Pulumi.dev.yaml: the students' volume is kept, detached.
         assert.deepEqual([...digitalocean.volumes.values()].map((v) => [v.name, v.droplet_ids]), [[volumeName("jupyterhub-classroom", STACK), []]]);
         noProblems();
     });

@@ -21,22 +21,23 @@ CLOUD_INIT = REPO / "cloud-init"
 
 
 def _install_server_python() -> Path:
-    """A world-readable copy of cloud-init/python, first on sys.path: students run student_copy.py
-    from it, as they run it from /usr/local/lib/jupyterhub-classroom/python on the server, wherever
-    this checkout lives (a clone under /root is closed to them)."""
+    """A world-readable copy of the server's library (cloud-init/python, schema, templates), its
+    python first on sys.path: students run student_copy.py from it, as they run it from
+    /usr/local/lib/jupyterhub-classroom/python on the server, wherever this checkout lives (a clone
+    under /root is closed to them)."""
     copy_root = Path(tempfile.mkdtemp(prefix="classroom-python-", dir="/tmp"))
     copy_root.chmod(0o755)
-    shutil.copytree(CLOUD_INIT / "python", copy_root, dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns("__pycache__"))
-    sys.path.insert(0, str(copy_root))
-    return copy_root
+    for folder in ("python", "schema", "templates"):
+        shutil.copytree(CLOUD_INIT / folder, copy_root / folder, ignore=shutil.ignore_patterns("__pycache__"))
+    sys.path.insert(0, str(copy_root / "python"))
+    return copy_root / "python"
 
 
 SERVER_PYTHON = _install_server_python()
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(SERVER_PYTHON, ignore_errors=True)
+    shutil.rmtree(SERVER_PYTHON.parent, ignore_errors=True)
 
 _SETTINGS = {
     "version": 1,
@@ -72,7 +73,7 @@ _PROVIDER_AUTH = {
     "github": {"githubOrganizations": ["engr101-students"]},
     "google": {"allowedUsers": ["ada@example.edu", "grace@example.edu"], "adminUsers": ["prof@example.edu"],
                "googleHostedDomains": ["example.edu"]},
-    "oidc": {"allowedUsers": ["ada@example.edu", "Grace.Hopper@Example.edu"], "adminUsers": ["prof@example.edu"],
+    "oidc": {"allowedUsers": ["ada@example.edu", "grace.hopper@example.edu"], "adminUsers": ["prof@example.edu"],
              "oidc": {"authorizeUrl": "https://login.example.edu/authorize", "tokenUrl": "https://login.example.edu/token",
                       "userdataUrl": "https://login.example.edu/userinfo", "usernameClaim": "email",
                       "scopes": ["openid", "email"]}},

@@ -184,3 +184,65 @@ def test_an_unknown_key_stops_the_hub(hub):
     settings["limits"]["memmory"] = "2G"
     with pytest.raises(SettingsError, match=r"limits.memmory: is not a known setting"):
         hub(settings)
+
+
+def _login(auth, user_info: dict):
+    """Runs the hub's whole login decision (oauthenticator's auth model, then JupyterHub's checks)
+    on what the provider answered; only the provider's HTTP answer is given, not fetched."""
+    async def from_provider(token_info):
+        return dict(user_info)
+
+    async def authenticate(handler, data=None):
+        return await auth._token_to_auth_model({"access_token": "token"})
+
+    auth.token_to_user = from_provider
+    auth.authenticate = authenticate
+    # As the hub does at start.
+    auth.allowed_users = {auth.normalize_username(u) for u in auth.allowed_users}
+    auth.admin_users = {auth.normalize_username(u) for u in auth.admin_users}
+    return asyncio.run(auth.get_authenticated_user(None, None))
+
+
+def _one_domain(provider: str) -> dict:
+    settings = class_settings(provider)
+    settings["auth"].update(allowedUsers=["ada@example.edu"], adminUsers=["dean@example.edu"], googleHostedDomains=[])
+    return settings
+
+
+def _user_info(provider: str, email: str, **claims) -> dict:
+    info = {"email": email, "email_verified": True, **claims}
+    if provider == "google":
+        # Google's userinfo (v2) names it verified_email, and says which Workspace (hd).
+        info.update(verified_email=True, hd=email.rsplit("@", 1)[1])
+    return info
+
+
+@pytest.mark.parametrize("provider", ["google", "oidc"])
+@pytest.mark.parametrize("email,admin", [("ada@example.edu", False), ("dean@example.edu", True)])
+def test_the_rosters_own_address_logs_in(hub, provider, email, admin):
+    logged_in = _login(hub(_one_domain(provider)).authenticator, _user_info(provider, email))
+    assert logged_in is not None and logged_in["name"] == email.split("@")[0]
+    assert bool(logged_in["admin"]) is admin
+
+
+@pytest.mark.parametrize("provider", ["google", "oidc"])
+@pytest.mark.parametrize("email", ["ada@evil.example", "Ada@Other.Example", "dean@evil.example"])
+def test_a_second_identity_with_a_roster_local_part_is_refused_student_or_admin(hub, provider, email):
+    assert _login(hub(_one_domain(provider)).authenticator, _user_info(provider, email)) is None
+
+
+@pytest.mark.parametrize("provider", ["google", "oidc"])
+@pytest.mark.parametrize("claim", ["email_verified", "verified_email"])
+def test_an_unverified_e_mail_address_is_refused(hub, provider, claim):
+    info = {**_user_info(provider, "ada@example.edu"), claim: False}
+    assert _login(hub(_one_domain(provider)).authenticator, info) is None
+    admin = {**_user_info(provider, "dean@example.edu"), claim: False}
+    assert _login(hub(_one_domain(provider)).authenticator, admin) is None
+
+
+def test_a_hosted_domain_class_without_a_roster_refuses_unverified_addresses(hub):
+    settings = class_settings("google")
+    settings["auth"].update(allowedUsers=[], adminUsers=[])
+    auth = hub(settings).authenticator
+    assert _login(auth, _user_info("google", "zoe@example.edu"))["name"] == "zoe"
+    assert _login(auth, {**_user_info("google", "zoe@example.edu"), "email_verified": False}) is None

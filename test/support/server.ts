@@ -6,8 +6,8 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
-import { ClassConfig, parseClassConfig } from "../../lib/classConfig";
-import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
+import { ClassConfig, parseClassConfig } from "../../lib/config/classConfig";
+import { rawClassConfigFromStackFile } from "../../lib/config/stack";
 import { check, run } from "../e2e/process";
 
 export const PROJECT = join(__dirname, "..", "..");
@@ -24,8 +24,9 @@ export function devConfig(): ClassConfig {
 export function providerConfig(provider: "github" | "google" | "oidc", extra: Record<string, unknown> = {}): ClassConfig {
     const byProvider: Record<string, Record<string, unknown>> = {
         github: { githubOrganizations: ["engr101-students"] },
-        google: { googleHostedDomains: ["example.edu"] },
+        google: { googleHostedDomains: ["example.edu"], allowedUsers: ["ada@example.edu"] },
         oidc: {
+            allowedUsers: ["ada@example.edu"],
             oidcAuthorizeUrl: "https://login.example.edu/oauth2/authorize",
             oidcTokenUrl: "https://login.example.edu/oauth2/token",
             oidcUserdataUrl: "https://login.example.edu/oauth2/userinfo",

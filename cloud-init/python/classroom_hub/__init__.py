@@ -8,3 +8,5 @@ from pathlib import Path
 # /usr/local/lib/jupyterhub-classroom on the server, cloud-init/ in the repository: same layout.
 INSTALL_DIR = Path(__file__).resolve().parents[2]
 TEMPLATES = INSTALL_DIR / "templates"
+# The JSON Schemas of class.json and secrets.json, generated from lib/config (npm run project-config).
+SCHEMAS = INSTALL_DIR / "schema"

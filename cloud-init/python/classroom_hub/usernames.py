@@ -6,11 +6,15 @@ kept to a small safe alphabet; anything else is refused at login rather than esc
 
 import base64
 import hashlib
+import json
 import re
 
+from . import SCHEMAS
+
 # Lower-case ASCII letters and digits, with . _ - inside; 64 characters like an e-mail local part.
-# Starting with a letter or digit keeps names from being read as options or hidden files.
-_HUB_NAME = re.compile(r"[a-z0-9](?:[a-z0-9._-]{0,62}[a-z0-9])?")
+# Starting with a letter or digit keeps names from being read as options or hidden files. The
+# pattern is the one the stack checks roster entries with: class.json's schema carries it.
+_HUB_NAME = re.compile(json.loads((SCHEMAS / "class.schema.json").read_text())["$defs"]["hubName"]["pattern"])
 
 ACCOUNT_PREFIX = "jupyter-"
 # Linux (useradd, utmp) allows 32 characters in a user name.
@@ -29,14 +33,16 @@ def normalize_login(login: str) -> str:
     """
     if not login.isascii():
         return login
-    name = login.lower()
-    if "@" in name:
-        name = name.rsplit("@", 1)[0]
-    return name
+    return hub_name_of(login.lower())
+
+
+def hub_name_of(entry: str) -> str:
+    """The hub user name of a lower-cased roster entry: an address's local part, else the entry."""
+    return entry.rsplit("@", 1)[0]
 
 
 def is_valid_hub_name(name: str) -> bool:
-    return name.isascii() and _HUB_NAME.fullmatch(name) is not None
+    return name.isascii() and _HUB_NAME.search(name) is not None
 
 
 def system_account(hub_name: str) -> str:

@@ -1,7 +1,8 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
-import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./configKeys";
-import { parseRoster } from "./roster";
+import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
+import { emailLogins, rosterIdentityProblems } from "./identity";
+import { parseRoster, RosterLine } from "./roster";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
 export const SECRET_IS_SET = "(secret)";
@@ -14,15 +15,14 @@ export type AuthProvider = Raw["authProvider"];
 export interface ClassConfig {
     readonly hostname: string;
     readonly dnsZone: string;
-    /** The record's name relative to the zone ("engr101" for engr101.example.edu). */
-    readonly dnsRecordName: string;
     readonly dnsProxied: boolean;
     readonly droplet: {
         readonly region: string;
         readonly size: string;
         readonly image: Raw["image"];
         readonly volumeSizeGb: number;
-        readonly protectVolume: boolean;
+        /** Keep the students' volume when the stack deletes it (retainVolume, formerly protectVolume). */
+        readonly retainVolume: boolean;
     };
     readonly admin: { readonly user: string; readonly sshKeys: readonly string[] };
     readonly operations: { readonly healthCheckTimeoutMinutes: number; readonly archiveOnDestroy: boolean };
@@ -71,6 +71,8 @@ export const LETS_ENCRYPT_STAGING = "https://acme-staging-v02.api.letsencrypt.or
 /** One problem with one key, phrased for the instructor who has to fix it. */
 export interface ConfigProblem {
     readonly key: string;
+    /** Where in the key's value, such as allowedUsers[7] or loginHelpLinks[0].url; the key itself when it is all of it. */
+    readonly path: string;
     readonly message: string;
 }
 
@@ -110,26 +112,59 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     if (c.courseRepoToken && "courseRepoUrl" in c && !c.courseRepoUrl?.startsWith("https://")) {
         add("courseRepoToken", "expected courseRepoUrl to be an https:// URL when a token is set");
     }
+    for (const k of ["oidcAuthorizeUrl", "oidcTokenUrl", "oidcUserdataUrl", "courseRepoUrl"] as const) {
+        const url = c[k];
+        if (c.insecureHttpHosts && url?.startsWith("http://") && !c.insecureHttpHosts.includes(new URL(url).hostname)) {
+            add(k, `expected an https:// URL: plain http lets anyone on the path read and change what travels; for a host on a trusted network (a lab's own git server) add ${new URL(url).hostname} to insecureHttpHosts`);
+        }
+    }
+    if (c.rosterEmailDomain && c.authProvider && !emailLogins(c.authProvider, c.oidcUsernameClaim)) {
+        add("rosterEmailDomain", "expected it only with e-mail logins (google, or oidc with oidcUsernameClaim email)");
+    }
+    if (c.retainVolume !== undefined && c.protectVolume !== undefined) {
+        add("protectVolume", "expected only retainVolume, its new name (pulumi config rm protectVolume)");
+    }
 }
 
-function show(key: string, raw: Record<string, unknown>): string {
-    const value = raw[key];
+function show(value: unknown, key: string): string {
     if (value === undefined) return "nothing";
     if (SECRET_KEYS.includes(key as ConfigKeyName)) return "a secret value";
     return JSON.stringify(value);
 }
 
-export function fixCommand(key: string): string {
+/** `pulumi config set …` for a key, or for one item of a list (where: "[7]", "[0].url"). */
+export function fixCommand(key: string, where = ""): string {
     const spec = (CONFIG_KEYS as Record<string, ConfigKey>)[key];
     if (!spec) return `pulumi config rm ${key}`;
-    if (spec.setArgs) return `pulumi config set ${spec.setArgs}`;
     if (spec.secret) return `pulumi config set --secret ${key} ${spec.example}`;
+    if (spec.structured && where) {
+        const example = where.endsWith(".text") ? "'Course page'" : spec.example;
+        return `pulumi config set --path '${key}${where}' ${example}`;
+    }
+    if (spec.setArgs) return `pulumi config set ${spec.setArgs}`;
     if (spec.structured) return `pulumi config set --path '${key}[0]' ${spec.example}`;
     return `pulumi config set ${key} ${spec.example}`;
 }
 
-function problem(key: string, expected: string, raw: Record<string, unknown>, fix = fixCommand(key)): ConfigProblem {
-    return { key, message: `${key}: got ${show(key, raw)}; ${expected}. Fix: ${fix}` };
+/** The value at a path inside a key's value, for "got …": the one wrong item, not the whole list. */
+function valueAt(raw: unknown, path: readonly (string | number)[]): unknown {
+    let value = raw;
+    if (typeof value === "string" && path.length > 0) {
+        try { value = JSON.parse(value); } catch { return raw; }
+    }
+    for (const step of path) {
+        if (value === null || typeof value !== "object") return undefined;
+        value = (value as Record<string | number, unknown>)[step];
+    }
+    return value;
+}
+
+function problem(key: string, expected: string, raw: Record<string, unknown>,
+    options: { where?: string; got?: unknown; fix?: string } = {}): ConfigProblem {
+    const where = options.where ?? "";
+    const got = "got" in options ? options.got : raw[key];
+    const path = `${key}${where}`;
+    return { key, path, message: `${path}: got ${show(got, key)}; ${expected}. Fix: ${options.fix ?? fixCommand(key, where)}` };
 }
 
 function closest(key: string): string | undefined {
@@ -137,45 +172,67 @@ function closest(key: string): string | undefined {
     return Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
 }
 
+/** Where each roster entry came from, so a problem names the config item or the file's line. */
+type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: number } | { readonly line: RosterLine };
+
 /**
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
- * class, or throws a ClassConfigError that lists every problem at once.
+ * class, or throws a ClassConfigError that lists every problem at once, each at its own place
+ * (allowedUsers[7], not allowedUsers). `warn` hears about deprecated keys still in use.
  */
 export function parseClassConfig(
     raw: Record<string, unknown>,
     readRoster: (path: string) => string = (path) => readFileSync(path, "utf8"),
+    warn: (message: string) => void = () => {},
 ): ClassConfig {
     const problems: ConfigProblem[] = [];
     for (const key of Object.keys(raw)) {
         if (!(key in CONFIG_KEYS)) {
             const near = closest(key);
-            problems.push({ key, message: `${key}: is not a setting of this stack${near ? ` (did you mean ${near}?)` : ""}. Fix: pulumi config rm ${key}` });
+            problems.push({ key, path: key, message: `${key}: is not a setting of this stack${near ? ` (did you mean ${near}?)` : ""}. Fix: pulumi config rm ${key}` });
         }
     }
     const valid: Record<string, unknown> = {};
     for (const [key, spec] of Object.entries(CONFIG_KEYS) as [ConfigKeyName, ConfigKey][]) {
+        if (spec.deprecatedFor && raw[key] !== undefined) {
+            warn(`${key} is deprecated and will stop working in the next release: it is now called ${spec.deprecatedFor}. ` +
+                `Run: pulumi config set ${spec.deprecatedFor} ${JSON.stringify(String(raw[key]))} && pulumi config rm ${key}`);
+        }
         const parsed = spec.schema.safeParse(raw[key]);
         if (parsed.success) {
             valid[key] = parsed.data;
             continue;
         }
-        const issue = parsed.error.issues[0];
-        const missing = raw[key] === undefined;
-        const where = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("");
-        const text = missing ? `is required: ${spec.description.replace(/\.$/, "")}` : `${where ? `${key}${where} ` : ""}${issue.message}`;
-        problems.push(problem(key, text, raw));
+        if (raw[key] === undefined) {
+            problems.push(problem(key, `is required: ${spec.description.replace(/\.$/, "")}`, raw));
+            continue;
+        }
+        // Every issue, each at its own place; one line per place.
+        const seen = new Set<string>();
+        for (const issue of parsed.error.issues) {
+            const where = issue.path.map((p) => typeof p === "number" ? `[${p}]` : `.${p}`).join("");
+            if (seen.has(where)) continue;
+            seen.add(where);
+            problems.push(problem(key, issue.message, raw, { where, got: where ? valueAt(raw[key], issue.path) : raw[key] }));
+        }
     }
+    const origins: Record<"allowedUsers" | "adminUsers", Origin[]> = {
+        allowedUsers: Array.isArray(valid.allowedUsers) ? valid.allowedUsers.map((_, index) => ({ key: "allowedUsers", index })) : [],
+        adminUsers: Array.isArray(valid.adminUsers) ? valid.adminUsers.map((_, index) => ({ key: "adminUsers", index })) : [],
+    };
     if (typeof valid.rosterFile === "string") {
         const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
-        mergeRoster(valid, readRoster, (expected) => problems.push(problem("rosterFile", expected, raw, fix)));
+        mergeRoster(valid, origins, readRoster, (expected) => problems.push(problem("rosterFile", expected, raw, { fix })));
     }
     crossKeyRules(valid as Partial<Raw>, (key, expected) => problems.push(problem(key, expected, raw)));
+    identityRules(valid as Partial<Raw>, origins, raw, problems);
     if (problems.length > 0) throw new ClassConfigError(problems);
     return toClassConfig(valid as Raw);
 }
 
 /** Adds the roster file's students and admins to the lists given in the stack config. */
-function mergeRoster(valid: Record<string, unknown>, readRoster: (path: string) => string, add: (expected: string) => void): void {
+function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+    readRoster: (path: string) => string, add: (expected: string) => void): void {
     const path = valid.rosterFile as string;
     let text: string;
     try {
@@ -186,19 +243,62 @@ function mergeRoster(valid: Record<string, unknown>, readRoster: (path: string) 
     }
     const { roster, problems } = parseRoster(text);
     for (const p of problems) add(`${path} ${p}`);
-    if (Array.isArray(valid.allowedUsers)) valid.allowedUsers = [...valid.allowedUsers, ...roster.students];
-    if (Array.isArray(valid.adminUsers)) valid.adminUsers = [...valid.adminUsers, ...roster.admins];
+    for (const [key, lines] of [["allowedUsers", roster.students], ["adminUsers", roster.admins]] as const) {
+        if (!Array.isArray(valid[key])) continue;
+        valid[key] = [...(valid[key] as string[]), ...lines.map((l) => l.name)];
+        origins[key].push(...lines.map((line) => ({ line })));
+    }
+}
+
+/**
+ * Completes bare roster names with rosterEmailDomain (e-mail logins only), then applies the
+ * identity rules (identity.ts), each problem naming the config item or the roster file's line.
+ */
+function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+    raw: Record<string, unknown>, problems: ConfigProblem[]): void {
+    if (!c.authProvider || !c.allowedUsers || !c.adminUsers || !c.googleHostedDomains) return;
+    const byEmail = emailLogins(c.authProvider, c.oidcUsernameClaim);
+    const complete = (entry: string) => byEmail && c.rosterEmailDomain && !entry.includes("@") ? `${entry}@${c.rosterEmailDomain}` : entry;
+    c.allowedUsers = c.allowedUsers.map(complete);
+    c.adminUsers = c.adminUsers.map(complete);
+    const found = rosterIdentityProblems({
+        provider: c.authProvider,
+        usernameClaim: c.oidcUsernameClaim,
+        allowedUsers: c.allowedUsers,
+        adminUsers: c.adminUsers,
+        googleHostedDomains: c.googleHostedDomains,
+    });
+    for (const p of found) {
+        if (p.list === "googleHostedDomains") {
+            problems.push(problem(p.list, p.expected, raw, { where: `[${p.index}]`, got: c.googleHostedDomains[p.index] }));
+            continue;
+        }
+        const entry = c[p.list]![p.index];
+        const origin = origins[p.list][p.index];
+        const example = entry.includes("@") ? entry.replace(/@.*/, "@example.edu") : `${entry}@${c.rosterEmailDomain ?? "example.edu"}`;
+        if ("line" in origin) {
+            problems.push(problem("rosterFile", `${c.rosterFile} line ${origin.line.lineNo}: ${JSON.stringify(entry)}: ${p.expected}`, raw,
+                { fix: `edit ${c.rosterFile} line ${origin.line.lineNo} (such as ${example})` }));
+        } else {
+            const where = `[${origin.index}]`;
+            problems.push(problem(p.list, p.expected, raw, {
+                where, got: entry, fix: `pulumi config set --path '${p.list}${where}' ${example}` +
+                    (byEmail && !entry.includes("@") ? `, or pulumi config set rosterEmailDomain example.edu` : ""),
+            }));
+        }
+    }
 }
 
 function toClassConfig(c: Raw): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
-    const lower = (names: readonly string[]) => [...new Set(names.map((n) => n.toLowerCase()))];
+    const unique = (names: readonly string[]) => [...new Set(names)];
     return {
         hostname,
         dnsZone: c.dnsZone,
-        dnsRecordName: hostname.slice(0, -(c.dnsZone.length + 1)),
         dnsProxied: c.dnsProxied,
-        droplet: { region: c.region, size: c.dropletSize, image: c.image, volumeSizeGb: c.volumeSizeGb, protectVolume: c.protectVolume },
+        droplet: { region: c.region, size: c.dropletSize, image: c.image, volumeSizeGb: c.volumeSizeGb,
+            retainVolume: c.retainVolume ?? c.protectVolume ?? true,
+        },
         admin: { user: c.adminUser, sshKeys: c.adminSshKeys },
         operations: { healthCheckTimeoutMinutes: c.healthCheckTimeoutMinutes, archiveOnDestroy: c.archiveOnDestroy },
         ssh: { allowedCidrs: c.sshAllowedCidrs, hasPrivateKey: c.sshPrivateKey !== undefined },
@@ -209,8 +309,8 @@ function toClassConfig(c: Raw): ClassConfig {
         auth: {
             provider: c.authProvider,
             clientId: c.oauthClientId,
-            allowedUsers: lower(c.allowedUsers),
-            adminUsers: lower(c.adminUsers),
+            allowedUsers: unique(c.allowedUsers),
+            adminUsers: unique(c.adminUsers),
             githubOrganizations: c.githubOrganizations,
             googleHostedDomains: c.googleHostedDomains,
             oidc: c.authProvider === "oidc" ? {

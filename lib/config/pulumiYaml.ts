@@ -1,4 +1,4 @@
-import { CONFIG_KEYS, ConfigKey } from "./configKeys";
+import { CONFIG_KEYS, ConfigKey } from "./keys";
 
 /** One key of Pulumi.yaml's `config:` block, as the Pulumi CLI reads it. */
 export interface ProjectConfigType {
@@ -10,10 +10,12 @@ export interface ProjectConfigType {
 }
 
 /**
- * Optional secrets the CLI cannot be told about: it requires a declared key that has no default,
- * and refuses a default for a `secret: true` key because a default is never encrypted.
+ * Optional keys the CLI cannot be told about: it requires a declared key that has no default,
+ * refuses a default for a `secret: true` key because a default is never encrypted, and refuses a
+ * default of another type than the key's ("" for a boolean). retainVolume has no default of its
+ * own so that the deprecated protectVolume still counts while it is unset.
  */
-export const UNDECLARED_OPTIONAL_SECRETS = ["sshPrivateKey", "courseRepoToken"] as const;
+export const UNDECLARED_OPTIONAL_KEYS = ["sshPrivateKey", "courseRepoToken", "retainVolume", "protectVolume"] as const;
 
 const PULUMI_TYPES: Record<ConfigKey["type"], Pick<ProjectConfigType, "type" | "items">> = {
     string: { type: "string" },
@@ -25,14 +27,14 @@ const PULUMI_TYPES: Record<ConfigKey["type"], Pick<ProjectConfigType, "type" | "
 };
 
 /**
- * Pulumi.yaml's `config:` block, derived from lib/configKeys.ts so the two cannot drift. Keys
+ * Pulumi.yaml's `config:` block, derived from lib/config/keys.ts so the two cannot drift. Keys
  * without a default of their own default to "" (an empty value means unset), so the CLI requires
  * only the keys every class must set; the program's own validation reports everything else.
  */
 export function projectConfigBlock(): Record<string, ProjectConfigType> {
     const block: Record<string, ProjectConfigType> = {};
     for (const [key, spec] of Object.entries(CONFIG_KEYS) as [string, ConfigKey][]) {
-        if ((UNDECLARED_OPTIONAL_SECRETS as readonly string[]).includes(key)) continue;
+        if ((UNDECLARED_OPTIONAL_KEYS as readonly string[]).includes(key)) continue;
         const declared: ProjectConfigType = { ...structuredClone(PULUMI_TYPES[spec.type]), description: spec.description };
         if (spec.secret) declared.secret = true;
         const unset = spec.schema.safeParse(undefined);

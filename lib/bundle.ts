@@ -1,10 +1,16 @@
-import { ClassConfig } from "./classConfig";
+import { createHash } from "node:crypto";
+import { ClassConfig } from "./config/classConfig";
 
 /**
+ * The bundle: what the stack sends to the server's `classroom-apply`, the class settings and the
+ * secrets. HubSettings sends it over SSH; `npm run render` writes the same bytes to
+ * apply-bundle.json, so what render shows is what the server gets.
+ *
  * The class settings file, /etc/jupyterhub-classroom/class.json: everything the hub reads that an
- * instructor may change during the term. HubConfig writes it over SSH, never through user-data,
- * so changing it never replaces the Droplet. The Python side (classroom_hub.settings) reads
- * exactly this shape; `version` lets it refuse a file it does not understand.
+ * instructor may change during the term. HubSettings writes it over SSH, never through user-data,
+ * so changing it never replaces the Droplet. Its JSON Schema, generated from lib/config
+ * (jsonSchema.ts) into cloud-init/schema/, is what the server checks it with; `version` lets the
+ * server refuse a file it does not understand.
  */
 export interface ClassSettings {
     readonly version: 1;
@@ -48,7 +54,7 @@ export interface ClassSecrets {
     readonly courseRepoToken: string | null;
 }
 
-/** What HubConfig sends on stdin to `sudo classroom-apply` on the server. */
+/** What HubSettings sends on stdin to `sudo classroom-apply` on the server. */
 export interface ApplyBundle {
     readonly settings: ClassSettings;
     readonly secrets: ClassSecrets;
@@ -84,4 +90,25 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
 
 export function oauthCallbackUrl(hostname: string): string {
     return `https://${hostname}/hub/oauth_callback`;
+}
+
+/** JupyterHub's cookie secret is 32 random bytes, written as 64 hex characters. */
+export const COOKIE_SECRET_BYTES = 32;
+/** Alphanumeric, so it needs no quoting in Traefik's or the hub's configuration. */
+export const TRAEFIK_API_PASSWORD_LENGTH = 32;
+
+/** The bundle's bytes, the one place they are made. */
+export function applyBundleJson(settings: ClassSettings, secrets: ClassSecrets): string {
+    // Spelled out, so the bytes (and the trigger hash) never depend on the caller's key order.
+    const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken } = secrets;
+    const bundle: ApplyBundle = {
+        settings,
+        secrets: { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken },
+    };
+    return `${JSON.stringify(bundle, null, 2)}\n`;
+}
+
+/** HubSettings' trigger: any change to the bundle's bytes re-applies it. */
+export function bundleHash(bundleJson: string): string {
+    return createHash("sha256").update(bundleJson).digest("hex");
 }

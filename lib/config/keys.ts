@@ -1,9 +1,11 @@
 import { z } from "zod";
+import { regExp, RULES, TextRule } from "./rules";
 
 /**
  * Every stack config key the program reads, in the `jupyterhub-classroom:` namespace.
- * One table drives validation, error messages, Pulumi.yaml and docs/configuration.md, so a key
- * cannot be read without being validated and documented.
+ * One table drives validation, error messages and Pulumi.yaml's config block (lib/config/pulumiYaml.ts),
+ * so a key cannot be read without being validated and declared; docs/configuration.md lists every
+ * key, and a test checks it names each one.
  */
 export interface ConfigKey {
     readonly schema: z.ZodTypeAny;
@@ -17,6 +19,8 @@ export interface ConfigKey {
     readonly structured?: boolean;
     /** The arguments of `pulumi config set` in the fix, where the default form would not work. */
     readonly setArgs?: string;
+    /** The key's new name: the old one is still read, with a warning naming the new one, for one release. */
+    readonly deprecatedFor?: string;
     readonly description: string;
 }
 
@@ -30,13 +34,7 @@ export const SYSTEM_ACCOUNTS: readonly string[] = [
     "traefik", "jupyterhub", "jupyter",
 ];
 
-const DNS_LABEL = /^(?!-)[a-z0-9-]{1,63}(?<!-)$/;
-const HOSTNAME = /^(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}$/;
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
-const SIZE = /^[1-9][0-9]*(\.[0-9]+)?[KMGT]$/;
-const COLOR = /^#([0-9a-fA-F]{3}|[0-9a-fA-F]{6})$/;
-export const ROSTER_NAME = /^[A-Za-z0-9][A-Za-z0-9._+@-]{0,127}$/;
-const REQUIREMENT = /^[A-Za-z0-9][A-Za-z0-9._-]*(\[[A-Za-z0-9_,.-]+\])?\s*((==|>=|<=|~=|!=|<|>)\s*[A-Za-z0-9.*+!-]+\s*,?\s*)*$/;
 const SSH_PUBLIC_KEY = /^(ssh-ed25519|ssh-rsa|ecdsa-sha2-nistp(256|384|521)|sk-ssh-ed25519@openssh\.com) [A-Za-z0-9+/=]{40,}( [^\n]*)?$/;
 
 /** Pulumi stores every value as a string; the render command reads YAML, which has real types. */
@@ -55,28 +53,30 @@ const list = <T extends z.ZodTypeAny>(item: T, min = 0) => z.preprocess((v) => {
 }, z.array(item, { invalid_type_error: "expected a list (set items with --path 'key[0]')" })
     .min(min, `expected at least ${min} item${min === 1 ? "" : "s"}`));
 
-const httpUrl = (what: string) => z.string().url(`expected an http(s) URL for ${what}`)
-    .refine((u) => /^https?:\/\//i.test(u), `expected an http(s) URL for ${what}`);
-const httpsUrl = (what: string) => z.string().url(`expected an https URL for ${what}`)
-    .refine((u) => /^https:\/\//i.test(u), `expected an https URL for ${what}`);
-const rosterList = list(z.string().regex(ROSTER_NAME, "expected user names or e-mail addresses (letters, digits, . _ + @ -)"));
+/** A string that follows a rule of rules.ts, the rule class.json's JSON Schema carries too. */
+const text = (rule: TextRule, expected = `expected ${rule.expected}`) => z.string().regex(regExp(rule), expected);
+const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.string().toLowerCase().regex(regExp(rule), expected);
+/** A URL by its rule, and one the WHATWG URL parser reads too (stricter than the server, never looser). */
+const url = (rule: TextRule, what: string) => text(rule, `expected ${rule.expected} for ${what}`)
+    .refine((u) => URL.canParse(u), `expected ${rule.expected} for ${what}`);
+const rosterList = list(lowerText(RULES.rosterEntry, `expected ${RULES.rosterEntry.expected}`));
 
 export const CONFIG_KEYS = {
     dnsZone: {
         type: "string",
-        schema: z.string().toLowerCase().regex(HOSTNAME, "expected a DNS zone such as example.edu"),
+        schema: lowerText(RULES.hostname, "expected a DNS zone such as example.edu"),
         example: "example.edu",
         description: "The Cloudflare zone (domain) the class hostname lives in.",
     },
     subdomain: {
         type: "string",
-        schema: z.string().toLowerCase().regex(DNS_LABEL, "expected one DNS label (letters, digits, -)").optional(),
+        schema: lowerText(RULES.dnsLabel).optional(),
         example: "engr101",
         description: "The class's name inside the zone; the hub is at https://<subdomain>.<dnsZone>. Set this or hostname.",
     },
     hostname: {
         type: "string",
-        schema: z.string().toLowerCase().regex(HOSTNAME, "expected a full host name such as engr101.example.edu").optional(),
+        schema: lowerText(RULES.hostname, "expected a full host name such as engr101.example.edu").optional(),
         example: "engr101.example.edu",
         description: "The full class hostname, inside dnsZone. Set this or subdomain.",
     },
@@ -106,11 +106,19 @@ export const CONFIG_KEYS = {
         example: "50",
         description: "Size of the block-storage volume that holds the students' homes. It can grow, never shrink.",
     },
+    retainVolume: {
+        type: "boolean",
+        // No default of its own here: an unset key falls back to protectVolume, then to true (classConfig.ts).
+        schema: bool().optional(),
+        example: "false",
+        description: "Keep the students' volume when the stack deletes it (`pulumi destroy`): it stays in the DigitalOcean account, with the students' work. Default true. Set false only after archiving.",
+    },
     protectVolume: {
         type: "boolean",
-        schema: bool().default(true),
+        schema: bool().optional(),
         example: "false",
-        description: "Protect the students' volume from deletion, so `pulumi destroy` keeps it. Set false only after archiving.",
+        deprecatedFor: "retainVolume",
+        description: "Deprecated: the old name of retainVolume, still read (with a warning) for one release.",
     },
     archiveOnDestroy: {
         type: "boolean",
@@ -167,7 +175,7 @@ export const CONFIG_KEYS = {
     },
     acmeDirectoryUrl: {
         type: "string",
-        schema: httpsUrl("the ACME directory").optional(),
+        schema: url(RULES.httpsUrl, "the ACME directory").optional(),
         example: "https://acme.example.edu/directory",
         description: "Another ACME CA's directory URL; overrides letsEncryptStaging. Tests point it at a local ACME server.",
     },
@@ -187,7 +195,7 @@ export const CONFIG_KEYS = {
     },
     oauthClientId: {
         type: "string",
-        schema: z.string().min(1, "expected the OAuth app's client id"),
+        schema: text(RULES.oneLine, "expected the OAuth app's client id, on one line"),
         example: "Iv1.0123456789abcdef",
         description: "The OAuth app's client id (not secret).",
     },
@@ -203,7 +211,7 @@ export const CONFIG_KEYS = {
         schema: rosterList.default([]),
         example: "'ada@example.edu'",
         structured: true,
-        description: "Students allowed to log in: GitHub user names, or e-mail addresses for Google and OIDC.",
+        description: "Students allowed to log in: GitHub user names, or e-mail addresses for Google and OIDC with the email claim (bare names only with rosterEmailDomain).",
     },
     adminUsers: {
         type: "list",
@@ -220,65 +228,64 @@ export const CONFIG_KEYS = {
     },
     githubOrganizations: {
         type: "list",
-        schema: list(z.string().regex(/^[A-Za-z0-9][A-Za-z0-9-]{0,38}(:[A-Za-z0-9_.-]+)?$/, "expected GitHub organization names (org or org:team)")).default([]),
+        schema: list(text(RULES.githubOrganization, "expected GitHub organization names (org or org:team)")).default([]),
         example: "'engr101-students'",
         structured: true,
         description: "GitHub only: members of these organizations (or org:team) may log in.",
     },
     googleHostedDomains: {
         type: "list",
-        schema: list(z.string().toLowerCase().regex(HOSTNAME, "expected domains such as example.edu")).default([]),
+        schema: list(lowerText(RULES.hostname, "expected domains such as example.edu")).default([]),
         example: "'example.edu'",
         structured: true,
         description: "Google only: accounts of these Google Workspace domains may log in.",
     },
     oidcAuthorizeUrl: {
         type: "string",
-        schema: httpUrl("the OIDC authorize endpoint").optional(),
+        schema: url(RULES.httpUrl, "the OIDC authorize endpoint").optional(),
         example: "https://login.example.edu/oauth2/authorize",
         description: "OIDC only: the provider's authorization endpoint.",
     },
     oidcTokenUrl: {
         type: "string",
-        schema: httpUrl("the OIDC token endpoint").optional(),
+        schema: url(RULES.httpUrl, "the OIDC token endpoint").optional(),
         example: "https://login.example.edu/oauth2/token",
         description: "OIDC only: the provider's token endpoint.",
     },
     oidcUserdataUrl: {
         type: "string",
-        schema: httpUrl("the OIDC userinfo endpoint").optional(),
+        schema: url(RULES.httpUrl, "the OIDC userinfo endpoint").optional(),
         example: "https://login.example.edu/oauth2/userinfo",
         description: "OIDC only: the provider's userinfo endpoint.",
     },
     oidcUsernameClaim: {
         type: "string",
-        schema: z.string().regex(/^[A-Za-z_][A-Za-z0-9_.:-]*$/, "expected a claim name such as email or preferred_username").default("email"),
+        schema: text(RULES.claim).default("email"),
         example: "preferred_username",
         description: "OIDC only: the userinfo claim that names the student; e-mail addresses map to their local part.",
     },
     oidcScopes: {
         type: "list",
-        schema: list(z.string().regex(/^[A-Za-z0-9_.:/-]+$/, "expected scope names")).default(["openid", "email", "profile"]),
+        schema: list(text(RULES.scope, "expected scope names")).default(["openid", "email", "profile"]),
         example: "'openid'",
         structured: true,
         description: "OIDC only: scopes to request.",
     },
     courseRepoUrl: {
         type: "string",
-        schema: z.string().refine((u) => /^(https?:\/\/[^\s]+|ssh:\/\/[^\s]+|[A-Za-z0-9_.-]+@[A-Za-z0-9.-]+:[^\s]+)$/.test(u) && !/^https?:\/\/[^/]*@/.test(u),
-            "expected an https://, http://, ssh:// or git@host:path URL with no credentials in it (use courseRepoToken)").optional(),
+        schema: text(RULES.courseRepositoryUrl).optional(),
         example: "https://github.com/example/engr101-notebooks.git",
         description: "The course git repository put into every student's home.",
     },
     courseRepoBranch: {
         type: "string",
-        schema: z.string().regex(/^(?!-)(?!.*\.\.)[A-Za-z0-9._/-]{1,100}$/, "expected a git branch name").default("main"),
+        schema: text(RULES.branch).default("main"),
         example: "main",
         description: "The branch of the course repository students get.",
     },
     courseDirectory: {
         type: "string",
-        schema: z.string().regex(/^(?!\.)(?!.*\/\.)(?!.*\.\.)[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/, "expected a relative directory inside the student's home, such as course").default("course"),
+        schema: text(RULES.directory).default("course"),
         example: "engr101",
         description: "Where the course files go inside each student's home.",
     },
@@ -291,14 +298,14 @@ export const CONFIG_KEYS = {
     },
     coursePackages: {
         type: "list",
-        schema: list(z.string().trim().regex(REQUIREMENT, "expected pip requirements such as numpy==2.1.3")).default([]),
+        schema: list(z.string().trim().pipe(text(RULES.requirement))).default([]),
         example: "'pandas==2.2.3'",
         structured: true,
         description: "Extra Python packages for the students' environment, as pip requirements (pin them).",
     },
     memoryLimit: {
         type: "string",
-        schema: z.string().regex(SIZE, "expected a size such as 512M or 2G").default("2G"),
+        schema: text(RULES.memory).default("2G"),
         example: "2G",
         description: "Memory each student's server may use (K, M, G or T).",
     },
@@ -322,27 +329,27 @@ export const CONFIG_KEYS = {
     },
     loginTitle: {
         type: "string",
-        schema: z.string().trim().min(1, "expected a title").max(120, "expected at most 120 characters").default("JupyterHub"),
+        schema: z.string().trim().pipe(text(RULES.title)).default("JupyterHub"),
         example: "'ENGR 101: Programming for Engineers'",
         description: "The course title on the login page.",
     },
     loginLogoUrl: {
         type: "string",
-        schema: httpsUrl("the logo").optional(),
+        schema: url(RULES.httpsUrl, "the logo").optional(),
         example: "https://example.edu/logo.png",
         description: "An https image URL shown above the login button.",
     },
     loginPrimaryColor: {
         type: "string",
-        schema: z.string().regex(COLOR, "expected a colour such as #1f6feb").default("#1f6feb"),
+        schema: text(RULES.color).default("#1f6feb"),
         example: "'#8c1d40'",
         description: "The login page's accent colour (#rgb or #rrggbb).",
     },
     loginHelpLinks: {
         type: "objectList",
         schema: list(z.object({
-            text: z.string().trim().min(1, "expected link text").max(80, "expected at most 80 characters"),
-            url: httpUrl("help links"),
+            text: z.string().trim().pipe(text(RULES.linkText)),
+            url: url(RULES.httpUrl, "help links"),
         }).strict()).default([]),
         example: "https://example.edu/engr101",
         setArgs: "--path 'loginHelpLinks[0].text' 'Course page' && pulumi config set --path 'loginHelpLinks[0].url' https://example.edu/engr101",
@@ -351,9 +358,22 @@ export const CONFIG_KEYS = {
     },
     loginAnnouncement: {
         type: "string",
-        schema: z.string().max(500, "expected at most 500 characters").optional(),
+        schema: text(RULES.announcement).optional(),
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
+    },
+    rosterEmailDomain: {
+        type: "string",
+        schema: lowerText(RULES.hostname, "expected a domain such as example.edu").optional(),
+        example: "example.edu",
+        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
+    },
+    insecureHttpHosts: {
+        type: "list",
+        schema: list(lowerText(RULES.host, "expected host names or IPv4 addresses such as git.lab.example.edu")).default([]),
+        example: "'git.lab.example.edu'",
+        structured: true,
+        description: "Hosts that may be reached over plain http:// (OIDC endpoints, courseRepoUrl), such as a lab's own git server on a trusted network. Empty by default: every such URL must be https://.",
     },
 } satisfies Record<string, ConfigKey>;
 

@@ -1,8 +1,14 @@
-import { ROSTER_NAME } from "./configKeys";
+import { matches, RULES } from "./rules";
+
+/** One roster entry, lower-cased, and the line of the file it is on. */
+export interface RosterLine {
+    readonly name: string;
+    readonly lineNo: number;
+}
 
 export interface Roster {
-    readonly students: readonly string[];
-    readonly admins: readonly string[];
+    readonly students: readonly RosterLine[];
+    readonly admins: readonly RosterLine[];
 }
 
 const ADMIN = new Set(["admin", "yes", "true", "1", "instructor", "ta"]);
@@ -15,8 +21,8 @@ const HEADER_FIRST_CELL = new Set(["user", "username", "email", "e-mail", "login
  * starting with # are skipped. Returns the roster and one message per bad line, by line number.
  */
 export function parseRoster(text: string): { roster: Roster; problems: string[] } {
-    const students: string[] = [];
-    const admins: string[] = [];
+    const students: RosterLine[] = [];
+    const admins: RosterLine[] = [];
     const problems: string[] = [];
     const seen = new Map<string, number>();
     text.split(/\r?\n/).forEach((line, index) => {
@@ -29,8 +35,8 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
             problems.push(`line ${lineNo}: expected at most two columns (name, admin), got ${JSON.stringify(line)}`);
             return;
         }
-        if (!ROSTER_NAME.test(name)) {
-            problems.push(`line ${lineNo}: ${JSON.stringify(name)} is not a user name or e-mail address`);
+        if (!matches(RULES.rosterEntry, name.toLowerCase())) {
+            problems.push(`line ${lineNo}: ${JSON.stringify(name)} is not ${RULES.rosterEntry.expected}`);
             return;
         }
         const roleKey = role.toLowerCase();
@@ -45,7 +51,7 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
             return;
         }
         seen.set(lower, lineNo);
-        (ADMIN.has(roleKey) ? admins : students).push(lower);
+        (ADMIN.has(roleKey) ? admins : students).push({ name: lower, lineNo });
     });
     return { roster: { students, admins }, problems };
 }

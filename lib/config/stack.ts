@@ -1,6 +1,12 @@
+import * as pulumi from "@pulumi/pulumi";
 import { parse } from "yaml";
-import { SECRET_IS_SET } from "./classConfig";
-import { SECRET_KEYS } from "./configKeys";
+import { ClassConfig, ClassConfigError, parseClassConfig, SECRET_IS_SET } from "./classConfig";
+import { SECRET_KEYS } from "./keys";
+
+/**
+ * The stack reader: the stack's config as the Pulumi CLI hands it to the program (or as a stack
+ * file holds it, for `npm run render`), reduced to the raw map parseClassConfig validates.
+ */
 
 /** The stack config namespace: the project name in Pulumi.yaml. */
 export const CONFIG_NAMESPACE = "jupyterhub-classroom";
@@ -40,4 +46,35 @@ export function rawClassConfigFromStackFile(yamlText: string): Record<string, un
         throw new Error("expected the stack file's `config:` to be a map of `jupyterhub-classroom:<key>: value`");
     }
     return rawClassConfig(config as Record<string, unknown>);
+}
+
+/** The secret config values, only ever as secret Outputs: never validated, printed or logged. */
+export interface StackSecrets {
+    readonly oauthClientSecret: pulumi.Output<string>;
+    readonly sshPrivateKey?: pulumi.Output<string>;
+    readonly courseRepoToken?: pulumi.Output<string>;
+}
+
+/**
+ * Reads and validates this stack's config before any resource is registered. A bad config stops
+ * the program with every problem at once; RunError makes the CLI print just that message, not a
+ * stack trace that would bury it.
+ */
+export function readStackConfig(): { cfg: ClassConfig; secrets: StackSecrets } {
+    let cfg: ClassConfig;
+    try {
+        cfg = parseClassConfig(rawClassConfig(pulumi.runtime.allConfig()), undefined, (message) => pulumi.log.warn(message));
+    } catch (err) {
+        if (err instanceof ClassConfigError) throw new pulumi.RunError(err.message);
+        throw err;
+    }
+    const config = new pulumi.Config(CONFIG_NAMESPACE);
+    return {
+        cfg,
+        secrets: {
+            oauthClientSecret: config.requireSecret("oauthClientSecret"),
+            sshPrivateKey: cfg.ssh.hasPrivateKey ? config.requireSecret("sshPrivateKey") : undefined,
+            courseRepoToken: cfg.course?.hasToken ? config.requireSecret("courseRepoToken") : undefined,
+        },
+    };
 }

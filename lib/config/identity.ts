@@ -1,0 +1,82 @@
+/**
+ * One person, one identity: the roster rules a JSON Schema cannot state, because they relate
+ * entries to each other and to the login provider. The hub names a login by its e-mail address's
+ * local part (ada@example.edu → ada), so:
+ * - with e-mail logins (Google, OIDC with the email claim) every entry is a whole address: a bare
+ *   "ada" would admit ada from any domain;
+ * - one class takes addresses of one domain: ada@a.edu and ada@b.edu would be one hub user;
+ * - GitHub user names have no @.
+ * The server checks the same rules on class.json (classroom_hub/settings.py); both sides run the
+ * cases of test/cases/roster-identity.json, so the two stay one rule.
+ */
+
+export type RosterList = "allowedUsers" | "adminUsers" | "googleHostedDomains";
+
+export interface RosterIdentity {
+    readonly provider: "github" | "google" | "oidc";
+    /** OIDC only: the userinfo claim that names the student. */
+    readonly usernameClaim?: string;
+    /** Lower-cased, as class.json holds them. */
+    readonly allowedUsers: readonly string[];
+    readonly adminUsers: readonly string[];
+    readonly googleHostedDomains: readonly string[];
+}
+
+export interface IdentityProblem {
+    readonly list: RosterList;
+    readonly index: number;
+    /** Completes "<list>[<index>]: got <entry>; …". */
+    readonly expected: string;
+}
+
+/** Logins the provider names by an e-mail address. */
+export function emailLogins(provider: RosterIdentity["provider"], usernameClaim?: string): boolean {
+    return provider === "google" || (provider === "oidc" && usernameClaim === "email");
+}
+
+/** The hub user name of a (lower-cased) roster entry: an address's local part, else the entry. */
+export function hubNameOf(entry: string): string {
+    const at = entry.lastIndexOf("@");
+    return at < 0 ? entry : entry.slice(0, at);
+}
+
+export function rosterIdentityProblems(roster: RosterIdentity): IdentityProblem[] {
+    const problems: IdentityProblem[] = [];
+    const byEmail = emailLogins(roster.provider, roster.usernameClaim);
+    let classDomain: string | undefined;
+    const domainOf = (list: RosterList, index: number, domain: string) => {
+        classDomain ??= domain;
+        if (domain === classDomain) return true;
+        problems.push({
+            list, index, expected: `expected the class's one e-mail domain, ${classDomain}: hub user names are the part ` +
+                "before the @, so addresses of two domains could make two people one hub user",
+        });
+        return false;
+    };
+    roster.googleHostedDomains.forEach((domain, index) => domainOf("googleHostedDomains", index, domain));
+    const spelling = new Map<string, string>();
+    for (const list of ["allowedUsers", "adminUsers"] as const) {
+        roster[list].forEach((entry, index) => {
+            const at = entry.lastIndexOf("@");
+            if (at < 0 && byEmail) {
+                problems.push({
+                    list, index, expected: `expected a whole e-mail address (${entry}@<domain>): ${roster.provider} logins ` +
+                        "are e-mail addresses, and a bare name would admit it from any domain; or set rosterEmailDomain to complete bare names",
+                });
+                return;
+            }
+            if (at >= 0 && roster.provider === "github") {
+                problems.push({ list, index, expected: "expected a GitHub user name, which has no @" });
+                return;
+            }
+            if (at >= 0 && !domainOf(list, index, entry.slice(at + 1))) return;
+            const name = hubNameOf(entry);
+            const first = spelling.get(name);
+            if (first === undefined) spelling.set(name, entry);
+            else if (first !== entry) {
+                problems.push({ list, index, expected: `expected one spelling per hub user: ${first} is hub user ${name} already` });
+            }
+        });
+    }
+    return problems;
+}
