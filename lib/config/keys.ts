@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { regExp, RULES, TextRule } from "./rules";
+import { asciiLower, regExp, RULES, TextRule } from "./rules";
 
 /**
  * Every stack config key the program reads, in the `jupyterhub-classroom:` namespace.
@@ -55,7 +55,7 @@ const list = <T extends z.ZodTypeAny>(item: T, min = 0) => z.preprocess((v) => {
 
 /** A string that follows a rule of rules.ts, the rule class.json's JSON Schema carries too. */
 const text = (rule: TextRule, expected = `expected ${rule.expected}`) => z.string().regex(regExp(rule), expected);
-const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.string().toLowerCase().regex(regExp(rule), expected);
+const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.string().transform(asciiLower).pipe(text(rule, expected));
 /** A URL by its rule, and one the WHATWG URL parser reads too (stricter than the server, never looser). */
 const url = (rule: TextRule, what: string) => text(rule, `expected ${rule.expected} for ${what}`)
     .refine((u) => URL.canParse(u), `expected ${rule.expected} for ${what}`);

@@ -1,4 +1,4 @@
-import { matches, RULES } from "./rules";
+import { asciiLower, matches, RULES } from "./rules";
 
 /** One roster entry, lower-cased, and the line of the file it is on. */
 export interface RosterLine {
@@ -35,7 +35,7 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
             problems.push(`line ${lineNo}: expected at most two columns (name, admin), got ${JSON.stringify(line)}`);
             return;
         }
-        if (!matches(RULES.rosterEntry, name.toLowerCase())) {
+        if (!matches(RULES.rosterEntry, asciiLower(name))) {
             problems.push(`line ${lineNo}: ${JSON.stringify(name)} is not ${RULES.rosterEntry.expected}`);
             return;
         }
@@ -44,7 +44,7 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
             problems.push(`line ${lineNo}: admin column ${JSON.stringify(role)} is not admin/yes/true/1 or student/no/false/0/empty`);
             return;
         }
-        const lower = name.toLowerCase();
+        const lower = asciiLower(name);
         const first = seen.get(lower);
         if (first !== undefined) {
             problems.push(`line ${lineNo}: ${JSON.stringify(name)} is already on line ${first}`);

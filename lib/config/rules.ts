@@ -90,3 +90,11 @@ export function regExp(rule: TextRule): RegExp {
 export function matches(rule: TextRule, value: string): boolean {
     return regExp(rule).test(value);
 }
+
+/**
+ * Lower-cases ASCII letters only: String.toLowerCase also folds some non-ASCII letters onto ASCII
+ * ones (the Kelvin sign onto k), which would let "\u212aate" pass as kate.
+ */
+export function asciiLower(value: string): string {
+    return value.replace(/[A-Z]+/g, (upper) => upper.toLowerCase());
+}
