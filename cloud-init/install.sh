@@ -22,10 +22,6 @@ fail() {
 }
 trap 'fail "line $LINENO exited with status $?"' ERR
 
-server_setting() {
-  python3 -c 'import json, sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])' "$ETC/server.json" "$1"
-}
-
 # Writes a small file only when its content differs, so a second run leaves it untouched.
 put_file() {
   local path=$1 content=$2

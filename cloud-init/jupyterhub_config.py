@@ -6,7 +6,7 @@ from pathlib import Path
 
 from classroom_hub import TEMPLATES
 from classroom_hub.authenticators import configure_login
-from classroom_hub.course_repo import make_pre_spawn_hook
+from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.settings import load_secrets, load_settings
 from classroom_hub.spawner import ClassroomSpawner

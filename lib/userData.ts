@@ -48,7 +48,11 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */
 export type Layer = "first-boot" | "complete";
 
-/** What server.json holds: install.sh reads it; nothing in it changes during the Droplet's life. */
+/**
+ * What server.json holds: the server as the stack made it, for an administrator on the server to
+ * read (install.sh only checks that user-data delivered it). A new hostname, admin user or image
+ * replaces the Droplet (HubServer), so on a running server it never goes stale.
+ */
 export interface ServerSettings {
     readonly hostname: string;
     readonly adminUser: string;
@@ -57,10 +61,11 @@ export interface ServerSettings {
 
 /**
  * The cloud-init user-data of the Droplet: cloud-init/user-data.yaml plus the hostname, the admin
- * user and every server file. It depends only on what is fixed for the Droplet's life (hostname,
- * admin user and keys, image, ACME settings) and on the files under cloud-init/:
- * never on the roster, limits, login page, course, OAuth settings or any secret, so changing
- * those never replaces the Droplet.
+ * user and every server file. It depends only on the hostname, the admin user and SSH keys, the
+ * image, the ACME settings and the files under cloud-init/: never on the roster, limits, login
+ * page, course, OAuth settings or any secret. cloud-init reads it at the first boot only; later
+ * changes reach a running Droplet through HubSync (renderSyncDocument), and only a new hostname,
+ * admin user or image replaces the Droplet (HubServer).
  */
 export function renderUserData(cfg: ClassConfig, sshPublicKeys: readonly string[]): string {
     const userData = cloudConfig(cfg, sshPublicKeys, "first-boot");

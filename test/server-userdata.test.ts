@@ -105,7 +105,7 @@ test("every server file under cloud-init/ reaches the server byte for byte throu
         const script = content.subarray(0, 2).toString() === "#!";
         assert.equal(copy.mode, script ? 0o755 : 0o644, `mode of cloud-init/${source}`);
     }
-    // Paths other parts rely on: runcmd, HubConfig, the .pth file and classroom_hub.TEMPLATES, docs/architecture.md.
+    // Paths other parts rely on: runcmd, HubSettings, the .pth file and classroom_hub.TEMPLATES, docs/architecture.md.
     for (const path of [
         `${LIB}/install.sh`, `${LIB}/classroom-apply`, `${LIB}/requirements/hub.txt`, `${LIB}/requirements/user.txt`,
         `${LIB}/python/classroom_hub/__init__.py`, `${LIB}/templates/login.html`,

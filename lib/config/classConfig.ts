@@ -2,6 +2,7 @@ import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
 import { emailLogins, rosterIdentityProblems } from "./identity";
+import { AUTH_PROVIDERS, AuthProviderSpec } from "./providers";
 import { parseRoster, RosterLine } from "./roster";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
@@ -95,15 +96,14 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     if (c.dnsZone && c.hostname && c.subdomain && c.hostname !== `${c.subdomain}.${c.dnsZone}`) {
         add("subdomain", `expected subdomain to agree with hostname ${c.hostname}, or only one of them set`);
     }
-    if (c.authProvider && c.authProvider !== "github" && c.githubOrganizations?.length) {
-        add("githubOrganizations", "expected no GitHub organizations unless authProvider is github");
-    }
-    if (c.authProvider && c.authProvider !== "google" && c.googleHostedDomains?.length) {
-        add("googleHostedDomains", "expected no hosted domains unless authProvider is google");
-    }
-    if (c.authProvider === "oidc") {
-        for (const k of ["oidcAuthorizeUrl", "oidcTokenUrl", "oidcUserdataUrl"] as const) {
-            if (k in c && !c[k]) add(k, "is required when authProvider is oidc");
+    for (const [name, spec] of Object.entries(AUTH_PROVIDERS) as [string, AuthProviderSpec][]) {
+        const only = spec.only?.key as ConfigKeyName | undefined;
+        if (c.authProvider && c.authProvider !== name && only && (c[only] as unknown[] | undefined)?.length) {
+            add(only, `expected no ${spec.only!.what} unless authProvider is ${name}`);
+        }
+        if (c.authProvider !== name) continue;
+        for (const k of spec.requires as ConfigKeyName[]) {
+            if (k in c && !c[k]) add(k, `is required when authProvider is ${name}`);
         }
     }
     if (c.allowedUsers?.length === 0 && c.githubOrganizations?.length === 0 && c.googleHostedDomains?.length === 0) {

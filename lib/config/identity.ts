@@ -9,11 +9,12 @@
  * The server checks the same rules on class.json (classroom_hub/settings.py); both sides run the
  * cases of test/cases/roster-identity.json, so the two stay one rule.
  */
+import { AUTH_PROVIDERS, AuthProviderName } from "./providers";
 
 export type RosterList = "allowedUsers" | "adminUsers" | "googleHostedDomains";
 
 export interface RosterIdentity {
-    readonly provider: "github" | "google" | "oidc";
+    readonly provider: AuthProviderName;
     /** OIDC only: the userinfo claim that names the student. */
     readonly usernameClaim?: string;
     /** Lower-cased, as class.json holds them. */
@@ -30,8 +31,8 @@ export interface IdentityProblem {
 }
 
 /** Logins the provider names by an e-mail address. */
-export function emailLogins(provider: RosterIdentity["provider"], usernameClaim?: string): boolean {
-    return provider === "google" || (provider === "oidc" && usernameClaim === "email");
+export function emailLogins(provider: AuthProviderName, usernameClaim?: string): boolean {
+    return AUTH_PROVIDERS[provider].emailLogins(usernameClaim);
 }
 
 /** The hub user name of a (lower-cased) roster entry: an address's local part, else the entry. */

@@ -1,3 +1,4 @@
+import { AUTH_PROVIDER_NAMES } from "./providers";
 import { RULES, TextRule, whole } from "./rules";
 
 /**
@@ -38,7 +39,7 @@ const oidc = object({
 
 const auth: Schema = {
     ...object({
-        provider: { enum: ["github", "google", "oidc"], description: "github, google or oidc" },
+        provider: { enum: AUTH_PROVIDER_NAMES, description: `one of ${AUTH_PROVIDER_NAMES.join(", ")}` },
         clientId: text(RULES.oneLine, "the OAuth client id, on one line"),
         callbackUrl: text(RULES.httpsUrl),
         allowedUsers: list(text(RULES.rosterEntry)),

@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { AUTH_PROVIDER_NAMES } from "./providers";
 import { asciiLower, regExp, RULES, TextRule } from "./rules";
 
 /**
@@ -187,8 +188,8 @@ export const CONFIG_KEYS = {
     },
     authProvider: {
         type: "string",
-        schema: z.enum(["github", "google", "oidc"], {
-            errorMap: () => ({ message: "expected github, google or oidc" }),
+        schema: z.enum(AUTH_PROVIDER_NAMES, {
+            errorMap: () => ({ message: `expected ${AUTH_PROVIDER_NAMES.slice(0, -1).join(", ")} or ${AUTH_PROVIDER_NAMES.at(-1)}` }),
         }),
         example: "github",
         description: "Who students log in with.",

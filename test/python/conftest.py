@@ -81,7 +81,7 @@ _PROVIDER_AUTH = {
 
 
 def class_settings(provider: str = "github") -> dict:
-    """A valid class.json for the provider, as lib/settings.ts would write it."""
+    """A valid class.json for the provider, as lib/bundle.ts would write it."""
     settings = copy.deepcopy(_SETTINGS)
     settings["auth"].update(provider=provider, **copy.deepcopy(_PROVIDER_AUTH[provider]))
     return settings

@@ -14,7 +14,7 @@ from types import SimpleNamespace
 import pytest
 from git_http import GitHttpServer, SilentServer, Upstream
 
-from classroom_hub.course_repo import make_pre_spawn_hook
+from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.student_copy import beside_name
 
 TOKEN = "ghp_classroomTestToken0123456789"

@@ -1,4 +1,4 @@
-"""Server-side code of jupyterhub-classroom: settings, accounts, the course-repo hook, classroom-apply.
+"""Server-side code of jupyterhub-classroom: settings, accounts, the pre-spawn hook (spawn_hook.py), classroom-apply.
 
 Installed at /usr/local/lib/jupyterhub-classroom/python and put on the hub venv's path by a .pth file.
 """

@@ -1,0 +1,38 @@
+"""The pre-spawn hook: the student's Linux account (accounts.py), then their copy of the course
+(course_repo.py). The account comes first and must succeed; the course copy may fail, and the
+student still gets their server, with the reason in the hub's log."""
+
+import asyncio
+import sys
+from pathlib import Path
+
+from .accounts import ensure_account
+from .course_repo import make_course_update
+from .usernames import system_account
+
+
+def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, mirror: Path,
+                        python: str = sys.executable, timeout: float = 45,
+                        fetch_interval: float = 60, fetch_timeout: float = 20):
+    """course is class.json's course (None: no course repository), token secrets.json's
+    courseRepoToken; homes the students' homes on the class volume."""
+    update_copy = make_course_update(course, token, mirror=mirror, python=python, fetch_interval=fetch_interval,
+                                     fetch_timeout=fetch_timeout) if course else None
+    # useradd takes the passwd lock and fails rather than waits while another holds it.
+    accounts_lock = asyncio.Lock()
+
+    async def pre_spawn_hook(spawner):
+        name = system_account(spawner.user.name)
+        async with accounts_lock:
+            account = await asyncio.to_thread(ensure_account, name, homes)
+        if update_copy is None:
+            return
+        try:
+            summary = await asyncio.wait_for(update_copy(account, spawner.log), timeout)
+            spawner.log.info("Course copy of %s updated: %s", name, summary.strip())
+        except TimeoutError:
+            spawner.log.warning("Course copy of %s not updated: took more than %s s", name, timeout)
+        except Exception as e:
+            spawner.log.warning("Course copy of %s not updated: %s", name, e)
+
+    return pre_spawn_hook
