@@ -36,6 +36,19 @@ def _install_server_python() -> Path:
 SERVER_PYTHON = _install_server_python()
 
 
+# Test files that make or remove accounts on this machine (useradd takes the passwd lock; the
+# accounts fixture removes the jupyter-* accounts made meanwhile) run one after the other, in one
+# worker; every other file runs whole in a worker of its own (pytest-xdist, --dist loadgroup), so
+# its module fixtures are made once.
+_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        name = item.path.name
+        item.add_marker(pytest.mark.xdist_group("host-accounts" if name in _HOST_ACCOUNTS else name))
+
+
 def pytest_unconfigure(config):
     shutil.rmtree(SERVER_PYTHON.parent, ignore_errors=True)
 
