@@ -23,7 +23,7 @@ new HubDns("hub", {
     proxied: cfg.dnsProxied,
 });
 const generated = new HubSecrets("hub");
-const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey);
+const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey, server.hostPublicKey);
 const sync = new HubSync("hub", { connection, userData: server.syncDocument, serverId: server.dropletId });
 const config = new HubConfig("hub", {
     connection,
@@ -42,6 +42,7 @@ new HubArchive("hub", {
     host: server.ipv4,
     user: cfg.admin.user,
     privateKey: server.privateKey,
+    hostKey: server.hostPublicKey,
     stackName: pulumi.getStack(),
     enabled: cfg.operations.archiveOnDestroy,
     serverId: server.dropletId,
@@ -56,3 +57,6 @@ export const ipv4 = server.ipv4;
 export const ipv6 = server.ipv6;
 export const sshCommand = pulumi.interpolate`ssh -i <(pulumi stack output --show-secrets privateKey) ${cfg.admin.user}@${server.ipv4}`;
 export const privateKey = server.privateKey;
+/** The Droplet's SSH host key; `pulumi stack output knownHosts >> ~/.ssh/known_hosts` makes ssh check it. */
+export const sshHostKey = server.hostPublicKey;
+export const knownHosts = pulumi.interpolate`${server.ipv4} ${server.hostPublicKey}`;
