@@ -127,7 +127,7 @@ export function dropletIdentity(cfg: ClassConfig) {
 
 /**
  * The stack's SSH key pair: the instructor's private key when given, else a generated ED25519 key.
- * The public key is not secret; unsecret keeps the Droplet's user-data readable in previews.
+ * The public key is not secret; unsecret keeps the sync document (HubSync's stdin) readable in previews.
  */
 export function sshKeyPair(name: string, privateKey: pulumi.Input<string> | undefined, parent: pulumi.Resource) {
     if (privateKey === undefined) {
