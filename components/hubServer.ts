@@ -166,6 +166,8 @@ export function tagFirewall(name: string, cfg: ClassConfig, parent: pulumi.Resou
     const tag = new digitalocean.Tag(`${name}-firewall-tag`, {
         name: firewallTag(pulumi.getProject(), pulumi.getStack()),
     }, { parent });
+    // Not the name of the earlier firewall by Droplet id: a stack that had it gets this one, and
+    // the Droplet its tag, before Pulumi deletes the old one (removed resources go last).
     const resource = new digitalocean.Firewall(`${name}-tag-firewall`, {
         name: cfg.hostname,
         tags: [tag.name],
