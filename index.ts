@@ -24,7 +24,7 @@ new HubDns("hub", {
     proxied: cfg.dnsProxied,
 });
 const generated = new HubSecrets("hub");
-const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey);
+const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey, server.hostPublicKey);
 const sync = new HubSync("hub", { connection, syncDocument: server.syncDocument, serverId: server.dropletId });
 const hubSettings = new HubSettings("hub", {
     connection,
@@ -49,6 +49,7 @@ new HubArchive("hub", {
     host: server.ipv4,
     user: cfg.admin.user,
     privateKey: server.privateKey,
+    hostKey: server.hostPublicKey,
     stackName: pulumi.getStack(),
     enabled: cfg.operations.archiveOnDestroy,
     serverId: server.dropletId,
@@ -62,3 +63,6 @@ export const adminUser = cfg.admin.user;
 export const ipv4 = server.ipv4;
 export const sshCommand = server.ipv4.apply((host) => loginCommand(cfg.admin.user, host));
 export const privateKey = server.privateKey;
+/** The Droplet's SSH host key; `pulumi stack output knownHosts >> ~/.ssh/known_hosts` makes ssh check it. */
+export const sshHostKey = server.hostPublicKey;
+export const knownHosts = pulumi.interpolate`${server.ipv4} ${server.hostPublicKey}`;

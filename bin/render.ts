@@ -5,10 +5,10 @@ import { randomBytes, randomInt } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
-import { applyBundleJson, COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/bundle";
+import { applyBundleJson, classSettings, ClassSecrets, COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../lib/bundle";
 import { ClassConfig, ClassConfigError, parseClassConfig } from "../lib/config/classConfig";
 import { rawClassConfigFromStackFile } from "../lib/config/stack";
-import { ClassSecrets, classSettings } from "../lib/bundle";
+import { generateHostKey, withHostKey } from "../lib/hostKey";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 const USAGE = "usage: npm run render -- --config Pulumi.<class>.yaml --out DIR [--ssh-public-key FILE]";
@@ -78,15 +78,22 @@ function main(argv: string[]): void {
     const stackKeys = values["ssh-public-key"] ? [readInput(resolve(base, values["ssh-public-key"])).trim()] : [];
     const secrets = renderSecrets(cfg, process.env);
 
+    // A fresh host key per render, as a new stack's @pulumi/tls key: the user-data installs it, and
+    // whoever boots this user-data pins ssh_host_ed25519_key.pub (known_hosts) before sending anything.
+    const hostKey = generateHostKey();
+
     mkdirSync(outDir, { recursive: true });
-    writeFileSync(join(outDir, "user-data"), renderUserData(cfg, stackKeys));
+    // The user-data holds the host key's private half: as private as the key itself.
+    writePrivate(join(outDir, "user-data"), withHostKey(renderUserData(cfg, stackKeys), hostKey));
+    writePrivate(join(outDir, "ssh_host_ed25519_key"), hostKey.privateKey);
+    writeFileSync(join(outDir, "ssh_host_ed25519_key.pub"), `${hostKey.publicKey}\n`);
     // What HubSync sends to a running server: user-data's files plus the day-2 tools.
     writeFileSync(join(outDir, "sync-document"), renderSyncDocument(cfg, stackKeys));
     // class.json holds the roster (students' names and addresses): as private as on the server.
     writePrivate(join(outDir, "class.json"), `${JSON.stringify(classSettings(cfg), null, 2)}\n`);
     writePrivate(join(outDir, "secrets.json"), `${JSON.stringify(secrets, null, 2)}\n`);
     writePrivate(join(outDir, "apply-bundle.json"), applyBundleJson(classSettings(cfg), secrets));
-    console.log(`wrote user-data, sync-document, class.json, secrets.json and apply-bundle.json for ${cfg.hostname} to ${outDir}`);
+    console.log(`wrote user-data, ssh_host_ed25519_key(.pub), sync-document, class.json, secrets.json and apply-bundle.json for ${cfg.hostname} to ${outDir}`);
     if (stackKeys.length === 0) {
         console.error("note: no --ssh-public-key, so user-data has only adminSshKeys; `pulumi up` adds the stack's own key");
     }

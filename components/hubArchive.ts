@@ -9,6 +9,11 @@ export interface HubArchiveArgs {
     readonly user: pulumi.Input<string>;
     /** The stack's SSH private key (secret): it reaches tools/archive.ts through the environment only. */
     readonly privateKey: pulumi.Input<string>;
+    /**
+     * The Droplet's SSH host key (`ssh-ed25519 AAAA…`, HubServer): tools/archive.ts talks only to a
+     * server that shows it. It reaches the tool through the environment, never the command line.
+     */
+    readonly hostKey: pulumi.Input<string>;
     /** The stack's name: archives are archives/<stack>-<UTC time>.tar.gz. */
     readonly stackName: string;
     /** archiveOnDestroy (default true). When false, the Droplet goes without an archive. */
@@ -37,7 +42,7 @@ export class HubArchive extends pulumi.ComponentResource {
             delete: args.enabled
                 ? pulumi.all([args.host, args.user]).apply(([host, user]) => archiveCommand(host, user, args.stackName))
                 : undefined,
-            environment: { CLASSROOM_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey) },
+            environment: { CLASSROOM_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey), CLASSROOM_SSH_HOST_KEY: args.hostKey },
             // A new Droplet replaces this step, so the old one's delete archives the old Droplet.
             triggers: [args.serverId],
         }, { parent: this, dependsOn: [args.server, ...(args.after ?? [])], customTimeouts: { delete: "60m" } });

@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as tls from "@pulumi/tls";
 import { ClassConfig } from "../lib/config/classConfig";
+import { withHostKey } from "../lib/hostKey";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 
 export interface HubServerArgs {
@@ -15,7 +16,7 @@ export interface HubServerArgs {
     readonly sshPrivateKey?: pulumi.Input<string>;
 }
 
-/** The Droplet, its SSH key, the volume with the students' homes, and the firewall. */
+/** The Droplet, its SSH key and host key, the volume with the students' homes, and the firewall. */
 export class HubServer extends pulumi.ComponentResource {
     readonly dropletId: pulumi.Output<string>;
     readonly ipv4: pulumi.Output<string>;
@@ -23,7 +24,12 @@ export class HubServer extends pulumi.ComponentResource {
     /** The stack's SSH private key (secret). */
     readonly privateKey: pulumi.Output<string>;
     readonly publicKey: pulumi.Output<string>;
-    /** The first-boot user-data for a Droplet created now; day-2 tools are left out (lib/userData.ts). */
+    /** The host key the Droplet's sshd shows (`ssh-ed25519 AAAA…`): every SSH client of the stack pins it. */
+    readonly hostPublicKey: pulumi.Output<string>;
+    /**
+     * The first-boot user-data for a Droplet created now; day-2 tools are left out (lib/userData.ts).
+     * Secret: it carries the host key's private half (lib/hostKey.ts).
+     */
     readonly userData: pulumi.Output<string>;
     /** Every server file as cloud-config, what HubSync sends to the running Droplet. */
     readonly syncDocument: pulumi.Output<string>;
@@ -36,9 +42,12 @@ export class HubServer extends pulumi.ComponentResource {
             name: `jupyterhub-classroom ${cfg.hostname}`,
             publicKey: key.publicKey,
         }, { parent: this });
-        const userData = key.publicKey.apply((publicKey) => renderUserData(cfg, [publicKey]));
+        const hostKey = hostKeyPair(name, this);
+        const userData = pulumi.secret(pulumi.all([key.publicKey, hostKey.privateKey, hostKey.publicKey]).apply(
+            ([publicKey, privateKey, hostPublicKey]) => withHostKey(renderUserData(cfg, [publicKey]), { privateKey, publicKey: hostPublicKey })));
         const syncDocument = key.publicKey.apply((publicKey) => renderSyncDocument(cfg, [publicKey]));
         const tags = dropletTags(pulumi.getStack());
+        const firewall = tagFirewall(name, cfg, this);
         // Name and description are fixed at creation (a new one is a new, empty volume): both come
         // from the stack alone, never from a setting an instructor may change.
         const homes = new digitalocean.Volume(`${name}-homes`, {
@@ -68,9 +77,12 @@ export class HubServer extends pulumi.ComponentResource {
             volumeIds: [homes.id],
             monitoring: true,
             ipv6: true,
-            tags,
+            // The firewall's tag: DigitalOcean applies the firewall from the Droplet's first boot.
+            tags: [...tags, firewall.tag],
         }, {
             parent: this,
+            // The firewall exists before the Droplet does, so SSH is never open to all.
+            dependsOn: [firewall.resource],
             // A volume is attached to one Droplet at a time: the old Droplet must go before its
             // replacement can be created with the volume.
             deleteBeforeReplace: true,
@@ -81,26 +93,22 @@ export class HubServer extends pulumi.ComponentResource {
             ignoreChanges: ["userData"],
             replacementTrigger: dropletIdentity(cfg),
         });
-        new digitalocean.Firewall(`${name}-firewall`, {
-            name: cfg.hostname,
-            dropletIds: [droplet.id.apply(Number)],
-            ...firewallRules(cfg.ssh.allowedCidrs),
-        }, { parent: this });
-
         this.dropletId = droplet.id;
         this.ipv4 = droplet.ipv4Address;
         this.ipv6 = droplet.ipv6Address;
         this.privateKey = key.privateKey;
         this.publicKey = key.publicKey;
+        this.hostPublicKey = hostKey.publicKey;
         this.userData = userData;
         this.syncDocument = syncDocument;
-        // Both documents hold the public key and no secret.
+        // The sync document holds public keys and no secret; the user-data holds the host key (secret).
         this.registerOutputs({
             dropletId: this.dropletId,
             ipv4: this.ipv4,
             ipv6: this.ipv6,
             privateKey: this.privateKey,
             publicKey: this.publicKey,
+            hostPublicKey: this.hostPublicKey,
             userData: this.userData,
             syncDocument: this.syncDocument,
         });
@@ -119,7 +127,7 @@ export function dropletIdentity(cfg: ClassConfig) {
 
 /**
  * The stack's SSH key pair: the instructor's private key when given, else a generated ED25519 key.
- * The public key is not secret; unsecret keeps the Droplet's user-data readable in previews.
+ * The public key is not secret; unsecret keeps the sync document (HubSync's stdin) readable in previews.
  */
 export function sshKeyPair(name: string, privateKey: pulumi.Input<string> | undefined, parent: pulumi.Resource) {
     if (privateKey === undefined) {
@@ -134,6 +142,43 @@ export function sshKeyPair(name: string, privateKey: pulumi.Input<string> | unde
         privateKey: pulumi.secret(privateKey),
         publicKey: pulumi.unsecret(derived.publicKeyOpenssh.apply((k) => k.trim())),
     };
+}
+
+/**
+ * The Droplet's SSH host key, generated once per stack: a replacement Droplet shows the same key,
+ * so the pinned connections stay valid. The private half is a secret output of @pulumi/tls.
+ */
+export function hostKeyPair(name: string, parent: pulumi.Resource) {
+    const generated = new tls.PrivateKey(`${name}-ssh-host-key`, { algorithm: "ED25519" }, { parent });
+    return {
+        privateKey: pulumi.secret(generated.privateKeyOpenssh),
+        publicKey: generated.publicKeyOpenssh.apply((k) => k.trim()),
+    };
+}
+
+/**
+ * The class's firewall, applied by a tag of its own rather than to a Droplet id: created (with
+ * its tag) before the Droplet, which carries the tag from its creation, so DigitalOcean filters
+ * its traffic from the first boot. The tag is named after the project and the stack, so the
+ * firewall reaches no other Droplet of the account.
+ */
+export function tagFirewall(name: string, cfg: ClassConfig, parent: pulumi.Resource) {
+    const tag = new digitalocean.Tag(`${name}-firewall-tag`, {
+        name: firewallTag(pulumi.getProject(), pulumi.getStack()),
+    }, { parent });
+    // Not the name of the earlier firewall by Droplet id: a stack that had it gets this one, and
+    // the Droplet its tag, before Pulumi deletes the old one (removed resources go last).
+    const resource = new digitalocean.Firewall(`${name}-tag-firewall`, {
+        name: cfg.hostname,
+        tags: [tag.name],
+        ...firewallRules(cfg.ssh.allowedCidrs),
+    }, { parent });
+    return { tag: tag.name, resource };
+}
+
+/** The tag that puts a Droplet behind the class's firewall: the volume's name (unique per project and stack) + "-firewall". */
+export function firewallTag(project: string, stack: string): string {
+    return `${volumeName(project, stack)}-firewall`;
 }
 
 const ANYWHERE = ["0.0.0.0/0", "::/0"];

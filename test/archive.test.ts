@@ -7,6 +7,7 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
+import { generateHostKey } from "../lib/hostKey";
 import { parseArchiveOutput, utcStamp } from "../tools/archive";
 
 const REPO = join(__dirname, "..");
@@ -15,6 +16,8 @@ const LIB = "/usr/local/lib/jupyterhub-classroom";
 const work = mkdtempSync(join(tmpdir(), "archive-test-"));
 let holder = "";
 let sshd: ChildProcess | undefined;
+/** The server's host key, made as the stack makes it and installed where cloud-init's ssh_keys puts it. */
+const hostKey = generateHostKey();
 
 /** Runs argv inside the server as root; throws with its stderr when it fails. */
 function inside(argv: string[], input?: string): string {
@@ -28,15 +31,24 @@ function put(path: string, content: string, mode = "0644"): void {
     inside(["sh", "-c", 'install -D -m "$2" /dev/null "$1" && cat >"$1"', "sh", path, mode], content);
 }
 
-/** npm run archive as `pulumi destroy` runs it, inside the server's network (sshd listens on its loopback). */
-function archive(...args: string[]) {
+/**
+ * npm run archive as `pulumi destroy` runs it (the host key in CLASSROOM_SSH_HOST_KEY), inside the
+ * server's network (sshd listens on its loopback).
+ */
+function archive(args: string[] = [], pinned: string | null = hostKey.publicKey) {
     const scratch = join(work, "tmp");
     mkdirSync(scratch, { recursive: true });
+    const env: NodeJS.ProcessEnv = { ...process.env, TMPDIR: scratch };
+    delete env.CLASSROOM_SSH_HOST_KEY;
+    if (pinned !== null) env.CLASSROOM_SSH_HOST_KEY = pinned;
     const result = spawnSync(NAMESPACE, ["run", holder, "npm", "run", "--silent", "archive", "--",
         "--host", "127.0.0.1", "--user", "instructor", "--key", join(work, "key"), "--name", "engr101",
-        "--out", join(work, "archives"), ...args], { cwd: REPO, encoding: "utf8", env: { ...process.env, TMPDIR: scratch } });
+        "--out", join(work, "archives"), ...args], { cwd: REPO, encoding: "utf8", env });
     return { ...result, leftovers: readdirSync(scratch) };
 }
+
+/** The archives the server has made so far. */
+const madeOnServer = () => inside(["sh", "-c", "ls /var/backups/jupyterhub-classroom/ 2>/dev/null || true"]);
 
 const archives = () => readdirSync(join(work, "archives"), { withFileTypes: true }).map((e) => e.name);
 
@@ -58,6 +70,9 @@ before(() => {
     put("/srv/classroom/home/jupyter-ada/lab1.ipynb", '{"cells": []}\n', "0600");
     inside(["chown", "-R", "jupyter-ada:", "/srv/classroom/home/jupyter-ada"]);
     inside(["/usr/bin/python3", "-c", "import sqlite3; sqlite3.connect('/var/lib/jupyterhub/jupyterhub.sqlite').execute('create table users (name text)')"]);
+    put("/etc/ssh/ssh_host_ed25519_key", hostKey.privateKey, "0600");
+    put("/etc/ssh/ssh_host_ed25519_key.pub", `${hostKey.publicKey}\n`, "0600");
+    // The other types too, so the client's pin, not the server's choice, decides which key is checked.
     inside(["ssh-keygen", "-A"]);
     sshd = spawn(NAMESPACE, ["run", holder, "/usr/sbin/sshd", "-D", "-e", "-o", "ListenAddress=127.0.0.1", "-o", "UsePAM=no"],
         { stdio: "ignore" });
@@ -105,9 +120,36 @@ test("a copy that does not match the server's checksum is not kept, and the run 
 });
 
 test("an unreachable server fails the run", () => {
-    const result = archive("--port", "2222");
+    const result = archive(["--port", "2222"]);
     assert.equal(result.status, 1);
     assert.match(result.stderr, /archive: making the archive on 127\.0\.0\.1 failed \(exit 255\)/);
+});
+
+test("a server showing another host key than the stack's gets nothing: the run stops before it signs in", () => {
+    const before = { local: archives(), server: madeOnServer() };
+    // The stack pinned a different key than the one this server shows: what a machine in the
+    // middle, or a server that is not the class's, looks like to the client.
+    const result = archive([], generateHostKey().publicKey);
+    assert.equal(result.status, 1);
+    assert.match(result.stderr, /Host key verification failed/);
+    assert.match(result.stderr, /^archive: making the archive on 127\.0\.0\.1 failed \(exit 255\)/m);
+    assert.deepEqual({ local: archives(), server: madeOnServer() }, before, "nothing was made or copied");
+    assert.deepEqual(result.leftovers.filter((name) => name.startsWith("classroom-archive-")), []);
+});
+
+test("without a host key, or with one that is not a key, the run refuses to start: no trust on first use", () => {
+    const before = madeOnServer();
+    const missing = archive([], null);
+    assert.equal(missing.status, 1);
+    assert.match(missing.stderr, /--host-key KEY \(or CLASSROOM_SSH_HOST_KEY\) is needed with --host/);
+    // A second line would be a second known_hosts entry, for any host.
+    const injected = archive(["--host-key", `${hostKey.publicKey}\n* ${generateHostKey().publicKey}`]);
+    assert.equal(injected.status, 1);
+    assert.match(injected.stderr, /--host-key: not an SSH public key line/);
+    assert.equal(madeOnServer(), before);
+    // --host-key on the command line is the same pin as the environment's.
+    const given = archive(["--host-key", hostKey.publicKey], null);
+    assert.equal(given.status, 0, given.stderr);
 });
 
 test("the server's output and the archive's name", () => {

@@ -53,7 +53,7 @@ test("a minimal GitHub class gets the documented defaults", () => {
     const cfg = parseClassConfig(github);
     assert.equal(cfg.hostname, "engr101.example.edu");
     assert.equal(cfg.dnsProxied, false);
-    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "ubuntu-24-04-x64", volumeSizeGb: 20, retainVolume: true });
+    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "debian-12-x64", volumeSizeGb: 20, retainVolume: true });
     assert.deepEqual(cfg.admin, { user: "instructor", sshKeys: [] });
     assert.deepEqual(cfg.ssh, { allowedCidrs: ["0.0.0.0/0", "::/0"], hasPrivateKey: false });
     assert.deepEqual(cfg.tls, { email: "prof@example.edu", acmeDirectoryUrl: LETS_ENCRYPT });

@@ -11,6 +11,7 @@ import { join } from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { parse, stringify } from "yaml";
 import { HubArchive } from "../components/hubArchive";
+import { firewallTag } from "../components/hubServer";
 import { HubHealth } from "../components/hubHealth";
 import { HubSync } from "../components/hubSync";
 import { archiveCommand, HEALTH_CHECK, healthCheckCommand, SYNC_COMMAND, WAIT_FOR_CLOUD_INIT } from "../lib/server";
@@ -19,7 +20,7 @@ import { sshConnection } from "../lib/sshConnection";
 import { renderSyncDocument } from "../lib/userData";
 import { rawClassConfig } from "../lib/config/stack";
 import { tarball } from "../lib/tarball";
-import { installMocks, isSecretInput, namespaced, registeredUrns, unwrap } from "./support/pulumiMocks";
+import { installMocks, isSecretInput, namespaced, openSshPublicKey, registeredUrns, unwrap } from "./support/pulumiMocks";
 
 const engr101: Record<string, string> = {
     dnsZone: "example.edu",
@@ -31,6 +32,7 @@ const engr101: Record<string, string> = {
     allowedUsers: '["ada-lovelace"]',
 };
 
+const HOST_KEY = openSshPublicKey("host");
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");
 
 /** Runs index.ts under fresh mocks, recording what it asks the engine for. */
@@ -124,7 +126,7 @@ test("the lock files travel in the Droplet's user-data, which it ignores, and in
     const sync = run.named("hub-sync", "command:remote:Command").inputs;
     const cfg = parseClassConfig(rawClassConfig(namespaced(engr101)));
     assert.equal(sync.stdin, renderSyncDocument(cfg, [run.world.generatedPublicKey]));
-    for (const document of [droplet.userData, sync.stdin]) {
+    for (const document of [unwrap(droplet.userData), sync.stdin]) {
         const files = libraryFiles(document);
         for (const lock of ["hub", "user"]) assert.equal(files.get(`requirements/${lock}.txt`)?.content.toString(), lockFile(lock));
     }
@@ -132,11 +134,11 @@ test("the lock files travel in the Droplet's user-data, which it ignores, and in
     // replacement (every other input, and its trigger) comes from the class config alone.
     assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
     const { userData, ...decisive } = droplet;
-    assert.ok(userData.startsWith("#cloud-config\n"));
+    assert.ok(unwrap(userData).startsWith("#cloud-config\n"));
     assert.deepEqual(decisive, {
         name: "engr101.example.edu", image: cfg.droplet.image, region: cfg.droplet.region, size: cfg.droplet.size,
         resizeDisk: false, sshKeys: ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"], volumeIds: ["hub-homes-id"],
-        monitoring: true, ipv6: true, tags: ["jupyterhub-classroom", "engr101"],
+        monitoring: true, ipv6: true, tags: ["jupyterhub-classroom", "engr101", firewallTag("jupyterhub-classroom", "engr101")],
     });
     assert.deepEqual(run.request("hub-droplet").replacementTrigger, { adminUser: "instructor", hostname: "engr101.example.edu" });
 });
@@ -151,7 +153,7 @@ test("a new lock file changes HubSync's trigger: the sync step updates in place 
     assert.notEqual(bumped, current);
 
     const mocks = installMocks({});
-    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
+    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"), HOST_KEY);
     new HubSync("before", { connection, syncDocument: current, serverId: "412345678" });
     new HubSync("after", { connection, syncDocument: bumped, serverId: "412345678" });
     await registeredUrns();
@@ -186,11 +188,11 @@ test("healthCheckTimeoutMinutes and archiveOnDestroy: defaults, and errors that 
 test("the components: commands, order and time limits", async () => {
     const mocks = installMocks({});
     const requests = mocks.requests;
-    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
+    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"), HOST_KEY);
     const server = new (class extends pulumi.CustomResource {})("test:index:Droplet", "droplet", {});
     const sync = new HubSync("s", { connection, syncDocument: "#cloud-config\n", serverId: "1" });
     new HubHealth("h", { connection, timeoutMinutes: 10, untrustedCa: false, after: [sync], triggers: [sync.syncDocumentHash] });
-    new HubArchive("a", { host: "203.0.113.10", user: "instructor", privateKey: "key", stackName: "engr101", enabled: true, serverId: "1", server });
+    new HubArchive("a", { host: "203.0.113.10", user: "instructor", privateKey: "key", hostKey: HOST_KEY, stackName: "engr101", enabled: true, serverId: "1", server });
     await registeredUrns();
 
     const syncStep = mocks.named("s-sync", "command:remote:Command").inputs;
@@ -204,7 +206,9 @@ test("the components: commands, order and time limits", async () => {
     assert.deepEqual(requests.get("a-before-delete")!.dependencies, ["droplet"]);
     const archive = mocks.named("a-before-delete", "command:local:Command").inputs;
     assert.ok(isSecretInput(archive.environment));
-    assert.deepEqual(unwrap(archive.environment), { CLASSROOM_SSH_PRIVATE_KEY: "key" });
+    // The host key too, never on the command line: `npm run archive` talks only to the server showing it.
+    assert.deepEqual(unwrap(archive.environment), { CLASSROOM_SSH_PRIVATE_KEY: "key", CLASSROOM_SSH_HOST_KEY: HOST_KEY });
+    assert.ok(!archive.delete.includes(HOST_KEY.split(" ")[1]));
     assert.deepEqual(requests.get("s-sync")!.timeouts, { create: "40m", update: "30m", delete: "" });
     assert.deepEqual(requests.get("h-check")!.timeouts, { create: "15m", update: "15m", delete: "" });
     assert.deepEqual(requests.get("a-before-delete")!.timeouts, { create: "", update: "", delete: "60m" });

@@ -7,7 +7,9 @@ import { APPLY_CLASS_SETTINGS, SYNC_COMMAND, WAIT_FOR_CLOUD_INIT } from "../lib/
 import { applyBundleJson, classSettings } from "../lib/bundle";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { rawClassConfig } from "../lib/config/stack";
-import { volumeName } from "../components/hubServer";
+import { firewallTag, volumeName } from "../components/hubServer";
+import { withHostKey } from "../lib/hostKey";
+import { parse } from "yaml";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
 
@@ -44,6 +46,9 @@ before(async () => {
     assert.equal(run.error, undefined);
 });
 
+/** A public key's type and base64, without its comment. */
+const parsedKey = (publicKey: string) => publicKey.split(" ").slice(0, 2).join(" ");
+
 const parentOf = (urn: string) => urn.split("::")[2].split("$").slice(0, -1).join("$");
 const typeOf = (urn: string) => urn.split("::")[2].split("$").at(-1);
 
@@ -52,9 +57,11 @@ test("each resource is a child of its component, and the components are the proj
     const expectedParent: Record<string, string> = {
         "hub-ssh-private-key": component("HubServer"),
         "hub-ssh-key": component("HubServer"),
+        "hub-ssh-host-key": component("HubServer"),
         "hub-homes": component("HubServer"),
         "hub-droplet": component("HubServer"),
-        "hub-firewall": component("HubServer"),
+        "hub-firewall-tag": component("HubServer"),
+        "hub-tag-firewall": component("HubServer"),
         "hub-a": component("HubDns"),
         "hub-aaaa": component("HubDns"),
         "hub-cookie-secret": component("HubSecrets"),
@@ -87,30 +94,42 @@ test("the Droplet boots from user-data with the volume attached", () => {
     const volume = run.named("hub-homes", "digitalocean:index/volume:Volume").inputs;
     const sshKey = run.named("hub-ssh-key", "digitalocean:index/sshKey:SshKey").inputs;
     assert.equal(droplet.name, "engr101.example.edu");
-    assert.equal(droplet.image, "ubuntu-24-04-x64");
+    assert.equal(droplet.image, "debian-12-x64", "the default image is the one the end-to-end test boots");
     assert.equal(droplet.region, "sfo3");
     assert.equal(droplet.size, "s-4vcpu-8gb");
     assert.equal(droplet.ipv6, true);
     assert.equal(droplet.monitoring, true);
-    assert.deepEqual(droplet.tags, ["jupyterhub-classroom", "engr101"]);
+    assert.deepEqual(droplet.tags, ["jupyterhub-classroom", "engr101", firewallTag("jupyterhub-classroom", "engr101")]);
     assert.deepEqual(droplet.volumeIds, ["hub-homes-id"]);
     assert.deepEqual(droplet.sshKeys, ["3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa"]);
     assert.deepEqual({ name: volume.name, region: volume.region, size: volume.size }, { name: volumeName("jupyterhub-classroom", "engr101"), region: "sfo3", size: 50 });
     assert.equal(sshKey.publicKey, run.world.generatedPublicKey);
-    assert.equal(droplet.userData, renderUserData(cfg, [run.world.generatedPublicKey]));
+    // The user-data carries the host key's private half: secret, in the state and in previews.
+    assert.ok(isSecretInput(droplet.userData));
+    assert.equal(unwrap(droplet.userData), withHostKey(renderUserData(cfg, [run.world.generatedPublicKey]),
+        { privateKey: run.world.hostPrivateKey, publicKey: run.world.hostPublicKey }));
     // Later changes to it travel over SSH (HubSync); only a new admin user or hostname replaces the Droplet.
     assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
     assert.deepEqual(run.request("hub-droplet").replacementTrigger, { adminUser: "instructor", hostname: "engr101.example.edu" });
 });
 
-test("every SSH step shares one connection: the admin user at the Droplet's address, with the stack's key", () => {
+test("every SSH step shares one connection: the admin user at the Droplet's address, with the stack's key, to the stack's host key only", () => {
     const steps = ["hub-sync", "hub-wait-for-cloud-init", "hub-apply", "hub-check"];
+    // Every remote command the program makes, so a new one cannot go without the host key.
+    assert.deepEqual(run.ofType("command:remote:Command").map((r) => r.name).sort(), [...steps].sort());
     const connections = steps.map((name) => unwrap(run.named(name, "command:remote:Command").inputs.connection));
     for (const connection of connections) {
         assert.deepEqual(connection, {
-            host: run.world.ipv4, port: 22, user: "instructor", privateKey: run.world.generatedPrivateKey, dialErrorLimit: -1, perDialTimeout: 30,
+            host: run.world.ipv4, port: 22, user: "instructor", privateKey: run.world.generatedPrivateKey,
+            hostKey: run.world.hostPublicKey, dialErrorLimit: -1, perDialTimeout: 30,
         });
     }
+    // The pinned key is the one the user-data installs, in the form pulumi-command parses (authorized_keys).
+    assert.notEqual(run.world.hostPublicKey, run.world.generatedPublicKey);
+    const userData = parse(unwrap(run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs.userData));
+    assert.equal(userData.ssh_keys.ed25519_public, parsedKey(run.world.hostPublicKey));
+    assert.equal(userData.ssh_keys.ed25519_private, run.world.hostPrivateKey);
+    assert.equal(userData.ssh_deletekeys, true);
     const keyIsSecret = (name: string) => {
         const connection = run.named(name, "command:remote:Command").inputs.connection;
         return isSecretInput(connection) || isSecretInput(connection.privateKey);
@@ -127,9 +146,24 @@ test("HubSync sends every server file, day-2 tools included, again on each chang
     assert.deepEqual(sync.triggers, [createHash("sha256").update(sync.stdin).digest("hex"), "412345678"]);
 });
 
+test("the firewall exists before the Droplet and applies to it from its first boot, by a tag of the class's own", () => {
+    const tag = run.named("hub-firewall-tag", "digitalocean:index/tag:Tag").inputs;
+    const firewall = run.named("hub-tag-firewall", "digitalocean:index/firewall:Firewall").inputs;
+    const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
+    assert.equal(tag.name, firewallTag("jupyterhub-classroom", "engr101"));
+    assert.match(tag.name, /^[A-Za-z0-9:_-]{1,255}$/, "DigitalOcean's tag alphabet");
+    assert.deepEqual(firewall.tags, [tag.name]);
+    assert.equal(firewall.dropletIds, undefined, "not attached by id, after the Droplet exists");
+    assert.ok(droplet.tags.includes(tag.name), "the Droplet carries the firewall's tag from its creation");
+    // The engine creates a resource only after everything it depends on.
+    assert.ok(run.request("hub-droplet").dependencies.includes("hub-tag-firewall"));
+    assert.ok(run.request("hub-tag-firewall").dependencies.includes("hub-firewall-tag"));
+    assert.ok(!run.request("hub-tag-firewall").dependencies.includes("hub-droplet"));
+    assert.notEqual(firewallTag("jupyterhub-classroom", "engr101"), firewallTag("jupyterhub-classroom", "engr102"));
+});
+
 test("the firewall opens web and ping to all, SSH only to sshAllowedCidrs", () => {
-    const firewall = run.named("hub-firewall", "digitalocean:index/firewall:Firewall").inputs;
-    assert.deepEqual(firewall.dropletIds, [412345678]);
+    const firewall = run.named("hub-tag-firewall", "digitalocean:index/firewall:Firewall").inputs;
     const inbound = firewall.inboundRules.map((r: any) => `${r.protocol}:${r.portRange ?? "-"} from ${r.sourceAddresses.join(" ")}`);
     assert.deepEqual(inbound.sort(), [
         "icmp:- from 0.0.0.0/0 ::/0",
@@ -175,14 +209,15 @@ test("HubSettings waits for cloud-init, then sends the bundle on stdin, never in
 });
 
 test("no secret is in plain text in any resource's inputs, and so not in the Droplet's", () => {
-    const secrets = [...Object.values(planted), run.world.cookieSecret, run.world.traefikApiPassword, "planted-generated-private-key"];
+    const secrets = [...Object.values(planted), run.world.cookieSecret, run.world.traefikApiPassword, "planted-generated-private-key", "planted-host-private-key"];
     for (const resource of run.registered) {
         const text = plainText(resource.inputs);
         for (const secret of secrets) assert.ok(!text.includes(secret), `${resource.name} shows ${secret}`);
     }
+    // The Droplet's one secret is its own host key, in its (secret) user-data: no class secret.
     const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
     assert.ok(!JSON.stringify(droplet).includes(SECRET_IS_SET));
-    for (const secret of secrets) assert.ok(!JSON.stringify(droplet).includes(secret));
+    for (const secret of secrets.filter((s) => s !== "planted-host-private-key")) assert.ok(!JSON.stringify(droplet).includes(secret));
 });
 
 test("the outputs an instructor needs, the private key kept secret", async () => {
@@ -194,6 +229,8 @@ test("the outputs an instructor needs, the private key kept secret", async () =>
     assert.equal(await valueOf(program.sshCommand), `pulumi stack output --show-secrets privateKey | ssh-add - && ssh instructor@${run.world.ipv4}`);
     assert.equal(await valueOf(program.privateKey), run.world.generatedPrivateKey);
     assert.equal(await pulumi.isSecret(program.privateKey), true);
+    assert.equal(await valueOf(program.sshHostKey), run.world.hostPublicKey);
+    assert.equal(await valueOf(program.knownHosts), `${run.world.ipv4} ${run.world.hostPublicKey}`);
 });
 
 test("sshCommand is a command line for any POSIX shell, not only bash", async () => {

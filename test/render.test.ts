@@ -4,10 +4,10 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join, relative, resolve } from "node:path";
 import { before, test } from "node:test";
-import { applyBundleJson } from "../lib/bundle";
+import { applyBundleJson, classSettings } from "../lib/bundle";
 import { parseClassConfig } from "../lib/config/classConfig";
 import { rawClassConfigFromStackFile } from "../lib/config/stack";
-import { classSettings } from "../lib/bundle";
+import { HostKey, withHostKey } from "../lib/hostKey";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { openSshPublicKey } from "./support/pulumiMocks";
 
@@ -17,6 +17,11 @@ const devText = readFileSync(devStack, "utf8");
 const scratch = mkdtempSync(join(tmpdir(), "render-"));
 const mode = (path: string) => statSync(path).mode & 0o777;
 const readJson = (path: string) => JSON.parse(readFileSync(path, "utf8"));
+/** The host key a render made, from its files. */
+const renderedHostKey = (out: string): HostKey => ({
+    privateKey: readFileSync(join(out, "ssh_host_ed25519_key"), "utf8"),
+    publicKey: readFileSync(join(out, "ssh_host_ed25519_key.pub"), "utf8").trim(),
+});
 
 interface Run { status: number | null; stdout: string; stderr: string }
 
@@ -63,7 +68,8 @@ test("renders a class: user-data, class settings, secrets and the apply bundle",
     const out = dir("example");
     const cfg = parseClassConfig(rawClassConfigFromStackFile(readFileSync(dir("Pulumi.private.yaml"), "utf8")));
     assert.equal(cfg.hostname, "engr101.example.edu");
-    assert.equal(readFileSync(join(out, "user-data"), "utf8"), renderUserData(cfg, [publicKey]));
+    const hostKey = renderedHostKey(out);
+    assert.equal(readFileSync(join(out, "user-data"), "utf8"), withHostKey(renderUserData(cfg, [publicKey]), hostKey));
     assert.equal(readFileSync(join(out, "sync-document"), "utf8"), renderSyncDocument(cfg, [publicKey]));
     const settings = readJson(join(out, "class.json"));
     assert.deepEqual(settings, classSettings(cfg));
@@ -80,7 +86,21 @@ test("renders a class: user-data, class settings, secrets and the apply bundle",
     assert.notEqual(another.traefikApiPassword, secrets.traefikApiPassword);
     assert.equal(readFileSync(join(out, "apply-bundle.json"), "utf8"), applyBundleJson(classSettings(cfg), secrets));
     // secrets.json was there before, world-readable: it is private now, like the others.
-    for (const file of ["class.json", "secrets.json", "apply-bundle.json"]) assert.equal(mode(join(out, file)), 0o600, file);
+    for (const file of ["class.json", "secrets.json", "apply-bundle.json", "user-data", "ssh_host_ed25519_key"]) {
+        assert.equal(mode(join(out, file)), 0o600, file);
+    }
+});
+
+test("each render makes its own host key, a real ED25519 key whose public half is the one written beside it", async () => {
+    const out = dir("example");
+    const hostKey = renderedHostKey(out);
+    assert.match(hostKey.publicKey, /^ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAI[A-Za-z0-9+/]{43}$/);
+    // OpenSSH itself reads the private key and derives the same public key.
+    const derived = await run("ssh-keygen", ["-y", "-f", join(out, "ssh_host_ed25519_key")]);
+    assert.equal(derived.status, 0, derived.stderr);
+    assert.equal(derived.stdout.split(" ").slice(0, 2).join(" "), hostKey.publicKey);
+    assert.notEqual(renderedHostKey(dir("fromEnv")).publicKey, hostKey.publicKey);
+    assert.notEqual(renderedHostKey(join(dir("caller"), "rendered")).privateKey, hostKey.privateKey);
 });
 
 test("secrets come from the environment and never reach user-data", () => {
@@ -93,6 +113,7 @@ test("secrets come from the environment and never reach user-data", () => {
     });
     const userData = readFileSync(join(dir("fromEnv"), "user-data"), "utf8");
     for (const secret of Object.values(planted)) assert.ok(!userData.includes(secret));
+    assert.ok(userData.includes(renderedHostKey(dir("fromEnv")).privateKey.split("\n")[1]), "the host key is user-data's one secret");
 });
 
 test("a bad class fails with every problem, naming the key and the fix, and writes nothing", () => {
@@ -112,6 +133,7 @@ test("`npm run render` renders Pulumi.dev.yaml, with paths from where it was cal
     assert.equal(runs.npm.status, 0, runs.npm.stderr);
     const cfg = parseClassConfig(rawClassConfigFromStackFile(devText));
     assert.deepEqual(readJson(join(dir("caller"), "rendered", "class.json")), classSettings(cfg));
-    assert.equal(readFileSync(join(dir("caller"), "rendered", "user-data"), "utf8"), renderUserData(cfg, []));
+    const rendered = join(dir("caller"), "rendered");
+    assert.equal(readFileSync(join(rendered, "user-data"), "utf8"), withHostKey(renderUserData(cfg, []), renderedHostKey(rendered)));
     assert.match(runs.npm.stderr, /no --ssh-public-key/);
 });

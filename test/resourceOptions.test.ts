@@ -6,7 +6,7 @@ import { classSettings } from "../lib/bundle";
 import { dropletIdentity, dropletTags, HubServer } from "../components/hubServer";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { sshConnection } from "../lib/sshConnection";
-import { installMocks, registeredUrns, valueOf } from "./support/pulumiMocks";
+import { installMocks, openSshPublicKey, registeredUrns, valueOf } from "./support/pulumiMocks";
 
 installMocks({});
 
@@ -51,7 +51,7 @@ test("the Droplet ignores later user-data and is replaced for a new admin user o
 
 test("HubSettings applies only after cloud-init and the steps it is given, within time limits", async () => {
     installMocks({});
-    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"));
+    const connection = sshConnection("203.0.113.10", "instructor", pulumi.secret("key"), openSshPublicKey("host"));
     const sync = new pulumi.ComponentResource("test:index:Sync", "sync");
     const alone = recordOptions();
     const settings = classSettings(classWith({}));

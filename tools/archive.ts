@@ -1,9 +1,12 @@
 // Copies an archive of a class (students' homes and the hub database) to this machine and checks
 // it against the checksum computed on the server:
-//   npm run archive -- --stack engr101          address, admin user and SSH key from the stack's outputs
-//   npm run archive -- --host 203.0.113.10 --user instructor --key ~/.ssh/id_ed25519 [--name engr101]
+//   npm run archive -- --stack engr101          address, admin user, SSH key and host key from the stack's outputs
+//   npm run archive -- --host 203.0.113.10 --user instructor --key ~/.ssh/id_ed25519 \
+//                      --host-key "$(pulumi stack output sshHostKey)" [--name engr101]
 // Options: --out DIR (default archives), --port N (default 22). Instead of --key, the key's text may
-// come in CLASSROOM_SSH_PRIVATE_KEY (that is how `pulumi destroy` runs it, components/hubArchive.ts).
+// come in CLASSROOM_SSH_PRIVATE_KEY, and instead of --host-key, CLASSROOM_SSH_HOST_KEY (that is how
+// `pulumi destroy` runs it, components/hubArchive.ts). It talks only to a server that shows that host
+// key: never one it has not been given (no trust on first use).
 // Writes DIR/<name>-<UTC time>.tar.gz and prints its path; exits non-zero if any step fails.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
@@ -11,6 +14,7 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, wr
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { knownHostsLine, parsePublicKey } from "../lib/hostKey";
 
 export const ARCHIVE_COMMAND = "sudo -n /usr/local/lib/jupyterhub-classroom/classroom-archive";
 
@@ -20,6 +24,8 @@ export interface ArchiveSource {
     readonly port: number;
     /** The private key's text (OpenSSH format). */
     readonly privateKey: string;
+    /** The host key the server must show (`ssh-ed25519 AAAA…`, the stack's output sshHostKey). */
+    readonly hostKey: string;
     /** The archive's local name starts with it: the stack's name. */
     readonly name: string;
 }
@@ -58,10 +64,14 @@ export function archiveClass(source: ArchiveSource, outDir: string): string {
     try {
         const key = join(scratch, "key");
         writeFileSync(key, source.privateKey.endsWith("\n") ? source.privateKey : `${source.privateKey}\n`, { mode: 0o600 });
+        const knownHosts = join(scratch, "known_hosts");
+        writeFileSync(knownHosts, knownHostsLine(source.host, source.port, source.hostKey), { mode: 0o600 });
         const options = [
             "-i", key, "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes",
-            // A Droplet's host key is new with the Droplet: learn it on first contact, for this run only.
-            "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${join(scratch, "known_hosts")}`,
+            // Only the stack's host key, only that key's algorithm: any other key ends the
+            // connection before our key signs in or a command is sent.
+            "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", `HostKeyAlgorithms=${parsePublicKey(source.hostKey).type}`, "-o", "UpdateHostKeys=no",
             "-o", "ConnectTimeout=30", "-o", "ServerAliveInterval=30",
         ];
         const login = `${source.user}@${source.host}`;
@@ -90,13 +100,30 @@ export function archiveClass(source: ArchiveSource, outDir: string): string {
     }
 }
 
-/** ipv4, adminUser and privateKey from `pulumi stack output` (index.ts exports them). */
+/** ipv4, adminUser, privateKey and sshHostKey from `pulumi stack output` (index.ts exports them). */
 function sourceFromStack(stack: string): Omit<ArchiveSource, "port"> {
     const outputs = JSON.parse(run(`reading the outputs of stack ${stack}`, "pulumi",
         ["stack", "output", "--json", "--show-secrets", "--stack", stack])) as Record<string, unknown>;
-    const missing = ["ipv4", "adminUser", "privateKey"].filter((k) => typeof outputs[k] !== "string");
+    const missing = ["ipv4", "adminUser", "privateKey", "sshHostKey"].filter((k) => typeof outputs[k] !== "string");
     if (missing.length > 0) throw new ArchiveError(`stack ${stack} has no output ${missing.join(", ")}; has \`pulumi up\` run?`);
-    return { host: outputs.ipv4 as string, user: outputs.adminUser as string, privateKey: outputs.privateKey as string, name: stack };
+    return {
+        host: outputs.ipv4 as string, user: outputs.adminUser as string, privateKey: outputs.privateKey as string,
+        hostKey: outputs.sshHostKey as string, name: stack,
+    };
+}
+
+/** The host key to pin: refused unless it is one public key line, so a typo cannot turn into "any key". */
+function pinnedHostKey(text: string | undefined): string {
+    if (!text) {
+        throw new ArchiveError("--host-key KEY (or CLASSROOM_SSH_HOST_KEY) is needed with --host: the server's host key, " +
+            "`pulumi stack output sshHostKey`. The archive never trusts a key it was not given.");
+    }
+    try {
+        parsePublicKey(text);
+    } catch (err) {
+        throw new ArchiveError(`--host-key: ${(err as Error).message}`);
+    }
+    return text.trim();
 }
 
 function main(argv: string[]): void {
@@ -104,6 +131,7 @@ function main(argv: string[]): void {
         args: argv,
         options: {
             stack: { type: "string" }, host: { type: "string" }, user: { type: "string" }, key: { type: "string" },
+            "host-key": { type: "string" },
             name: { type: "string" }, port: { type: "string", default: "22" }, out: { type: "string", default: "archives" },
         },
     });
@@ -115,9 +143,10 @@ function main(argv: string[]): void {
     } else if (values.host && values.user) {
         const privateKey = values.key ? readFileSync(values.key, "utf8") : process.env.CLASSROOM_SSH_PRIVATE_KEY;
         if (!privateKey) throw new ArchiveError("--key FILE (or CLASSROOM_SSH_PRIVATE_KEY) is needed with --host");
-        source = { host: values.host, user: values.user, privateKey, port, name: values.name ?? values.host };
+        const hostKey = pinnedHostKey(values["host-key"] ?? process.env.CLASSROOM_SSH_HOST_KEY);
+        source = { host: values.host, user: values.user, privateKey, hostKey, port, name: values.name ?? values.host };
     } else {
-        throw new ArchiveError("usage: npm run archive -- --stack NAME | --host ADDRESS --user ADMIN --key FILE [--name NAME] [--out DIR] [--port N]");
+        throw new ArchiveError("usage: npm run archive -- --stack NAME | --host ADDRESS --user ADMIN --key FILE --host-key KEY [--name NAME] [--out DIR] [--port N]");
     }
     console.log(archiveClass(source, values.out!));
 }

@@ -97,9 +97,9 @@ export const CONFIG_KEYS = {
         type: "string",
         schema: z.enum(["ubuntu-24-04-x64", "debian-12-x64"], {
             errorMap: () => ({ message: "expected ubuntu-24-04-x64 or debian-12-x64" }),
-        }).default("ubuntu-24-04-x64"),
-        example: "debian-12-x64",
-        description: "The Droplet's operating system image. Changing it replaces the Droplet (students' homes stay on the volume).",
+        }).default("debian-12-x64"),
+        example: "ubuntu-24-04-x64",
+        description: "The Droplet's operating system image; debian-12-x64 is what the end-to-end test boots. Changing it replaces the Droplet (students' homes stay on the volume).",
     },
     volumeSizeGb: {
         type: "integer",

@@ -9,6 +9,8 @@ import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
 import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
 import { notebook } from "./git-server";
+import { APPLY_CLASS_SETTINGS } from "../../lib/server";
+import { generateHostKey } from "../../lib/hostKey";
 import { ClassServer, HomeEntry, USERS } from "./harness";
 import { request, servedCertificate } from "./https-client";
 import { TestUser } from "./oidc-provider";
@@ -199,6 +201,35 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
         const root = await server.ssh("root", ["true"]);
         assert.notEqual(root.code, 0, "root logged in over SSH");
         assert.match(root.stderr, /Permission denied/, `root's SSH attempt failed, but not by refusal: ${root.stderr}`);
+    });
+
+    step("1a. sshd shows only the host key the stack made before boot; a client pinned to another key is refused before it signs in, and sends nothing", async () => {
+        // Every step so far (HubSync, HubConfig, HubHealth) reached the server pinned to the
+        // render's host key with StrictHostKeyChecking=yes: here is the key the server holds.
+        const keys = (await server.guest.check(["sh", "-c", "ls /etc/ssh/ssh_host_*"])).trim().split("\n");
+        assert.deepEqual(keys, ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"], "cloud-init left or made other host keys");
+        const shown = (await server.guest.check(["ssh-keygen", "-y", "-f", "/etc/ssh/ssh_host_ed25519_key"])).trim();
+        assert.equal(shown.split(" ").slice(0, 2).join(" "), server.hostPublicKey);
+
+        // HubConfig's step with the class settings on stdin, from a client that pinned another
+        // key: what the stack's connection meets when something else answers at the address.
+        // From the next whole second on, so the journal holds none of the earlier steps' logins.
+        const since = Math.ceil(Date.now() / 1000);
+        await sleep(since * 1000 - Date.now() + 100);
+        const refused = await server.sshPinnedTo(generateHostKey().publicKey, server.adminUser, [APPLY_CLASS_SETTINGS],
+            readFileSync(server.currentBundleFile));
+        assert.equal(refused.code, 255, `the connection was not refused: ${refused.stderr}${refused.stdout}`);
+        assert.match(refused.stderr, /Host key verification failed/);
+        const sshd = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "_COMM=sshd", "--since", `@${since}`]);
+        assert.doesNotMatch(sshd, /Accepted publickey/, `the server saw a login:\n${sshd}`);
+        // The journal does show a login when one happens: the pinned client's, right after.
+        const pinned = await server.ssh(server.adminUser, ["true"]);
+        assert.equal(pinned.code, 0, pinned.stderr);
+        const logins = await waitFor("sshd to log the pinned client's login", 10_000, async () => {
+            const log = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "_COMM=sshd", "--since", `@${since}`]);
+            return log.includes(`Accepted publickey for ${server.adminUser}`) ? log : undefined;
+        }, 500);
+        assert.equal(logins.match(/Accepted publickey/g)?.length, 1, logins);
     });
 
     step("2. http redirects to https, the certificate is issued by the pebble CA, /hub/health answers", async () => {

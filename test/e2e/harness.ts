@@ -3,13 +3,11 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { APPLY_CLASS_SETTINGS } from "../../lib/server";
-import { archiveCommand } from "../../lib/server";
-import { healthCheckCommand } from "../../lib/server";
-import { SYNC_COMMAND } from "../../lib/server";
+import { APPLY_CLASS_SETTINGS, archiveCommand, healthCheckCommand, SYNC_COMMAND } from "../../lib/server";
 import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/config/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/config/stack";
 import { ClassSecrets } from "../../lib/bundle";
+import { knownHostsLine, parsePublicKey } from "../../lib/hostKey";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -102,6 +100,7 @@ export class ClassServer {
     private boots = 0;
     /** The class settings the server has: the first render's, then each one delivered since. */
     private currentBundle = "";
+    get currentBundleFile(): string { return this.currentBundle; }
     private teardowns: (() => Promise<unknown>)[] = [];
     private oauthClientSecret = "";
 
@@ -132,6 +131,8 @@ export class ClassServer {
     private get renderDir(): string { return join(this.secretDir, "render"); }
     private get sshKey(): string { return join(this.secretDir, "id_ed25519"); }
     private get knownHosts(): string { return join(this.secretDir, "known_hosts"); }
+    /** The host key the first render made and every boot's user-data installs, as the stack's is one per stack. */
+    get hostPublicKey(): string { return readFileSync(join(this.renderDir, "ssh_host_ed25519_key.pub"), "utf8").trim(); }
 
     /** A directory only root can read, removed with everything else at the end. */
     privateDir(name: string): string {
@@ -197,8 +198,9 @@ export class ClassServer {
      */
     private async deploy(volume: HostVolume, label = ""): Promise<void> {
         const of = label ? ` (${label})` : "";
-        // A new server has a new host key.
-        rmSync(this.knownHosts, { force: true });
+        // What the stack's connection pins: the host key the user-data installs, known before
+        // the server boots; a replacement shows the same key (one per stack, not per Droplet).
+        writeFileSync(this.knownHosts, knownHostsLine(this.network.guestAddress, 22, this.hostPublicKey), { mode: 0o600 });
         await this.boot(volume, of);
         await this.timings.time(`HubSync over SSH (classroom-sync)${of}`, () => this.syncServerFiles());
         await this.timings.time(`HubConfig over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
@@ -241,7 +243,7 @@ export class ClassServer {
         const command = `${archiveCommand(this.network.guestAddress, this.adminUser, STACK)} --out ${outDir}`;
         const result = await run("sh", ["-c", command], {
             cwd: PROJECT, timeoutMs: 10 * 60_000,
-            env: { ...process.env, CLASSROOM_SSH_PRIVATE_KEY: readFileSync(this.sshKey, "utf8") },
+            env: { ...process.env, CLASSROOM_SSH_PRIVATE_KEY: readFileSync(this.sshKey, "utf8"), CLASSROOM_SSH_HOST_KEY: this.hostPublicKey },
         });
         if (result.code !== 0) throw new Error(`${command} exited ${result.code}:\n${result.stderr}${result.stdout}`);
         return result.stdout.trim().split("\n").pop()!;
@@ -370,16 +372,28 @@ export class ClassServer {
     }
 
 
-    private sshOptions(): string[] {
+    /**
+     * As the stack's connection reaches the server: only with the pinned host key (and only its
+     * algorithm), never learning one; `knownHosts` is another pin, to show a wrong key is refused.
+     */
+    private sshOptions(knownHosts = this.knownHosts, hostKey = this.hostPublicKey): string[] {
         return [
             "-i", this.sshKey, "-o", "BatchMode=yes", "-o", "IdentitiesOnly=yes", "-o", "ConnectTimeout=10",
-            "-o", "StrictHostKeyChecking=accept-new", "-o", `UserKnownHostsFile=${this.knownHosts}`,
+            "-o", "StrictHostKeyChecking=yes", "-o", `UserKnownHostsFile=${knownHosts}`, "-o", "GlobalKnownHostsFile=/dev/null",
+            "-o", `HostKeyAlgorithms=${parsePublicKey(hostKey).type}`, "-o", "UpdateHostKeys=no",
             "-o", "LogLevel=ERROR",
         ];
     }
 
     ssh(user: string, command: readonly string[], input?: Buffer | string, timeoutMs = 5 * 60_000): Promise<RunResult> {
         return run("ssh", [...this.sshOptions(), `${user}@${this.network.guestAddress}`, "--", ...command], { input, timeoutMs });
+    }
+
+    /** ssh as above, but pinned to `hostKey` instead of the stack's: what the stack's steps do when the server shows another key. */
+    sshPinnedTo(hostKey: string, user: string, command: readonly string[], input?: Buffer | string): Promise<RunResult> {
+        const knownHosts = join(this.privateDir("other-pins"), `known_hosts-${randomBytes(4).toString("hex")}`);
+        writeFileSync(knownHosts, knownHostsLine(this.network.guestAddress, 22, hostKey), { mode: 0o600 });
+        return run("ssh", [...this.sshOptions(knownHosts, hostKey), `${user}@${this.network.guestAddress}`, "--", ...command], { input, timeoutMs: 60_000 });
     }
 
     /**

@@ -29,10 +29,11 @@ const DROPLET_IPV4 = "203.0.113.10";
 
 /** The custom resources a class stack consists of (type → count), as the plan must list them. */
 const CLASS_RESOURCES: Record<string, number> = {
-    "tls:index/privateKey:PrivateKey": 1,
+    "tls:index/privateKey:PrivateKey": 2,
     "digitalocean:index/sshKey:SshKey": 1,
     "digitalocean:index/volume:Volume": 1,
     "digitalocean:index/droplet:Droplet": 1,
+    "digitalocean:index/tag:Tag": 1,
     "digitalocean:index/firewall:Firewall": 1,
     "cloudflare:index/dnsRecord:DnsRecord": 2,
     "random:index/randomBytes:RandomBytes": 1,

@@ -26,6 +26,9 @@ export interface MockWorld {
     readonly generatedPrivateKey: string;
     readonly generatedPublicKey: string;
     readonly derivedPublicKey: string;
+    /** The Droplet's host key (HubServer's `-ssh-host-key`), distinct from the stack's login key. */
+    readonly hostPrivateKey: string;
+    readonly hostPublicKey: string;
     readonly cookieSecret: string;
     readonly traefikApiPassword: string;
     readonly ipv4: string;
@@ -38,6 +41,8 @@ export function mockWorld(): MockWorld {
         generatedPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nplanted-generated-private-key\n-----END OPENSSH PRIVATE KEY-----\n",
         generatedPublicKey: openSshPublicKey("generated"),
         derivedPublicKey: openSshPublicKey("derived"),
+        hostPrivateKey: "-----BEGIN OPENSSH PRIVATE KEY-----\nplanted-host-private-key\n-----END OPENSSH PRIVATE KEY-----\n",
+        hostPublicKey: openSshPublicKey("host"),
         cookieSecret: "c0".repeat(32),
         traefikApiPassword: "plantedTraefikApiPassword0123456",
         ipv4: "203.0.113.10",
@@ -46,7 +51,10 @@ export function mockWorld(): MockWorld {
     };
 }
 
-function outputsOf(type: string, inputs: Record<string, any>, world: MockWorld): Record<string, any> {
+function outputsOf(type: string, name: string, inputs: Record<string, any>, world: MockWorld): Record<string, any> {
+    if (type === "tls:index/privateKey:PrivateKey" && name.endsWith("-ssh-host-key")) {
+        return { ...inputs, privateKeyOpenssh: world.hostPrivateKey, publicKeyOpenssh: `${world.hostPublicKey}\n` };
+    }
     switch (type) {
         case "tls:index/privateKey:PrivateKey":
             return { ...inputs, privateKeyOpenssh: world.generatedPrivateKey, publicKeyOpenssh: `${world.generatedPublicKey}\n` };
@@ -109,7 +117,7 @@ export function installMocks(config: Record<string, string>, secretKeys: string[
             registered.push({ type: args.type, name: args.name, inputs: args.inputs });
             // The firewall takes the Droplet's id as a number, as DigitalOcean's are.
             const id = args.type === "digitalocean:index/droplet:Droplet" ? "412345678" : `${args.name}-id`;
-            return { id, state: outputsOf(args.type, args.inputs, world) };
+            return { id, state: outputsOf(args.type, args.name, args.inputs, world) };
         },
         call(args) {
             if (args.token === "cloudflare:index/getZone:getZone") return { id: world.zoneId, name: args.inputs.filter?.name };

@@ -1,6 +1,6 @@
 /**
  * A stand-in for the parts of the DigitalOcean API v2 the stack's resources use: SSH keys, volumes
- * (and their attach/detach actions), Droplets, firewalls and actions. Request bodies are checked
+ * (and their attach/detach actions), Droplets, tags, firewalls and actions. Request bodies are checked
  * field by field against the API's documented shapes and limits (user-data at most 64 KiB, volume
  * names, tag characters, firewall rules), and references between objects must resolve.
  */
@@ -103,6 +103,7 @@ export interface DigitalOceanStandIn extends StrictServer {
     readonly volumes: ReadonlyMap<string, Volume>;
     readonly sshKeys: ReadonlyMap<number, { id: number; name: string; public_key: string; fingerprint: string }>;
     readonly firewalls: ReadonlyMap<string, z.infer<typeof firewallRequest> & { id: string; created_at: string }>;
+    readonly tags: ReadonlySet<string>;
 }
 
 export interface DigitalOceanOptions {
@@ -117,6 +118,8 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
     const volumes = new Map<string, Volume>();
     const sshKeys = new Map<number, { id: number; name: string; public_key: string; fingerprint: string }>();
     const firewalls = new Map<string, z.infer<typeof firewallRequest> & { id: string; created_at: string }>();
+    /** Tag names: made by POST /v2/tags or by a Droplet created with them, as on DigitalOcean. */
+    const tagNames = new Set<string>();
     const actions = new Map<number, { id: number; type: string; resource_id: number; resource_type: string; region_slug: string }>();
     let nextId = 1000;
     const now = () => new Date().toISOString().replace(/\.\d+Z$/, "Z");
@@ -276,6 +279,7 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                     ],
                 };
                 droplets.set(droplet.id, droplet);
+                for (const name of droplet.tags) tagNames.add(name);
                 for (const id of volumeIds) volumes.get(id)!.droplet_ids = [droplet.id];
                 return { status: 202, body: { droplet: dropletView(droplet), links: { actions: [action("create", droplet.id, "droplet", droplet.region)] } } };
             },
@@ -317,6 +321,10 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                 for (const id of request.droplet_ids ?? []) {
                     if (!droplets.has(id)) throw new ApiError(422, `unknown Droplet ${id} in droplet_ids`);
                 }
+                // A firewall's tags must exist already (unlike a new Droplet's, which are created with it).
+                for (const name of request.tags ?? []) {
+                    if (!tagNames.has(name)) throw new ApiError(422, `unknown tag ${name}: tag names must exist in order to be referenced`);
+                }
                 const existing = params[0] === undefined ? undefined : firewalls.get(params[0]);
                 if (params[0] !== undefined && !existing) return notFound("firewall");
                 const firewall = { ...request, id: existing?.id ?? uuid(), created_at: existing?.created_at ?? now() };
@@ -335,7 +343,40 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
             method: "DELETE", path: /^\/v2\/firewalls\/([0-9a-f-]+)$/,
             handle: ({ params }) => (firewalls.delete(params[0]) ? { status: 204 } : notFound("firewall")),
         },
+        {
+            method: "POST", path: /^\/v2\/tags$/, body: z.object({ name: tag }).strict(),
+            handle: ({ body }) => {
+                const { name } = body as { name: string };
+                tagNames.add(name);
+                return { status: 201, body: { tag: tagView(name) } };
+            },
+        },
+        {
+            method: "GET", path: /^\/v2\/tags\/([A-Za-z0-9:_-]+)$/,
+            handle: ({ params }) => (tagNames.has(params[0]) ? { status: 200, body: { tag: tagView(params[0]) } } : notFound("tag")),
+        },
+        {
+            method: "DELETE", path: /^\/v2\/tags\/([A-Za-z0-9:_-]+)$/,
+            handle: ({ params }) => {
+                if (!tagNames.delete(params[0])) return notFound("tag");
+                // As on DigitalOcean: deleting a tag removes it from everything that carried it.
+                for (const droplet of droplets.values()) droplet.tags = droplet.tags.filter((t) => t !== params[0]);
+                for (const firewall of firewalls.values()) firewall.tags = (firewall.tags ?? []).filter((t) => t !== params[0]);
+                return { status: 204 };
+            },
+        },
     ];
+    const tagView = (name: string) => {
+        const droplets_ = [...droplets.values()].filter((d) => d.tags.includes(name));
+        return {
+            name,
+            resources: {
+                count: droplets_.length, last_tagged_uri: "",
+                droplets: { count: droplets_.length, last_tagged_uri: "" },
+                images: { count: 0 }, volumes: { count: 0 }, volume_snapshots: { count: 0 }, databases: { count: 0 },
+            },
+        };
+    };
     const firewallView = (f: z.infer<typeof firewallRequest> & { id: string; created_at: string }) => ({
         ...f, inbound_rules: f.inbound_rules ?? [], outbound_rules: f.outbound_rules ?? [],
         droplet_ids: f.droplet_ids ?? [], tags: f.tags ?? [], status: "succeeded", pending_changes: [],
@@ -347,5 +388,5 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
         authorization: `Bearer ${options.token}`,
         errorBody: (status, message) => ({ id: status === 404 ? "not_found" : "unprocessable_entity", message }),
     });
-    return { ...server, droplets, volumes, sshKeys, firewalls };
+    return { ...server, droplets, volumes, sshKeys, firewalls, tags: tagNames };
 }
