@@ -1,9 +1,11 @@
 """The pre-spawn hook: the student's account, then their copy of the course repository.
 
 The copy is brought up to date by student_copy.py running as the student (git never runs as
-root in a student's home), from the server's mirror (course_mirror.py). Whatever goes wrong with
-the course (unreachable repository, broken copy, time out), the student still gets their server
-and the hub's log says why.
+root in a student's home), from the server's mirror (course_mirror.py), in a transient systemd
+unit of its own: the student's sandbox and limits, not the hub's cgroup, and when it ends (or
+runs out of time) systemd kills whatever it started. Whatever goes wrong with the course
+(unreachable repository, broken copy, time out), the student still gets their server and the
+hub's log says why.
 """
 
 import asyncio
@@ -13,6 +15,7 @@ from pathlib import Path
 from .accounts import ensure_account
 from .course_mirror import CourseMirror
 from .processes import CommandError, run
+from .sandbox import student_unit_properties
 from .usernames import system_account
 
 STUDENT_COPY = Path(__file__).with_name("student_copy.py")
@@ -20,7 +23,7 @@ STUDENT_COPY = Path(__file__).with_name("student_copy.py")
 
 def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, mirror: Path,
                         python: str = sys.executable, timeout: float = 45,
-                        fetch_interval: float = 60, fetch_timeout: float = 20):
+                        fetch_interval: float = 60, fetch_timeout: float = 20, systemd_run: str = "systemd-run"):
     """course is class.json's course (None: no course repository), token secrets.json's
     courseRepoToken. python runs student_copy.py as the student, so students must be able to
     execute it (the hub venv's python is)."""
@@ -29,22 +32,37 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
     # useradd takes the passwd lock and fails rather than waits while another holds it.
     accounts_lock = asyncio.Lock()
 
-    async def update_copy(account, log) -> str:
+    async def update_copy(account, spawner) -> str:
         try:
             await course_mirror.refresh()
         except CommandError as e:
-            log.warning("Could not fetch the course repository (students get the copy fetched last): %s", e)
+            spawner.log.warning("Could not fetch the course repository (students get the copy fetched last): %s", e)
         if not await course_mirror.has_branch():
             raise CommandError(f"the server has no copy of branch {course['branch']} yet")
-        return await run(
-            [python, "-I", str(STUDENT_COPY), course_mirror.url, course["branch"], course["directory"]],
-            user=account.pw_uid, group=account.pw_gid, extra_groups=[], cwd=account.pw_dir, umask=0o022,
-            env={
-                "HOME": account.pw_dir, "USER": account.pw_name, "LOGNAME": account.pw_name,
-                "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
-                "GIT_CONFIG_GLOBAL": str(course_mirror.student_gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
-                "GIT_TERMINAL_PROMPT": "0",
-            })
+        environment = {
+            "HOME": account.pw_dir, "USER": account.pw_name, "LOGNAME": account.pw_name,
+            "PATH": "/usr/local/bin:/usr/bin:/bin", "LANG": "C.UTF-8",
+            "GIT_CONFIG_GLOBAL": str(course_mirror.student_gitconfig), "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_TERMINAL_PROMPT": "0",
+        }
+        return await run([
+            systemd_run, "--quiet", "--wait", "--pipe", "--collect", "--service-type=exec",
+            f"--unit={account.pw_name}-course-copy", f"--uid={account.pw_uid}", f"--gid={account.pw_gid}",
+            f"--working-directory={account.pw_dir}",
+            *(f"--property={name}={value}" for name, value in copy_unit_properties(account.pw_dir, spawner).items()),
+            *(f"--setenv={name}={value}" for name, value in environment.items()),
+            "--", python, "-I", str(STUDENT_COPY), course_mirror.url, course["branch"], course["directory"],
+        ])
+
+    def copy_unit_properties(home: str, spawner) -> dict[str, str]:
+        """The student's sandbox and limits; systemd ends the unit, and all it started, at the
+        hook's time limit even if the hub is gone."""
+        properties = {**student_unit_properties(home), "UMask": "0022", "RuntimeMaxSec": str(timeout)}
+        if spawner.mem_limit:
+            properties["MemoryMax"] = str(spawner.mem_limit)
+        if spawner.cpu_limit:
+            properties["CPUQuota"] = f"{int(spawner.cpu_limit * 100)}%"
+        return properties
 
     async def pre_spawn_hook(spawner):
         name = system_account(spawner.user.name)
@@ -53,7 +71,7 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
         if course_mirror is None:
             return
         try:
-            summary = await asyncio.wait_for(update_copy(account, spawner.log), timeout)
+            summary = await asyncio.wait_for(update_copy(account, spawner), timeout)
             spawner.log.info("Course copy of %s updated: %s", name, summary.strip())
         except TimeoutError:
             spawner.log.warning("Course copy of %s not updated: took more than %s s", name, timeout)
