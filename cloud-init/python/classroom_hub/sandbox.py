@@ -54,9 +54,10 @@ STUDENT_SANDBOX = {
     "SystemCallArchitectures": "native",
     "SystemCallFilter": "@system-service",
     "SystemCallErrorNumber": "EPERM",
-    # The metadata service and link-local addresses, also by the cgroup's own firewall where the
-    # kernel lets systemd attach it (not inside a container); the nftables rules
-    # (students.nft) block these and private ranges everywhere.
+    # The metadata service and link-local addresses, also by systemd's cgroup firewall (BPF),
+    # which needs the unified cgroup hierarchy: a Droplet has it, a container on a cgroup v1 host
+    # (the test server) does not and ignores this. The nftables rules (students.nft) block
+    # these and private ranges everywhere.
     "IPAddressDeny": "169.254.0.0/16 fe80::/10",
 }
 # MemoryDenyWriteExecute= is left out: it breaks JIT compilers students use (numba, PyTorch, Julia).
