@@ -2,7 +2,7 @@
 that brings the course into their home (course_repo.py). systemd unit properties, as `systemd-run
 --property` takes them; every value is a string (SystemdSpawner formats each one as a template).
 
-`systemd-analyze security` rates a student's server unit 1.8 with these (10 is unconfined);
+`systemd-analyze security` rates a student's server unit 1.7 with these (10 is unconfined);
 test/python/test_sandbox.py keeps it at 3.0 or less.
 """
 
