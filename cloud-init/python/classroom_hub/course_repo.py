@@ -9,7 +9,9 @@ hub's log says why.
 """
 
 import asyncio
+import math
 import sys
+import time
 from pathlib import Path
 
 from .accounts import ensure_account
@@ -32,7 +34,7 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
     # useradd takes the passwd lock and fails rather than waits while another holds it.
     accounts_lock = asyncio.Lock()
 
-    async def update_copy(account, spawner) -> str:
+    async def update_copy(account, spawner, deadline: float) -> str:
         try:
             await course_mirror.refresh()
         except CommandError as e:
@@ -49,15 +51,16 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
             systemd_run, "--quiet", "--wait", "--pipe", "--collect", "--service-type=exec",
             f"--unit={account.pw_name}-course-copy", f"--uid={account.pw_uid}", f"--gid={account.pw_gid}",
             f"--working-directory={account.pw_dir}",
-            *(f"--property={name}={value}" for name, value in copy_unit_properties(account.pw_dir, spawner).items()),
+            *(f"--property={name}={value}" for name, value in copy_unit_properties(account.pw_dir, spawner, deadline).items()),
             *(f"--setenv={name}={value}" for name, value in environment.items()),
             "--", python, "-I", str(STUDENT_COPY), course_mirror.url, course["branch"], course["directory"],
         ])
 
-    def copy_unit_properties(home: str, spawner) -> dict[str, str]:
-        """The student's sandbox and limits; systemd ends the unit, and all it started, at the
-        hook's time limit even if the hub is gone."""
-        properties = {**student_unit_properties(home), "UMask": "0022", "RuntimeMaxSec": str(timeout)}
+    def copy_unit_properties(home: str, spawner, deadline: float) -> dict[str, str]:
+        """The student's sandbox and limits; systemd ends the unit, and all it started, when the
+        hook's time is up (the hook then stops waiting), even if the hub is gone."""
+        remaining = math.ceil(max(1.0, deadline - time.monotonic()))
+        properties = {**student_unit_properties(home), "UMask": "0022", "RuntimeMaxSec": str(remaining)}
         if spawner.mem_limit:
             properties["MemoryMax"] = str(spawner.mem_limit)
         if spawner.cpu_limit:
@@ -71,7 +74,7 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
         if course_mirror is None:
             return
         try:
-            summary = await asyncio.wait_for(update_copy(account, spawner), timeout)
+            summary = await asyncio.wait_for(update_copy(account, spawner, time.monotonic() + timeout), timeout)
             spawner.log.info("Course copy of %s updated: %s", name, summary.strip())
         except TimeoutError:
             spawner.log.warning("Course copy of %s not updated: took more than %s s", name, timeout)
