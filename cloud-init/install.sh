@@ -124,7 +124,7 @@ step "install the students' Python environment in $USER_VENV"
 
 step "load the students' firewall"
 systemctl daemon-reload
-systemctl enable --now --quiet jupyterhub-classroom-firewall.service
+systemctl enable --now --quiet jupyterhub-classroom-firewall.service jupyterhub-classroom-firewall.timer
 
 step "start Traefik"
 systemctl enable --now --quiet traefik.service

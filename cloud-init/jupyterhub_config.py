@@ -62,21 +62,7 @@ c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
     homes=Path("/srv/classroom/home"), mirror=Path(f"{CLASSROOM_STATE}/course-mirror.git"),
 )
 c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
-c.SystemdSpawner.isolate_tmp = True
-c.SystemdSpawner.isolate_devices = True
-# NoNewPrivileges: sudo and setuid programs cannot raise a student's rights.
-c.SystemdSpawner.disable_user_sudo = True
-c.SystemdSpawner.unit_extra_properties = {
-    # The Droplet metadata service hands out user-data and the Droplet's identity.
-    "IPAddressDeny": "169.254.169.254",
-    # Secrets, cloud-init data, Traefik's certificates and API hash, the hub database, the admin's
-    # home: closed to students even if a permission is ever wrong. "-": the path may not exist.
-    "InaccessiblePaths": " ".join(f"-{path}" for path in [
-        "/etc/jupyterhub-classroom", "/var/lib/cloud", "/run/cloud-init", "/var/lib/traefik",
-        f"{CLASSROOM_STATE}/traefik-rules", "/var/lib/jupyterhub",
-    ]),
-    "ProtectHome": "yes",
-}
+# Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it).
 
 # --- Idle culler: stops servers nobody used for idleTimeoutSeconds (0: never) ---
 if limits["idleTimeoutSeconds"] > 0:

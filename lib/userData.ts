@@ -24,6 +24,9 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
     "systemd/traefik.service": "/etc/systemd/system/traefik.service",
     "systemd/jupyterhub.service": "/etc/systemd/system/jupyterhub.service",
     "systemd/jupyterhub-classroom-firewall.service": "/etc/systemd/system/jupyterhub-classroom-firewall.service",
+    "systemd/jupyterhub-classroom-firewall-restore.service": "/etc/systemd/system/jupyterhub-classroom-firewall-restore.service",
+    "systemd/jupyterhub-classroom-firewall.timer": "/etc/systemd/system/jupyterhub-classroom-firewall.timer",
+    "systemd/nftables.service.d/jupyterhub-classroom.conf": "/etc/systemd/system/nftables.service.d/jupyterhub-classroom.conf",
     "ssh/10-jupyterhub-classroom.conf": "/etc/ssh/sshd_config.d/10-jupyterhub-classroom.conf",
     "apt/52jupyterhub-classroom-upgrades": "/etc/apt/apt.conf.d/52jupyterhub-classroom-upgrades",
 };

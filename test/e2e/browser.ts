@@ -102,3 +102,35 @@ export async function runInKernel(page: Page, serverPath: string, code: string, 
         await apiFromPage(page, "DELETE", `${serverPath}/api/kernels/${kernelId}`);
     }
 }
+
+/**
+ * Runs a shell command line in a new terminal of the user's server, as JupyterLab's terminal does
+ * (REST to create it, terminado's protocol on the websocket), and returns once `expect` appears.
+ */
+export async function runInTerminal(page: Page, serverPath: string, command: string, expect: string, timeoutMs = 60_000): Promise<string> {
+    const created = await apiFromPage(page, "POST", `${serverPath}/api/terminals`);
+    if (created.status !== 200) throw new Error(`creating a terminal: ${created.status} ${created.text}`);
+    const name = (JSON.parse(created.text) as { name: string }).name;
+    try {
+        return await page.evaluate(({ serverPath, name, command, expect, timeoutMs }) => new Promise<string>((resolve, reject) => {
+            const { location, WebSocket } = globalThis as unknown as InPage;
+            const url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${serverPath}/terminals/websocket/${name}`;
+            const ws = new WebSocket(url);
+            let output = "";
+            const timer = setTimeout(() => { ws.close(); reject(new Error(`the terminal did not show ${expect} in ${timeoutMs} ms; it showed: ${output}`)); }, timeoutMs);
+            ws.onerror = () => { clearTimeout(timer); reject(new Error(`websocket to ${url} failed`)); };
+            ws.onopen = () => ws.send(JSON.stringify(["stdin", `${command}\r`]));
+            ws.onmessage = (event) => {
+                const [kind, text] = JSON.parse(String(event.data)) as [string, string];
+                if (kind === "stdout") output += text;
+                if (output.includes(expect)) {
+                    clearTimeout(timer);
+                    ws.close();
+                    resolve(output);
+                }
+            };
+        }), { serverPath, name, command, expect, timeoutMs });
+    } finally {
+        await apiFromPage(page, "DELETE", `${serverPath}/api/terminals/${name}`);
+    }
+}

@@ -7,7 +7,7 @@ import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
-import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
+import { apiFromPage, launchBrowser, runInKernel, runInTerminal, signIn } from "./browser";
 import { notebook } from "./git-server";
 import { APPLY_CLASS_SETTINGS } from "../../lib/server";
 import { generateHostKey } from "../../lib/hostKey";
@@ -20,6 +20,9 @@ const server = new ClassServer();
 /** The project's own units, as installed from cloud-init/systemd/. */
 const OUR_UNITS = readdirSync(join(__dirname, "../../cloud-init/systemd")).filter((f) => /\.(service|timer|mount|socket)$/.test(f));
 const HUB_UNITS = ["jupyterhub.service", "traefik.service"];
+/** Oneshot units a timer of ours starts: inactive between runs. */
+const TIMER_STARTED = OUR_UNITS.filter((f) => f.endsWith(".timer"))
+    .map((timer) => /^Unit=(\S+)$/m.exec(readFileSync(join(__dirname, "../../cloud-init/systemd", timer), "utf8"))?.[1]);
 
 let browser: Browser | undefined;
 
@@ -187,7 +190,12 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
         assert.equal(server.cloudInitStatus.status, "done", `cloud-init ended ${server.cloudInitStatus.status}: ${JSON.stringify(server.cloudInitStatus.errors)}`);
         for (const unit of OUR_UNITS) {
             const state = (await server.guest.exec(["systemctl", "is-active", unit])).stdout.trim();
-            assert.equal(state, "active", `${unit} is ${state}`);
+            if (TIMER_STARTED.includes(unit)) {
+                const result = (await server.guest.check(["systemctl", "show", unit, "-p", "Result", "--value"])).trim();
+                assert.equal(result, "success", `${unit} (started by a timer) ended ${result}`);
+            } else {
+                assert.equal(state, "active", `${unit} is ${state}`);
+            }
         }
         const system = await waitFor("systemd to finish starting", 60_000, async () => {
             const state = (await server.guest.exec(["systemctl", "is-system-running"])).stdout.trim();
@@ -538,6 +546,149 @@ with open("notes/week1.md", "w") as f:
         const created = JSON.parse((await apiFromPage(admin, "GET", `/hub/api/users/${alice.login}`)).text).created;
         assert.equal(created, journey.aliceCreated, "the hub database is not the archived one");
     }, 10 * 60_000);
+
+    step("13. students cannot see each other's /dev/shm, /run/lock or processes", async () => {
+        const { alice, bob } = USERS;
+        await serverReady(bob);
+        await python(alice, `
+open("/dev/shm/alice-shm", "w").write("alice")
+open("/run/lock/alice.lock", "w").write("alice")
+`);
+        const seen = JSON.parse(await python(bob, `
+import json, os
+uids = []
+for pid in filter(str.isdigit, os.listdir("/proc")):
+    try:
+        uids.append(os.stat(f"/proc/{pid}").st_uid)
+    except OSError:
+        pass
+open("/dev/shm/bob-shm", "w").write("bob")
+open("/run/lock/bob.lock", "w").write("bob")
+print(json.dumps({"uid": os.getuid(), "uids": sorted(set(uids)), "processes": len(uids),
+                  "shm": sorted(os.listdir("/dev/shm")), "lock": sorted(os.listdir("/run/lock"))}))
+`)) as { uid: number; uids: number[]; processes: number; shm: string[]; lock: string[] };
+        assert.ok(seen.shm.includes("bob-shm") && !seen.shm.includes("alice-shm"), `bob's /dev/shm: ${seen.shm.join(", ")}`);
+        assert.ok(seen.lock.includes("bob.lock") && !seen.lock.includes("alice.lock"), `bob's /run/lock: ${seen.lock.join(", ")}`);
+        assert.deepEqual(seen.uids, [seen.uid], `bob sees processes of other users (uids ${seen.uids.join(", ")})`);
+        assert.ok(seen.processes >= 2, `bob does not even see his own server and kernel: ${seen.processes} processes`);
+        const machine = await server.guest.check(["ls", "-A", "/dev/shm", "/run/lock"]);
+        assert.doesNotMatch(machine, /alice-shm|bob-shm|alice\.lock|bob\.lock/, `a student wrote to the machine's own: ${machine}`);
+    });
+
+    step("14. systemd-analyze security rates a student's unit 3.0 or less; JupyterLab, terminals, kernels, numpy, git and pip work in it", async () => {
+        const { alice } = USERS;
+        const unit = `jupyter-${alice.login}-singleuser.service`;
+        const security = await server.guest.exec(["systemd-analyze", "security", "--no-pager", unit]);
+        const exposure = Number(/Overall exposure level for \S+: (\d+\.\d+)/.exec(security.stdout)?.[1]);
+        console.log(`systemd-analyze security ${unit}: ${exposure}`);
+        assert.ok(exposure <= 3.0, `${unit} is exposed ${exposure}:\n${security.stdout}${security.stderr}`);
+
+        // JupyterLab has loaded (serverReady); a terminal and a kernel run as the student.
+        const { lab } = await session(alice);
+        const terminal = await runInTerminal(lab, `/user/${alice.login}`, "echo terminal-$(id -un)-$((6*7))", `terminal-jupyter-${alice.login}-42`);
+        assert.match(terminal, new RegExp(`terminal-jupyter-${alice.login}-42`));
+        const works = await runInKernel(lab, `/user/${alice.login}`, `
+import json, os, subprocess, sys
+import numpy
+out = {"numpy": float(numpy.linalg.inv(numpy.eye(3) * 2).sum())}
+def run(*argv, **options):
+    done = subprocess.run(argv, capture_output=True, text=True, timeout=240, **options)
+    return done.returncode == 0 or f"{argv[0:3]} exited {done.returncode}: {done.stderr[-500:]}"
+repo = os.path.expanduser("~/sandbox-check")
+identity = ["-c", "user.name=Alice", "-c", "user.email=alice@example.edu"]
+out["git"] = run("git", "init", "--quiet", repo) is True and run("git", "-C", repo, *identity, "commit", "--allow-empty", "-qm", "first")
+venv = os.path.expanduser("~/.venvs/sandbox-check")
+out["pip"] = run(sys.executable, "-m", "venv", venv) is True and run(f"{venv}/bin/pip", "install", "--quiet", "--no-deps", "six==1.17.0")
+out["import"] = run(f"{venv}/bin/python", "-c", "import six; assert six.__version__ == '1.17.0'")
+print(json.dumps(out))
+`, 5 * 60_000);
+        assert.deepEqual(JSON.parse(works), { numpy: 1.5, git: true, pip: true, import: true });
+    }, 8 * 60_000);
+
+    step("15. a hook planted in a student's course copy does not run at the next start; the copy runs in a unit of its own and leaves no student process in the hub's unit", async () => {
+        const { alice } = USERS;
+        const account = `jupyter-${alice.login}`;
+        const directory = String(server.setting("courseDirectory"));
+        // Each hook leaves a mark and starts a process meant to outlive the copy.
+        await python(alice, `
+import os, subprocess
+copy = ${JSON.stringify(directory)}
+hooks = os.path.expanduser("~/planted-hooks")
+os.makedirs(hooks, exist_ok=True)
+script = "#!/bin/sh\\ntouch \\"$HOME/hook-ran-$(basename $0)\\"\\nsetsid sleep 7777 </dev/null >/dev/null 2>&1 &\\n"
+for folder in (hooks, os.path.join(copy, ".git", "hooks")):
+    for name in ("reference-transaction", "post-index-change", "post-checkout", "pre-auto-gc"):
+        with open(os.path.join(folder, name), "w") as f:
+            f.write(script)
+        os.chmod(os.path.join(folder, name), 0o755)
+for key, value in [("core.hooksPath", hooks), ("core.fsmonitor", os.path.join(hooks, "reference-transaction"))]:
+    subprocess.run(["git", "-C", copy, "config", key, value], check=True)
+`);
+        await server.course.publish({ "lab3.ipynb": notebook("print('lab 3')") }, "Add lab 3");
+        // The server fetches the course at most once a minute.
+        await sleep(Math.max(0, 61_000 - (Date.now() - server.lastSpawnAt)));
+        await stopServer(alice);
+        await serverReady(alice);
+
+        const after = JSON.parse(await python(alice, `
+import glob, json, os
+print(json.dumps({"lab3": os.path.exists(${JSON.stringify(`${directory}/lab3.ipynb`)}),
+                  "marks": sorted(os.path.basename(m) for m in glob.glob(os.path.expanduser("~/hook-ran-*")))}))
+`)) as { lab3: boolean; marks: string[] };
+        assert.ok(after.lab3, "the course update did not arrive (the copy did not run?)");
+        assert.deepEqual(after.marks, [], "a hook the student planted ran");
+        const left = await server.guest.exec(["pgrep", "-a", "-f", "sleep 7777"]);
+        assert.equal(left.stdout.trim(), "", `a process a hook started is still running: ${left.stdout}`);
+        const inHub = (await server.guest.check(["ps", "-e", "-o", "uid=,unit=,args="])).split("\n")
+            .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
+            .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && Number(m[1]) >= 20000 && Number(m[1]) <= 59999);
+        assert.deepEqual(inHub.map((m) => m[0]), [], "student processes run in the hub's unit");
+        const copyUnit = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "-u", `${account}-course-copy.service`]);
+        assert.match(copyUnit, new RegExp(`${account}-course-copy\\.service`), `the copy did not run in a unit of its own: ${copyUnit}`);
+        const hubLog = await server.guest.check(["journalctl", "-u", "jupyterhub.service", "-o", "cat", "--no-pager", "-g", `Course copy of ${account}`]);
+        assert.match(hubLog.trim().split("\n").pop() ?? "", new RegExp(`Course copy of ${account} updated`), `the hub's log does not say the copy was updated: ${hubLog}`);
+    }, 6 * 60_000);
+
+    step("16. after `systemctl start nftables` students still cannot reach the metadata service or private addresses; classroom-health fails naming the block while it is gone; the timer restores it", async () => {
+        const { alice } = USERS;
+        const metadata = `http://${server.network.metadataAddress}/metadata/v1/user-data`;
+        const privateUrl = `${String(server.setting("courseRepoUrl"))}/info/refs?service=git-upload-pack`;
+        const asRoot = await server.guest.exec(["curl", "-sS", "--max-time", "5", metadata]);
+        assert.match(asRoot.stdout, /stand-in user-data/, `root cannot reach the stand-in metadata service: ${asRoot.stderr}`);
+        const reachable = async (): Promise<Record<string, string | null>> => JSON.parse(await python(alice, `
+import json, socket, urllib.request
+out = {}
+for name, url in [("metadata", ${JSON.stringify(metadata)}), ("private", ${JSON.stringify(privateUrl)})]:
+    try:
+        out[name] = str(urllib.request.urlopen(url, timeout=5).status)
+    except Exception as e:
+        out[name] = None
+out["dns"] = socket.getaddrinfo("deb.debian.org", 443)[0][4][0]
+print(json.dumps(out))
+`));
+        // IPAddressDeny blocks too where systemd's BPF cgroup firewall works: on cgroup2 only.
+        console.log(`IPAddressDeny=${(await server.guest.check(["systemctl", "show", `jupyter-${alice.login}-singleuser.service`, "-p", "IPAddressDeny", "--value"])).trim()}; `
+            + `the server's /sys/fs/cgroup is ${(await server.guest.check(["stat", "-fc", "%T", "/sys/fs/cgroup"])).trim()}`);
+        for (const action of ["start", "restart", "reload", "stop"]) {
+            await server.guest.check(["systemctl", action, "nftables.service"]);
+            const seen = await reachable();
+            assert.equal(seen.metadata, null, `after systemctl ${action} nftables a student reached the metadata service`);
+            assert.equal(seen.private, null, `after systemctl ${action} nftables a student reached ${privateUrl}`);
+            assert.ok(seen.dns, "a student cannot resolve names");
+        }
+        const healthy = await server.healthCheck();
+        assert.equal(healthy.code, 0, `classroom-health with the block in place:\n${healthy.stderr}`);
+
+        await server.guest.check(["nft", "flush", "ruleset"]);
+        const failed = await server.healthCheck();
+        assert.equal(failed.code, 1, `classroom-health passed with the students' rules flushed:\n${failed.stdout}`);
+        assert.match(failed.stderr, /^The metadata service \(169\.254\.169\.254\) is open to students: the nftables table inet jupyterhub_classroom .*missing.*jupyterhub-classroom-firewall\.service/m, failed.stderr);
+        await waitFor("jupyterhub-classroom-firewall.timer to restore the students' rules", 90_000, async () =>
+            ((await server.guest.exec(["nft", "list", "table", "inet", "jupyterhub_classroom"])).code === 0 ? true : undefined), 2000);
+        assert.equal((await reachable()).metadata, null, "the restored rules do not keep students off the metadata service");
+        const again = await server.healthCheck();
+        assert.equal(again.code, 0, `classroom-health once the rules are back:\n${again.stderr}`);
+    }, 6 * 60_000);
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */

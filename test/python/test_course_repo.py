@@ -1,4 +1,8 @@
-"""The pre-spawn hook with real git repositories served over HTTP and real Linux accounts."""
+"""The pre-spawn hook with real git repositories served over HTTP and real Linux accounts.
+
+The student's copy runs through fake_systemd/systemd-run (this machine runs no systemd): the
+student's uid, gid, directory and environment are real; the unit's sandbox is proven by test:e2e.
+"""
 
 import asyncio
 import base64
@@ -18,6 +22,12 @@ from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.student_copy import beside_name
 
 TOKEN = "ghp_classroomTestToken0123456789"
+SYSTEMD_RUN = str(Path(__file__).resolve().parent / "fake_systemd" / "systemd-run")
+
+
+def spawner_of(name: str) -> SimpleNamespace:
+    return SimpleNamespace(user=SimpleNamespace(name=name), log=logging.getLogger("test.spawner"),
+                           mem_limit=2 * 1024**3, cpu_limit=1.0)
 
 
 class Class:
@@ -32,13 +42,12 @@ class Class:
         self.mirror = root / "state" / "course-mirror.git"
         self.mirror.parent.mkdir()
         course = {"repositoryUrl": self.server.url(self.upstream), "branch": "main", "directory": "engr101"}
-        options = {"fetch_interval": 0, "timeout": 30, **hook_options}
+        options = {"fetch_interval": 0, "timeout": 30, "systemd_run": SYSTEMD_RUN, **hook_options}
         self.hook = make_pre_spawn_hook(course, token, homes=self.homes, mirror=self.mirror, python=python, **options)
-        self.log = logging.getLogger("test.spawner")
 
     def spawn(self, *names: str) -> None:
         async def spawn_all():
-            await asyncio.gather(*(self.hook(SimpleNamespace(user=SimpleNamespace(name=n), log=self.log)) for n in names))
+            await asyncio.gather(*(self.hook(spawner_of(n)) for n in names))
         asyncio.run(spawn_all())
 
     def copy(self, name: str) -> Path:
@@ -176,8 +185,8 @@ def test_an_unreachable_repository_does_not_block_the_spawn(world_dir, student_p
     homes.mkdir()
     course = {"repositoryUrl": silent.url, "branch": "main", "directory": "engr101"}
     hook = make_pre_spawn_hook(course, None, homes=homes, mirror=world_dir / "course-mirror.git",
-                               python=student_python, timeout=3, fetch_timeout=30)
-    spawner = SimpleNamespace(user=SimpleNamespace(name="ada"), log=logging.getLogger("test.spawner"))
+                               python=student_python, timeout=3, fetch_timeout=30, systemd_run=SYSTEMD_RUN)
+    spawner = spawner_of("ada")
     started = time.monotonic()
     try:
         with caplog.at_level(logging.INFO):
@@ -256,10 +265,10 @@ def test_a_private_repository_refuses_the_mirror_without_its_token(world_dir, st
     c.server.close()
     private = GitHttpServer(world_dir, token=TOKEN)
     hook = make_pre_spawn_hook({"repositoryUrl": private.url(c.upstream), "branch": "main", "directory": "engr101"},
-                               None, homes=c.homes, mirror=c.mirror, python=student_python)
+                               None, homes=c.homes, mirror=c.mirror, python=student_python, systemd_run=SYSTEMD_RUN)
     try:
         with caplog.at_level(logging.INFO):
-            asyncio.run(hook(SimpleNamespace(user=SimpleNamespace(name="ada"), log=c.log)))
+            asyncio.run(hook(spawner_of("ada")))
     finally:
         private.close()
     assert private.refused >= 1
@@ -272,3 +281,82 @@ def test_beside_names_keep_the_extension():
     assert beside_name("labs/lab1.ipynb", commit) == "labs/lab1.upstream-1a2b3c4.ipynb"
     assert beside_name("Makefile", commit) == "Makefile.upstream-1a2b3c4"
     assert beside_name(".gitignore", commit) == ".gitignore.upstream-1a2b3c4"
+
+
+HOOKS = ("reference-transaction", "post-index-change", "post-checkout", "pre-auto-gc", "post-merge")
+
+
+@pytest.mark.parametrize("planted", ["hooks", "hooksPath", "fsmonitor", "filters", "uploadpack", "everything"])
+def test_nothing_a_student_plants_in_their_copy_runs_when_it_is_updated(course, world_dir, planted):
+    """Each would leave a mark in `marks` if git ran it while bringing the course in."""
+    course.spawn("ada")
+    copy = course.copy("ada")
+    uid = pwd.getpwnam("jupyter-ada").pw_uid
+    marks = world_dir / "marks"
+    marks.mkdir()
+    marks.chmod(0o777)
+    elsewhere = world_dir / "planted-hooks"
+    elsewhere.mkdir()
+    for hooks in (elsewhere, copy / ".git" / "hooks"):
+        for hook in HOOKS:
+            (hooks / hook).write_text(f"#!/bin/sh\ntouch {marks}/{hooks.name}-{hook}\n")
+            (hooks / hook).chmod(0o755)
+
+    def mark(name: str) -> str:
+        return f"touch {marks}/{name}; cat"
+    settings = {
+        "hooks": [("gc.auto", "1")],  # .git/hooks as they are, and an automatic gc after the fetch
+        "hooksPath": [("core.hooksPath", str(elsewhere))],
+        "fsmonitor": [("core.fsmonitor", mark("fsmonitor"))],
+        "filters": [("filter.evil.smudge", mark("smudge")), ("filter.evil.clean", mark("clean")),
+                    ("filter.evil.process", mark("process"))],
+        "uploadpack": [(f"remote.{course.mirror.as_uri()}.uploadpack", mark("uploadpack"))],
+    }
+    chosen = [setting for group in settings.values() for setting in group] if planted == "everything" else settings[planted]
+    for key, value in chosen:
+        subprocess.run(["runuser", "-u", "jupyter-ada", "--", "git", "-C", str(copy), "config", key, value], check=True)
+    if planted in ("filters", "everything"):
+        write_as(uid, copy / ".gitattributes", "* filter=evil\n")
+        write_as(uid, copy / ".git" / "info" / "attributes", "* filter=evil\n")
+    write_as(uid, copy / "lab1.ipynb", '{"cells": ["my answer"]}\n')
+    commit = course.upstream.commit({"lab1.ipynb": '{"cells": ["hint"]}\n', "lab2.ipynb": '{"cells": []}\n',
+                                     "README.md": "Welcome, updated\n"})
+
+    course.spawn("ada")
+
+    assert sorted(p.name for p in marks.iterdir()) == []
+    assert (copy / "lab2.ipynb").read_text() == '{"cells": []}\n'
+    assert (copy / "README.md").read_text() == "Welcome, updated\n"
+    assert (copy / "lab1.ipynb").read_text() == '{"cells": ["my answer"]}\n'
+    assert (copy / f"lab1.upstream-{commit[:7]}.ipynb").read_text() == '{"cells": ["hint"]}\n'
+
+
+def test_a_copy_that_sends_the_mirror_url_elsewhere_is_refused_without_running_anything(course, world_dir, caplog):
+    course.spawn("ada")
+    copy = course.copy("ada")
+    marks = world_dir / "marks"
+    marks.mkdir()
+    marks.chmod(0o777)
+    for key, value in [("core.sshCommand", f"touch {marks}/ssh"),
+                       (f"url.ssh://localhost{course.mirror}.insteadOf", course.mirror.as_uri())]:
+        subprocess.run(["runuser", "-u", "jupyter-ada", "--", "git", "-C", str(copy), "config", key, value], check=True)
+    course.upstream.commit({"lab2.ipynb": '{"cells": []}\n'})
+    with caplog.at_level(logging.INFO):
+        course.spawn("ada")
+    assert list(marks.iterdir()) == []
+    assert "Course copy of jupyter-ada not updated: systemd-run exited with 1: git fetch: fatal: transport 'ssh' not allowed" in caplog.text
+
+
+def test_course_files_arrive_with_their_modes_and_links(course):
+    course.upstream.commit({"run.sh": "#!/bin/sh\necho run\n"})
+    subprocess.run(["chmod", "755", str(course.upstream.work / "run.sh")], check=True)
+    (course.upstream.work / "latest.ipynb").symlink_to("lab1.ipynb")
+    course.upstream.commit({}, message="an executable and a link")
+    course.spawn("ada")
+    copy = course.copy("ada")
+    assert (copy / "run.sh").stat().st_mode & 0o777 == 0o755
+    assert (copy / "README.md").stat().st_mode & 0o777 == 0o644
+    assert os.readlink(copy / "latest.ipynb") == "lab1.ipynb"
+    status = subprocess.run(["runuser", "-u", "jupyter-ada", "--", "git", "-C", str(copy), "status", "--porcelain"],
+                            capture_output=True, text=True, check=True)
+    assert status.stdout == ""

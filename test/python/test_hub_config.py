@@ -86,13 +86,8 @@ def test_spawner_traits(hub):
     # A class starting at once: the default 30 s for a server's first answer failed 7 of 30 (bench/).
     assert spawner.start_timeout == 120 and spawner.http_timeout == 120
     assert callable(spawner.pre_spawn_hook)
-    assert spawner.disable_user_sudo and spawner.isolate_tmp and spawner.isolate_devices
-    properties = spawner.unit_extra_properties
-    assert properties["IPAddressDeny"] == "169.254.169.254"
-    closed = properties["InaccessiblePaths"].split()
-    assert {"-/etc/jupyterhub-classroom", "-/var/lib/cloud", "-/var/lib/jupyterhub"} <= set(closed)
-    # SystemdSpawner 1.0.2 formats every property value as a string template: lists would break it.
-    assert all(isinstance(v, str) for v in properties.values())
+    # The sandbox (classroom_hub/sandbox.py, test_sandbox.py) is the spawner's, set as it starts.
+    assert type(spawner).__name__ == "ClassroomSpawner"
 
 
 def test_github_login(hub):

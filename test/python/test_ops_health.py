@@ -18,6 +18,7 @@ HOSTNAME = "hub.classroom.test"
 HEALTH = f"{LIB}/classroom-health"
 COOKIE_SECRET = "c0ffee" * 10
 HTTPS_HUB = Path(__file__).resolve().parent / "https_hub.py"
+STUDENTS_NFT = Path(__file__).resolve().parents[2] / "cloud-init" / "nftables" / "students.nft"
 
 
 @pytest.fixture
@@ -28,6 +29,9 @@ def hub_server(server):
     server.write("/etc/jupyterhub-classroom/class.json", json.dumps({"version": 1, "hostname": HOSTNAME}), "0600")
     server.write("/etc/jupyterhub-classroom/secrets.json", json.dumps({"cookieSecret": COOKIE_SECRET}), "0600")
     server.write("/var/log/cloud-init-output.log", "".join(f"cloud-init line {n}\n" for n in range(100)))
+    # The students' firewall, as jupyterhub-classroom-firewall.service loads it (the server's network is its own).
+    server.write("/etc/jupyterhub-classroom/students.nft", STUDENTS_NFT.read_text())
+    server.run("nft", "-f", "/etc/jupyterhub-classroom/students.nft")
     return server
 
 
@@ -152,3 +156,26 @@ def test_a_name_that_does_not_resolve_points_at_dns(hub_server):
     assert result.returncode == 1
     assert "unknown.classroom.test does not resolve on the server" in result.stderr
     assert "dig +short unknown.classroom.test" in result.stderr
+
+
+@pytest.mark.parametrize("flush,cause", [
+    (["nft", "flush", "ruleset"], "the nftables table inet jupyterhub_classroom or its output chain is missing"),
+    (["nft", "flush", "chain", "inet", "jupyterhub_classroom", "output"],
+     "no rule of the table inet jupyterhub_classroom rejects students' packets to @link_local_v4"),
+    (["nft", "flush", "set", "inet", "jupyterhub_classroom", "link_local_v4"],
+     "the set link_local_v4 of the table inet jupyterhub_classroom lacks 169.254.169.254"),
+])
+def test_an_open_metadata_service_fails_at_once_naming_the_firewall(hub_server, flush, cause):
+    ca = AcmeCa.create("Test CA")
+    leaf = ca.leaf(HOSTNAME)
+    serve(hub_server, ca.chain(leaf), leaf.key_pem())
+    hub_server.write("/run/test-ca.pem", ca.root.pem())
+    hub_server.run(*flush)
+    started = time.monotonic()
+    result = health(hub_server, "--timeout", "600", "--ca-file", "/run/test-ca.pem")
+    assert time.monotonic() - started < 30
+    assert result.returncode == 1, result.stdout + result.stderr
+    assert result.stderr.startswith(f"The metadata service (169.254.169.254) is open to students: {cause}"), result.stderr
+    assert "jupyterhub-classroom-firewall.service" in result.stderr
+    hub_server.run("nft", "-f", "/etc/jupyterhub-classroom/students.nft")
+    assert health(hub_server, "--timeout", "0", "--ca-file", "/run/test-ca.pem").returncode == 0

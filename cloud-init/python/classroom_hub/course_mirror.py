@@ -66,8 +66,9 @@ class CourseMirror:
                       env=self._environment(), umask=0o022)
 
     async def _git(self, *args: str, timeout: float | None = None) -> str:
-        # umask 022: students read the objects root writes.
-        return await run(["git", "-C", str(self.path), *args], timeout=timeout, env=self._environment(), umask=0o022)
+        # umask 022: students read the objects root writes. No hook ever runs in the mirror.
+        return await run(["git", "-c", "core.hooksPath=/dev/null", "-C", str(self.path), *args], timeout=timeout,
+                         env=self._environment(), umask=0o022)
 
     def _environment(self) -> dict[str, str]:
         env = {

@@ -4,6 +4,7 @@ student still gets their server, with the reason in the hub's log."""
 
 import asyncio
 import sys
+import time
 from pathlib import Path
 
 from .accounts import ensure_account
@@ -13,11 +14,11 @@ from .usernames import system_account
 
 def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, mirror: Path,
                         python: str = sys.executable, timeout: float = 45,
-                        fetch_interval: float = 60, fetch_timeout: float = 20):
+                        fetch_interval: float = 60, fetch_timeout: float = 20, systemd_run: str = "systemd-run"):
     """course is class.json's course (None: no course repository), token secrets.json's
     courseRepoToken; homes the students' homes on the class volume."""
     update_copy = make_course_update(course, token, mirror=mirror, python=python, fetch_interval=fetch_interval,
-                                     fetch_timeout=fetch_timeout) if course else None
+                                     fetch_timeout=fetch_timeout, systemd_run=systemd_run) if course else None
     # useradd takes the passwd lock and fails rather than waits while another holds it.
     accounts_lock = asyncio.Lock()
 
@@ -28,7 +29,7 @@ def make_pre_spawn_hook(course: dict | None, token: str | None, *, homes: Path, 
         if update_copy is None:
             return
         try:
-            summary = await asyncio.wait_for(update_copy(account, spawner.log), timeout)
+            summary = await asyncio.wait_for(update_copy(account, spawner, time.monotonic() + timeout), timeout)
             spawner.log.info("Course copy of %s updated: %s", name, summary.strip())
         except TimeoutError:
             spawner.log.warning("Course copy of %s not updated: took more than %s s", name, timeout)

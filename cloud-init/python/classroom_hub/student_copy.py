@@ -15,42 +15,102 @@ nbgitpuller's but decided file by file, so a notebook is never merged line by li
 
 "Changed by the student" means different from the course commit the copy was last brought to,
 recorded in refs/classroom/base. HEAD follows the course unless the student made commits.
-Standard library only: it runs isolated (-I) with the student's rights.
+Standard library only: it runs isolated (-I) with the student's rights, in a unit of its own
+(course_repo.py).
+
+The copy is the student's: whatever they put in its .git/config, .git/info/attributes or
+.gitattributes (hooks, fsmonitor, filter drivers, upload-pack or ssh commands, submodules) is never
+run. Every git call overrides the settings that run programs (SAFE_GIT), course files are written
+from the blobs, never through git's filters, and git never hashes or refreshes through them.
 """
 
 import json
 import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path, PurePosixPath
+from typing import NamedTuple
 
 UPSTREAM = "refs/classroom/upstream"
 BASE = "refs/classroom/base"
+# Command-line settings outrank the repository's, and git hands them to every git it starts.
+SAFE_GIT = [
+    "-c", "core.hooksPath=/dev/null",  # no hook: reference-transaction, post-index-change, pre-auto-gc…
+    "-c", "core.fsmonitor=false",
+    "-c", "core.sshCommand=false", "-c", "core.gitProxy=false", "-c", "core.askPass=false",
+    "-c", "credential.helper=",
+    # Only file:// (the server's mirror), whatever url.*.insteadOf rewrites it to.
+    "-c", "protocol.allow=never", "-c", "protocol.file.allow=always",
+    "-c", "submodule.recurse=false", "-c", "fetch.recurseSubmodules=false",
+    "-c", "gc.auto=0", "-c", "maintenance.auto=false",
+]
+SYMLINK = "120000"
+EXECUTABLE = "100755"
 
 
-def git(copy: Path, *args: str, stdin: bytes | None = None, env: dict | None = None) -> bytes:
-    return subprocess.run(["git", "-C", str(copy), *args], input=stdin, env=env,
+class Blob(NamedTuple):
+    mode: str
+    oid: str
+
+
+def git(copy: Path, *args: str, stdin: bytes | None = None) -> bytes:
+    return subprocess.run(["git", *SAFE_GIT, "-C", str(copy), *args], input=stdin,
                           check=True, capture_output=True).stdout
 
 
 def commit_of(copy: Path, ref: str) -> str | None:
-    found = subprocess.run(["git", "-C", str(copy), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
+    found = subprocess.run(["git", *SAFE_GIT, "-C", str(copy), "rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}"],
                            capture_output=True, text=True)
     return found.stdout.strip() if found.returncode == 0 else None
 
 
-def files_of(copy: Path, commit: str | None) -> dict[str, str]:
-    """Path → blob id of every file in the commit; {} when there is none yet."""
+def files_of(copy: Path, commit: str | None) -> dict[str, Blob]:
+    """Path → mode and blob id of every file (and symlink) in the commit; {} when there is none yet."""
     if commit is None:
         return {}
     files = {}
     for record in git(copy, "ls-tree", "-r", "-z", "--full-tree", commit).split(b"\0"):
         if record:
             meta, path = record.split(b"\t", 1)
-            _mode, kind, blob = meta.split()
+            mode, kind, blob = meta.split()
             if kind == b"blob":
-                files[os.fsdecode(path)] = blob.decode()
+                files[os.fsdecode(path)] = Blob(mode.decode(), blob.decode())
     return files
+
+
+def contents(copy: Path, blobs: list[str]) -> list[bytes]:
+    """The blobs' bytes as committed (cat-file applies no filter), read by one git."""
+    if not blobs:
+        return []
+    out = git(copy, "cat-file", "--batch", stdin="".join(f"{oid}\n" for oid in blobs).encode())
+    found, at = [], 0
+    for _ in blobs:
+        header_end = out.index(b"\n", at)
+        size = int(out[at:header_end].split()[2])
+        found.append(out[header_end + 1:header_end + 1 + size])
+        at = header_end + 1 + size + 1
+    return found
+
+
+def write_file(target: Path, blob: Blob, content: bytes) -> None:
+    """As git would check the file out (a symlink, or a file 644 or 755), replacing in one step
+    what is there: a course file the student did not change, or nothing."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if blob.mode == SYMLINK:
+        if os.path.lexists(target):
+            target.unlink()
+        os.symlink(content, target)
+        return
+    descriptor, temporary = tempfile.mkstemp(dir=target.parent, prefix=".classroom-")
+    try:
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(content)
+            os.fchmod(file.fileno(), 0o755 if blob.mode == EXECUTABLE else 0o644)
+        os.replace(temporary, target)
+    except BaseException:
+        os.unlink(temporary)
+        raise
 
 
 def may_write(copy: Path, path: str) -> bool:
@@ -73,7 +133,7 @@ def beside_name(path: str, commit: str) -> str:
     return str(p.with_name(f"{p.stem}.{tag}{p.suffix}" if p.suffix else f"{p.name}.{tag}"))
 
 
-def plan(copy: Path, old: dict[str, str], new: dict[str, str]) -> tuple[list[str], list[str]]:
+def plan(copy: Path, old: dict[str, Blob], new: dict[str, Blob]) -> tuple[list[str], list[str]]:
     """Which course files to write into the copy, and which to write beside the student's."""
     write, compare, beside = [], [], []
     for path, blob in new.items():
@@ -89,11 +149,11 @@ def plan(copy: Path, old: dict[str, str], new: dict[str, str]) -> tuple[list[str
         else:
             beside.append(path)
     if compare:
-        hashes = git(copy, "hash-object", "--stdin-paths", stdin="\n".join(compare).encode()).split()
+        hashes = git(copy, "hash-object", "--no-filters", "--stdin-paths", stdin="\n".join(compare).encode()).split()
         for path, on_disk in zip(compare, (h.decode() for h in hashes), strict=True):
-            if on_disk == new[path]:
+            if on_disk == new[path].oid:
                 continue
-            (write if on_disk == old.get(path) else beside).append(path)
+            (write if path in old and on_disk == old[path].oid else beside).append(path)
     return write, beside
 
 
@@ -102,27 +162,24 @@ def update(mirror_url: str, branch: str, directory: str) -> dict:
     if not (copy / ".git").exists():
         copy.mkdir(parents=True, exist_ok=True)
         git(copy, "init", "--quiet", "-b", branch)
-    git(copy, "fetch", "--quiet", "--no-tags", "--force", "--end-of-options", mirror_url,
-        f"+refs/heads/{branch}:{UPSTREAM}")
+    # --upload-pack: not one a remote.<url>.uploadpack setting names.
+    git(copy, "fetch", "--quiet", "--no-tags", "--force", "--no-recurse-submodules", "--upload-pack=git-upload-pack",
+        "--end-of-options", mirror_url, f"+refs/heads/{branch}:{UPSTREAM}")
     upstream, base = commit_of(copy, UPSTREAM), commit_of(copy, BASE)
     new = files_of(copy, upstream)
     write, beside = plan(copy, files_of(copy, base), new)
-    if write:
-        # A private index, so the student's own staged changes are not touched.
-        index = Path(git(copy, "rev-parse", "--absolute-git-dir").decode().strip()) / "classroom-index"
-        env = {**os.environ, "GIT_INDEX_FILE": str(index)}
-        git(copy, "read-tree", upstream, env=env)
-        git(copy, "checkout-index", "--force", "-z", "--stdin", stdin="\0".join(write).encode(), env=env)
-        index.unlink()
+    for path, content in zip(write, contents(copy, [new[path].oid for path in write]), strict=True):
+        write_file(copy / path, new[path], content)
     written_beside = []
     for path in beside:
         name = beside_name(path, upstream)
         if not os.path.lexists(copy / name):
-            (copy / name).write_bytes(git(copy, "cat-file", "blob", new[path]))
+            (copy / name).write_bytes(git(copy, "cat-file", "blob", new[path].oid))
             written_beside.append(name)
     git(copy, "update-ref", BASE, upstream)
     if commit_of(copy, "HEAD") in (None, base):
-        git(copy, "reset", "--quiet", upstream)  # index and HEAD only; files stay as they are
+        # Index and HEAD only; files stay as they are. No refresh: it would hash files through filters.
+        git(copy, "reset", "--quiet", "--no-refresh", upstream)
     return {"commit": upstream[:7], "written": len(write), "beside": written_beside}
 
 
@@ -130,6 +187,6 @@ if __name__ == "__main__":
     try:
         print(json.dumps(update(*sys.argv[1:])))
     except subprocess.CalledProcessError as e:
-        sys.exit(f"git {e.cmd[3]}: {e.stderr.decode(errors='replace').strip()}")
+        sys.exit(f"git {e.cmd[len(SAFE_GIT) + 3]}: {e.stderr.decode(errors='replace').strip()}")
     except OSError as e:  # such as a file where the course directory should be
         sys.exit(str(e))

@@ -1,4 +1,5 @@
-"""Waits for https://<hostname>/hub/health to answer over a certificate valid for the hostname.
+"""Waits for https://<hostname>/hub/health to answer over a certificate valid for the hostname,
+once the students' firewall rules are in place.
 
 `pulumi up` runs this on the server after every change to it (components/hubHealth.ts), so an
 update succeeds only when students can reach the hub. On failure it prints the cause as read on
@@ -14,6 +15,7 @@ import json
 import re
 import socket
 import ssl
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -29,6 +31,11 @@ JOURNAL_LINES = 40
 CLOUD_INIT_LINES = 25
 PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.+?-----END CERTIFICATE-----", re.S)
 UNITS = (layout.PROXY_UNIT, layout.HUB_UNIT)
+# students.nft: the table, its output chain, and the set holding the metadata service's address.
+FIREWALL_TABLE = ("inet", "jupyterhub_classroom")
+METADATA_ADDRESS = "169.254.169.254"
+METADATA_SET = "link_local_v4"
+STUDENT_UIDS = [20000, 59999]
 
 
 class Unhealthy(Exception):
@@ -105,6 +112,25 @@ def certificate_cause(hostname: str, verify_message: str) -> str:
     return cause
 
 
+def metadata_block_problem() -> str | None:
+    """Why students could reach the metadata service: the students' table missing (flushed), or
+    its rule rejecting students' packets to the metadata address gone; None when it holds."""
+    family, table = FIREWALL_TABLE
+    listed = subprocess.run(["nft", "-j", "list", "chain", family, table, "output"], capture_output=True, text=True)
+    if listed.returncode != 0:
+        return f"the nftables table {family} {table} or its output chain is missing (nft: {listed.stderr.strip().splitlines()[0]})"
+    member = subprocess.run(["nft", "get", "element", family, table, METADATA_SET, f"{{ {METADATA_ADDRESS} }}"],
+                            capture_output=True, text=True)
+    if member.returncode != 0:
+        return f"the set {METADATA_SET} of the table {family} {table} lacks {METADATA_ADDRESS}"
+    rules = [item["rule"]["expr"] for item in json.loads(listed.stdout)["nftables"] if "rule" in item]
+    students = {"match": {"op": "==", "left": {"meta": {"key": "skuid"}}, "right": {"range": STUDENT_UIDS}}}
+    metadata = {"match": {"op": "==", "left": {"payload": {"protocol": "ip", "field": "daddr"}}, "right": f"@{METADATA_SET}"}}
+    if not any(students in expr and metadata in expr and any("reject" in e or "drop" in e for e in expr) for expr in rules):
+        return f"no rule of the table {family} {table} rejects students' packets to @{METADATA_SET}"
+    return None
+
+
 def secret_values() -> list[str]:
     try:
         secrets = json.loads(layout.SECRETS.read_text())
@@ -178,6 +204,12 @@ def main(argv: list[str]) -> int:
     except (OSError, ValueError, KeyError) as err:
         print(f"classroom-health: no --hostname and no hostname in {layout.CLASS_SETTINGS} ({err})", file=sys.stderr)
         return 2
+    open_metadata = metadata_block_problem()
+    if open_metadata:
+        print(f"The metadata service ({METADATA_ADDRESS}) is open to students: {open_metadata}. Load the rules"
+              " again with `sudo systemctl restart jupyterhub-classroom-firewall.service` and see its journal"
+              " (`journalctl -u jupyterhub-classroom-firewall.service`).", file=sys.stderr)
+        return 1
     failure = wait_until_healthy(hostname, args.timeout, args.staging, args.ca_file)
     if failure is None:
         print(f"healthy: https://{hostname}{HEALTH_PATH}")
