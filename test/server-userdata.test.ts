@@ -95,7 +95,7 @@ test("every server file under cloud-init/ reaches the server byte for byte throu
     const files = await serverFiles(renderSyncDocument(devConfig(), [STACK_PUBLIC_KEY]));
     const delivered = [...files.values()];
     const notShipped = (source: string) => source === "user-data.yaml" || source.endsWith(".in")
-        || source === "traefik/traefik.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
+        || source === "traefik/traefik.yaml" || source === "traefik/defaults.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
     for (const path of listFiles(CLOUD_INIT)) {
         const source = relative(CLOUD_INIT, path);
         if (notShipped(source)) continue;
@@ -158,6 +158,14 @@ test("Traefik's static config gets the class's hostname and ACME account and not
     delete config.certificatesResolvers.letsencrypt.acme.email;
     delete config.certificatesResolvers.letsencrypt.acme.caServer;
     assert.deepEqual(config, parse(readFileSync(join(CLOUD_INIT, "traefik/traefik.yaml"), "utf8")));
+});
+
+test("Traefik's defaults get the class's hostname, as the one host the other-hosts router does not refuse, and nothing else", () => {
+    const rendered = writeFiles(renderUserData(providerConfig("github"), [])).find((f) => f.path === "/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml")!;
+    const config = parse(rendered.content.toString());
+    assert.equal(config.http.routers["other-hosts"].rule, "!(Host(`engr101.example.edu`))");
+    delete config.http.routers["other-hosts"].rule;
+    assert.deepEqual(config, parse(readFileSync(join(CLOUD_INIT, "traefik/defaults.yaml"), "utf8")));
 });
 
 test("server.json and the admin user: keys only, no root", () => {

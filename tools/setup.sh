@@ -8,6 +8,7 @@ cd "$(dirname "$0")/.."
 apt_packages=(
   shellcheck cloud-init systemd-container debootstrap pebble chromium nftables iproute2
   git openssh-client openssh-server sudo curl ca-certificates python3.11-venv passwd util-linux procps
+  testssl.sh
 )
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

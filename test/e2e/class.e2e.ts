@@ -12,7 +12,7 @@ import { notebook } from "./git-server";
 import { APPLY_CLASS_SETTINGS } from "../../lib/server";
 import { generateHostKey } from "../../lib/hostKey";
 import { ClassServer, HomeEntry, USERS } from "./harness";
-import { request, servedCertificate } from "./https-client";
+import { request, servedCertificate, tlsHandshake } from "./https-client";
 import { TestUser } from "./oidc-provider";
 import { check, sleep, waitFor } from "./process";
 
@@ -689,6 +689,73 @@ print(json.dumps(out))
         const again = await server.healthCheck();
         assert.equal(again.code, 0, `classroom-health once the rules are back:\n${again.stderr}`);
     }, 6 * 60_000);
+
+    step("17. the edge: testssl.sh finds nothing vulnerable and no CBC suite; no Server banner; another Host or no SNI gets nothing; every cookie is Secure; sshd forwards nothing", async () => {
+        const findings = await server.timings.time("testssl.sh", () => server.testssl("/hub/login"));
+        const text = (f: { id: string; finding: string }) => `${f.id}: ${f.finding}`;
+        assert.deepEqual(findings.filter((f) => /VULNERABLE/.test(f.finding)).map(text), [], "testssl.sh found something (potentially) VULNERABLE");
+        const finding = (id: string) => findings.find((f) => f.id === id)?.finding;
+        assert.equal(finding("cipherlist_AVERAGE"), "not offered", "CBC suites (testssl's \"Obsolete CBC ciphers\") are offered");
+        assert.equal(finding("cipherlist_3DES_IDEA"), "not offered");
+        const suites = findings.filter((f) => f.id.startsWith("cipherorder_")).flatMap((f) => f.finding.split(/\s+/));
+        assert.ok(suites.length > 0, `testssl.sh listed no cipher order: ${findings.filter((f) => f.id.startsWith("cipher")).map(text).join("; ")}`);
+        assert.deepEqual(suites.filter((suite) => !/GCM|CHACHA20|CCM/.test(suite)), [], "a suite other than an AEAD one is offered");
+        assert.deepEqual(["TLS1", "TLS1_1", "TLS1_2", "TLS1_3"].map((id) => [id, finding(id)]),
+            [["TLS1", "not offered"], ["TLS1_1", "not offered"], ["TLS1_2", "offered"], ["TLS1_3", "offered with final"]]);
+        assert.match(finding("banner_server") ?? "", /^No Server banner/, `testssl.sh saw a Server banner: ${finding("banner_server")}`);
+        assert.match(finding("cookie_secure") ?? "", /^(\d+)\/\1 at /, `testssl.sh saw cookies without Secure: ${finding("cookie_secure")}`);
+
+        // No banner from the hub or a student's server; another name is refused, at TLS and by Host.
+        const { alice } = USERS;
+        for (const path of ["/hub/login", "/hub/health", `/user/${alice.login}/api/status`]) {
+            const response = await request(target(), `${server.hubUrl}${path}`);
+            assert.equal(response.headers.server, undefined, `${path} names its server: ${response.headers.server}`);
+        }
+        for (const host of ["other.example.org", server.network.guestAddress, `evil.${server.hostname}`]) {
+            const refused = await request(target(), `${server.hubUrl}/hub/login`, { headers: { host } });
+            assert.equal(refused.status, 403, `Host ${host} answered ${refused.status}: ${refused.body.slice(0, 200)}`);
+        }
+        assert.equal(await tlsHandshake(target(), undefined), undefined, "a TLS handshake without SNI succeeded");
+        assert.equal(await tlsHandshake(target(), "other.example.org"), undefined, "a TLS handshake for another name succeeded");
+        assert.equal(await tlsHandshake(target(), server.hostname), "TLSv1.3");
+
+        // The hub's cookies (its _xsrf included) and those of alice's own server, as her browser holds them.
+        const login = await request(target(), `${server.hubUrl}/hub/login`, { headers: { "Sec-Fetch-Mode": "navigate" } });
+        const setCookies = [login.headers["set-cookie"] ?? []].flat();
+        assert.ok(setCookies.some((c) => c.startsWith("_xsrf=")), `/hub/login set no _xsrf cookie: ${setCookies.join(" | ")}`);
+        assert.deepEqual(setCookies.filter((c) => !/;\s*Secure(;|$)/i.test(c)), [], "a cookie of the login page is not Secure");
+        const cookies = await (await session(alice)).context.cookies(server.hubUrl);
+        const names = cookies.map((c) => `${c.name} ${c.path}`);
+        assert.ok(names.includes("_xsrf /hub/") && names.includes(`_xsrf /user/${alice.login}/`), `alice's browser lacks an _xsrf cookie: ${names.join(", ")}`);
+        assert.deepEqual(cookies.filter((c) => !c.secure).map((c) => `${c.name} ${c.path}`), [], "cookies without Secure");
+
+        // sshd: no forwarding of any kind; a real attempt at TCP forwarding is refused.
+        const sshd = await server.guest.check(["sshd", "-T"]);
+        for (const setting of ["allowagentforwarding no", "allowtcpforwarding no", "allowstreamlocalforwarding no", "x11forwarding no", "permittunnel no"]) {
+            assert.match(sshd, new RegExp(`^${setting}$`, "m"), `sshd -T does not say ${setting}`);
+        }
+        const forward = await server.sshTcpForward("127.0.0.1:8081");
+        assert.notEqual(forward.code, 0, "sshd forwarded a TCP connection to the hub's own port");
+        assert.match(forward.stderr, /administratively prohibited|open failed/, `the forward failed, but not by refusal: ${forward.stderr}`);
+    }, 10 * 60_000);
+
+    step("18. Jupyter config a student puts in their home is not loaded by their server", async () => {
+        const { alice } = USERS;
+        // Jupyter config files are Python: this one would leave a mark in alice's home when loaded.
+        await python(alice, [
+            "import pathlib",
+            "config = pathlib.Path.home() / '.jupyter' / 'jupyter_server_config.py'",
+            "config.parent.mkdir(exist_ok=True)",
+            "config.write_text('import pathlib; (pathlib.Path.home() / \"user-config-ran\").touch()\\n')",
+            "print(config)",
+        ].join("\n"));
+        await stopServer(alice);
+        await serverReady(alice);
+        const mark = await python(alice, "import pathlib; print((pathlib.Path.home() / 'user-config-ran').exists())");
+        assert.equal(mark.trim(), "False", "the student's ~/.jupyter/jupyter_server_config.py ran in their server");
+        const environ = await server.guest.check(["sh", "-c", `tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value jupyter-${alice.login}-singleuser)/environ`]);
+        assert.match(environ, /^JUPYTERHUB_DISABLE_USER_CONFIG=1$/m);
+    });
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */

@@ -56,6 +56,13 @@ interface Network {
     readonly metadataAddress: string;
 }
 
+/** One line of testssl.sh's flat JSON. */
+export interface TestsslFinding {
+    readonly id: string;
+    readonly severity: string;
+    readonly finding: string;
+}
+
 /** One entry under /srv/classroom/home (homesManifest.py); `user` and `group` are null where no account has the id. */
 export interface HomeEntry {
     readonly path: string;
@@ -396,6 +403,33 @@ export class ClassServer {
         return run("ssh", [...this.sshOptions(knownHosts, hostKey), `${user}@${this.network.guestAddress}`, "--", ...command], { input, timeoutMs: 60_000 });
     }
 
+    /** An SSH session as the admin that asks sshd to forward a TCP connection (`ssh -W`) to `destination`. */
+    sshTcpForward(destination: string): Promise<RunResult> {
+        return run("ssh", [...this.sshOptions(), "-W", destination, `${this.adminUser}@${this.network.guestAddress}`], { timeoutMs: 60_000 });
+    }
+
+    /**
+     * testssl.sh (Debian's package) against the server's port 443, with the class hostname as SNI
+     * and pebble's root trusted: protocols, cipher categories, the server's cipher order, its
+     * defaults (certificate), HTTP headers of `path` and the known vulnerabilities. Returns its
+     * findings (the flat JSON, also kept in the results directory).
+     */
+    async testssl(path: string): Promise<TestsslFinding[]> {
+        const ca = join(this.privateDir("testssl"), "pebble-root.pem");
+        writeFileSync(ca, this.issuingRoot, { mode: 0o600 });
+        const json = join(this.resultsDir, "testssl.json");
+        const result = await run("testssl", [
+            "--quiet", "--color", "0", "--warnings", "off", "--nodns", "none",
+            "--connect-timeout", "10", "--openssl-timeout", "10",
+            "--ip", this.network.guestAddress, "--add-ca", ca, "--jsonfile", json,
+            "--protocols", "--std", "--server-preference", "--server-defaults", "--headers", "--vulnerable",
+            `${this.hubUrl}${path}`,
+        ], { timeoutMs: 8 * 60_000 });
+        writeFileSync(join(this.resultsDir, "testssl.txt"), result.stdout + result.stderr);
+        if (result.code !== 0) throw new Error(`testssl exited ${result.code}:\n${result.stderr}${result.stdout.slice(-2000)}`);
+        return JSON.parse(readFileSync(json, "utf8")) as TestsslFinding[];
+    }
+
     /**
      * A stand-in for DigitalOcean's metadata service on 169.254.169.254, on the guest's link-local
      * network (network.sh): it serves a canary where the real one serves the Droplet's user-data.
@@ -452,7 +486,7 @@ export class ClassServer {
 async function requireHostTools(): Promise<void> {
     if (process.getuid?.() !== 0) throw new Error("the e2e test boots a container and configures networking: run it as root");
     const missing: string[] = [];
-    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "scp", "ssh-keygen", "git", "losetup", "blkid", "truncate", "tar", "/usr/bin/chromium"]) {
+    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "scp", "ssh-keygen", "git", "losetup", "blkid", "truncate", "tar", "/usr/bin/chromium", "testssl"]) {
         const found = await run("sh", ["-c", `command -v "$1"`, "sh", tool]);
         if (found.code !== 0) missing.push(tool);
     }

@@ -84,3 +84,16 @@ export function servedCertificate(target: Target): Promise<ServedCertificate> {
         socket.on("timeout", () => socket.destroy(new Error(`TLS to ${target.address}:443 timed out`)));
     });
 }
+
+/** The TLS version of a handshake with the guest's port 443 naming `servername` (none: no SNI), or undefined when it fails. */
+export function tlsHandshake(target: Target, servername: string | undefined): Promise<string | undefined> {
+    return new Promise((resolve) => {
+        const socket = connect({ host: target.address, port: 443, servername, ca: target.ca, rejectUnauthorized: false, timeout: 10_000 }, () => {
+            const version = socket.getProtocol() ?? undefined;
+            socket.end();
+            resolve(version);
+        });
+        socket.on("error", () => resolve(undefined));
+        socket.on("timeout", () => socket.destroy(new Error("timed out")));
+    });
+}

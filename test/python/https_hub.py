@@ -1,6 +1,8 @@
 """A stand-in for Traefik in front of the hub: HTTPS on port 443, /hub/health answers STATUS.
 
-Usage: python https_hub.py CHAIN.pem KEY.pem STATUS. Prints "listening" once it accepts connections.
+Usage: python https_hub.py CHAIN.pem KEY.pem STATUS [no-certificate]. Prints "listening" once it
+accepts connections. With no-certificate it ends every handshake, as Traefik's strict SNI does for a
+name it has no certificate for yet.
 """
 
 import ssl
@@ -8,7 +10,7 @@ import sys
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
-def main(chain: str, key: str, status: str) -> None:
+def main(chain: str, key: str, status: str, mode: str = "") -> None:
     class Handler(BaseHTTPRequestHandler):
         def do_GET(self):
             self.send_response(int(status) if self.path == "/hub/health" else 404)
@@ -18,6 +20,8 @@ def main(chain: str, key: str, status: str) -> None:
     httpd = ThreadingHTTPServer(("127.0.0.1", 443), Handler)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(chain, key)
+    if mode == "no-certificate":
+        context.sni_callback = lambda *_: ssl.ALERT_DESCRIPTION_UNRECOGNIZED_NAME
     httpd.socket = context.wrap_socket(httpd.socket, server_side=True)
     print("listening", flush=True)
     httpd.serve_forever()

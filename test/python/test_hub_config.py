@@ -65,6 +65,8 @@ def test_hub_traits(hub):
     assert app.hub_bind_url == "http://127.0.0.1:8081"
     assert app.db_url == "sqlite:////var/lib/jupyterhub/jupyterhub.sqlite"
     assert app.cookie_secret == bytes.fromhex("ab" * 32)
+    # Every cookie Secure; the _xsrf cookie's options default to these (test_login_page.py sees them).
+    assert app.tornado_settings == {"cookie_options": {"secure": True}}
     assert app.cleanup_servers is False
     assert app.concurrent_spawn_limit == 20
     assert app.proxy_class is ClassroomTraefikProxy
@@ -81,6 +83,9 @@ def test_spawner_traits(hub):
     assert spawner.username_template == "jupyter-ada"
     assert spawner.cmd == ["/opt/jupyterhub-classroom/user/bin/jupyterhub-singleuser"]
     assert spawner.default_url == "/lab"
+    # Config in the student's home is ignored (the e2e test plants some).
+    assert spawner.disable_user_config is True
+    assert spawner.args == ["--ServerApp.tornado_settings={'xsrf_cookie_kwargs': {'secure': True}}"]
     assert spawner.mem_limit == 2 * 1024**3
     assert spawner.cpu_limit == 1.0
     # A class starting at once: the default 30 s for a server's first answer failed 7 of 30 (bench/).

@@ -100,7 +100,8 @@ def hub(traefik_account):
         while not all(m in (root / "hub.log").read_text() for m in ("JupyterHub is now running", "(idle-culler@")):
             assert time.monotonic() < deadline, "the hub did not finish starting"
             time.sleep(0.5)
-        yield {"page": page, "log": lambda: (root / "hub.log").read_text(), "rules": rules / "rules.toml"}
+        yield {"page": page, "log": lambda: (root / "hub.log").read_text(), "rules": rules / "rules.toml",
+               "url": f"http://127.0.0.1:{web}"}
     finally:
         for process in (hub, traefik):
             process.terminate()
@@ -121,6 +122,14 @@ def test_the_login_page_shows_the_course(hub):
     assert "Sign in with GitHub" in page
 
 
+def test_every_cookie_of_the_login_page_is_secure_the_xsrf_cookie_too(hub):
+    # Over plain http on loopback here: Secure must not depend on how the request arrived.
+    with urllib.request.urlopen(f"{hub['url']}/hub/login", timeout=10) as response:
+        cookies = response.headers.get_all("Set-Cookie")
+    assert any(cookie.startswith("_xsrf=") for cookie in cookies), cookies
+    assert [cookie for cookie in cookies if "; Secure" not in cookie] == []
+
+
 def test_no_course_value_reaches_the_page_unescaped(hub):
     page = hub["page"]
     for raw in (HOSTILE_TITLE, HOSTILE_ANNOUNCEMENT, HOSTILE_LINK_TEXT, "<script>alert(", "<img src=x"):
@@ -136,7 +145,7 @@ def test_the_hub_recognized_every_option(hub):
 def test_the_idle_culler_may_list_users(hub):
     log = hub["log"]()
     assert "200 GET /hub/api/users" in log and "idle-culler" in log
-    assert "403" not in log
+    assert " 403 " not in log  # a status, not digits of a duration ("2.403ms")
 
 
 def test_routes_use_the_entry_points_of_the_traefik_config(hub):

@@ -3,6 +3,7 @@
 import hashlib
 import io
 import json
+import re
 import tarfile
 
 import pytest
@@ -167,3 +168,41 @@ def test_restore_refuses_an_archive_that_writes_outside_the_homes(server, tmp_pa
     assert result.returncode == 2
     assert "'home/jupyter-ada/../../etc/cron.d/x' is not a path this restore writes" in result.stderr
     assert server.run("ls", HOMES).stdout == ""
+
+
+ARCHIVES = "/var/backups/jupyterhub-classroom"
+
+
+def test_the_server_keeps_its_newest_three_archives_and_one_copy_to_download(server):
+    prepare(server)
+    add_students(server, "jupyter-ada")
+    old = [f"classroom-2026010{day}T120000Z.tar.gz" for day in range(1, 5)]
+    for name in old:
+        server.write(f"{ARCHIVES}/{name}", "an older archive\n", "0600")
+    # A copy an earlier run handed over but never got downloaded.
+    server.write(f"/srv/instructor/classroom-archives/{old[0]}", "never downloaded\n", "0600")
+    result = server.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive")
+    new = result.stdout.split("kept on the server: ")[1].split()[0]
+    assert server.run("ls", ARCHIVES).stdout.split() == [*old[2:], new.rsplit("/", 1)[1]]
+    for removed in old[:2]:
+        assert f"removed an older archive (the server keeps the newest 3): {ARCHIVES}/{removed}" in result.stdout
+    assert server.run("ls", "/srv/instructor/classroom-archives").stdout.split() == [new.rsplit("/", 1)[1]]
+    assert result.stdout.splitlines()[-2].startswith("archive: /srv/instructor/classroom-archives/")
+
+
+def test_an_archive_that_does_not_fit_on_the_disk_is_not_started(server):
+    prepare(server)
+    add_students(server, "jupyter-ada")
+    # 3 MiB that gzip cannot shrink, and a small disk for the archives.
+    server.run("sh", "-c", f"head -c 3145728 /dev/urandom >{HOMES}/jupyter-ada/data.bin")
+    server.run("mkdir", "-p", ARCHIVES)
+    server.run("mount", "-t", "tmpfs", "-o", "size=64m", "tmpfs", ARCHIVES)
+    server.write(f"{ARCHIVES}/classroom-20260101T120000Z.tar.gz", "an older archive\n", "0600")
+    result = server.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive", check=False)
+    assert result.returncode == 1
+    assert re.fullmatch(
+        rf"classroom-archive: not enough free space in {ARCHIVES} for the archive: it needs up to 3\.\d MiB, and"
+        r" 256\.0 MiB stay free for the server, but only 6\d\.\d MiB is free\. Remove archives you have downloaded"
+        rf" from {ARCHIVES} \(it keeps classroom-20260101T120000Z\.tar\.gz\) with `sudo rm`, or make room on the"
+        r" Droplet's disk\.", result.stderr.strip()), result.stderr
+    assert server.run("ls", "-A", ARCHIVES).stdout.split() == ["classroom-20260101T120000Z.tar.gz"]

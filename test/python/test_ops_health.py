@@ -35,10 +35,10 @@ def hub_server(server):
     return server
 
 
-def serve(server, chain: str, key: str, status: int = 200):
+def serve(server, chain: str, key: str, status: int = 200, *mode: str):
     server.write("/run/test-hub/chain.pem", chain)
     server.write("/run/test-hub/key.pem", key, "0600")
-    process = server.start(sys.executable, HTTPS_HUB, "/run/test-hub/chain.pem", "/run/test-hub/key.pem", status)
+    process = server.start(sys.executable, HTTPS_HUB, "/run/test-hub/chain.pem", "/run/test-hub/key.pem", status, *mode)
     assert process.stdout.readline().strip() == "listening"
     return process
 
@@ -95,6 +95,15 @@ def test_staging_rejects_traefiks_default_certificate(hub_server):
     assert f"Traefik has no certificate for {HOSTNAME} from the ACME CA yet" in result.stderr
     assert "The hub is not healthy: both units are active." in result.stderr
     assert "--- last 40 lines of the journal of traefik.service\nacme: error: 400" in result.stderr
+
+
+def test_a_handshake_refused_before_traefik_has_a_certificate_says_why(hub_server):
+    default = issue("TRAEFIK DEFAULT CERT", dns_names=("f0e1d2c3.traefik.default",))
+    serve(hub_server, default.pem(), default.key_pem(), 200, "no-certificate")
+    result = health(hub_server, "--timeout", "0")
+    assert result.returncode == 1
+    assert f"the TLS handshake for {HOSTNAME} failed (TLSV1_UNRECOGNIZED_NAME): Traefik has no certificate for" \
+           f" {HOSTNAME} from the ACME CA yet" in result.stderr, result.stderr
 
 
 def test_traefik_down_names_it_with_its_status_journal_and_cloud_init_without_secrets(hub_server):

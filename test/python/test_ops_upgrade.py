@@ -3,6 +3,7 @@
 import base64
 import hashlib
 import io
+import re
 import zipfile
 
 import pytest
@@ -59,16 +60,21 @@ def hub(server):
     return server
 
 
+# The newest schema of JupyterHub 5 (5.4.3 to 5.5.4): the lock moved the hub from 5.4.3 to 6.
+JUPYTERHUB_5_SCHEMA = "4621fec11365"
+
+
 def downgrade_schema(server) -> str:
-    """Takes the database one migration back, as if an older JupyterHub had made it; returns the current head."""
+    """Takes the database back to JupyterHub 5's schema, as the hub the lock had before made it;
+    returns the current head."""
     head = alembic_revision(server)
     server.python(f"""
         import subprocess
         from jupyterhub.dbutil import _temp_alembic_ini
         with _temp_alembic_ini("sqlite:///{DATABASE}") as ini:
-            subprocess.run(["{HUB_VENV}/bin/alembic", "-c", ini, "downgrade", "-1"], check=True)
+            subprocess.run(["{HUB_VENV}/bin/alembic", "-c", ini, "downgrade", "{JUPYTERHUB_5_SCHEMA}"], check=True)
     """)
-    assert alembic_revision(server) != head
+    assert alembic_revision(server) == JUPYTERHUB_5_SCHEMA != head
     return head
 
 
@@ -131,3 +137,34 @@ def test_the_students_environment_is_created_then_upgraded_without_touching_the_
     hub.run(UPGRADE, "user")
     assert probe_version(hub, student_venv) == "2.0"
     assert hub.systemctl_calls()[calls:] == []
+
+
+BACKUPS = "/var/lib/jupyterhub/backups"
+
+
+def test_the_server_keeps_its_newest_ten_database_backups(hub):
+    old = [f"jupyterhub-202601{day:02}T120000Z.sqlite" for day in range(1, 13)]
+    for name in old:
+        hub.write(f"{BACKUPS}/{name}", "an older backup\n", "0600")
+    publish_lock(hub, "hub", "2.0")
+    result = hub.run(UPGRADE, "hub")
+    backup = result.stdout.split("the hub database is backed up as ")[1].split()[0]
+    assert hub.run("ls", BACKUPS).stdout.split() == [*old[3:], backup.rsplit("/", 1)[1]]
+    for removed in old[:3]:
+        assert f"removed an older hub database backup: {BACKUPS}/{removed}" in result.stdout
+
+
+def test_no_room_for_the_database_backup_refuses_the_upgrade_and_the_hub_runs_on(hub):
+    hub.run("mkdir", "-p", BACKUPS)
+    hub.run("mount", "-t", "tmpfs", "-o", "size=16m", "tmpfs", BACKUPS)
+    calls = len(hub.systemctl_calls())
+    publish_lock(hub, "hub", "2.0")
+    result = hub.run(UPGRADE, "hub", check=False)
+    assert result.returncode == 1
+    assert re.search(rf"upgrading the hub environment failed: not enough free space in {BACKUPS} for a backup of the"
+                     r" hub database: it needs up to \d+\.\d KiB, and 256\.0 MiB stay free for the server, but only"
+                     r" 16\.0 MiB is free\. Remove older backups", result.stderr), result.stderr
+    assert result.stderr.rstrip().endswith("Nothing was changed.")
+    assert probe_version(hub, HUB_VENV) == "1.0"
+    assert hub.run("ls", "-A", BACKUPS).stdout == ""
+    assert hub.systemctl_calls()[calls:] == ["is-active jupyterhub.service", "stop jupyterhub.service", "start jupyterhub.service"]

@@ -1,7 +1,8 @@
 """Archives the students' homes and the hub database into one tar.gz.
 
 Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
-The archive stays in a root-only directory; a copy goes to the admin's home for scp to fetch.
+The archive stays in a root-only directory, with the newest ARCHIVES_KEPT before it; a copy goes
+to the admin's home for scp to fetch. Nothing is written without room for it on the disk.
 The last two lines printed, `archive: PATH` and `sha256: HEX`, are what the downloader reads.
 """
 
@@ -19,11 +20,14 @@ from pathlib import Path
 
 from . import layout
 from .hubdb import copy_database, utc_stamp
+from .retention import ARCHIVES_KEPT, NotEnoughSpace, kept, prune, require_room
 
 FORMAT = 1
 DOWNLOADS = "classroom-archives"
 # GNU tar's exit status 1: some file changed while it was read (a student saving): still an archive.
 TAR_FILES_CHANGED = 1
+ARCHIVE_PATTERN = "classroom-*.tar.gz"
+TAR_BLOCK = 512
 
 
 def sha256_file(path: Path) -> str:
@@ -32,6 +36,29 @@ def sha256_file(path: Path) -> str:
         for block in iter(lambda: archive.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+def archive_size_bound() -> int:
+    """At most the size of the archive: what tar writes for each entry (a header block, the file's
+    data in whole blocks) and the database, before gzip, which shrinks most of it and grows the
+    rest by a fraction of a percent."""
+    total = layout.HUB_DATABASE.stat().st_size + TAR_BLOCK if layout.HUB_DATABASE.exists() else 0
+    for home in (layout.HOMES.iterdir() if layout.HOMES.is_dir() else []):
+        for directory, subdirectories, files in os.walk(home):
+            if Path(directory) == home and ".cache" in subdirectories:
+                subdirectories.remove(".cache")
+            total += TAR_BLOCK * (1 + len(subdirectories))
+            for name in files:
+                size = os.lstat(os.path.join(directory, name)).st_size
+                total += TAR_BLOCK * (1 + -(-size // TAR_BLOCK))
+    return total + total // 100 + 64 * 1024
+
+
+def room_advice(directory: Path) -> str:
+    archives = [path.name for path in kept(directory, ARCHIVE_PATTERN)]
+    listed = f" (it keeps {', '.join(archives)})" if archives else ""
+    return (f"Remove archives you have downloaded from {directory}{listed} with `sudo rm`, or make room"
+            " on the Droplet's disk.")
 
 
 def make_archive(target: Path) -> None:
@@ -65,11 +92,16 @@ def make_archive(target: Path) -> None:
 
 
 def hand_over(archive: Path, owner: str) -> Path:
-    """A copy the admin user can scp: ~owner/classroom-archives/<name>, readable by owner only."""
+    """A copy the admin user can scp: ~owner/classroom-archives/<name>, readable by owner only.
+
+    Copies an earlier run left (its download failed) go first: the originals stay in ARCHIVES."""
     account = pwd.getpwnam(owner)
     downloads = Path(account.pw_dir) / DOWNLOADS
     downloads.mkdir(mode=0o700, exist_ok=True)
     os.chown(downloads, account.pw_uid, account.pw_gid)
+    prune(downloads, ARCHIVE_PATTERN, 0)
+    require_room(downloads, archive.stat().st_size, "the copy to download",
+                 "Make room on the Droplet's disk, or copy the archive itself with scp as root.")
     copy = downloads / archive.name
     with archive.open("rb") as source, open(os.open(copy, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600), "wb") as target:
         shutil.copyfileobj(source, target, 1 << 20)
@@ -87,14 +119,20 @@ def main(argv: list[str]) -> int:
     archive = layout.ARCHIVES / f"classroom-{utc_stamp()}.tar.gz"
     partial = archive.with_name(f".{archive.name}.partial")
     try:
+        require_room(layout.ARCHIVES, archive_size_bound(), "the archive", room_advice(layout.ARCHIVES))
         make_archive(partial)
         partial.chmod(0o600)
         partial.rename(archive)
+        download = hand_over(archive, args.owner) if args.owner and args.owner != "root" else archive
+    except NotEnoughSpace as err:
+        raise SystemExit(f"classroom-archive: {err}") from None
     finally:
         partial.unlink(missing_ok=True)
     checksum = sha256_file(archive)
     print(f"kept on the server: {archive}")
-    download = hand_over(archive, args.owner) if args.owner and args.owner != "root" else archive
+    # Only once the new one is complete: a failed run never leaves fewer archives than before.
+    for old in prune(layout.ARCHIVES, ARCHIVE_PATTERN, ARCHIVES_KEPT):
+        print(f"removed an older archive (the server keeps the newest {ARCHIVES_KEPT}): {old}")
     print(f"archive: {download}")
     print(f"sha256: {checksum}")
     return 0

@@ -93,6 +93,8 @@ def probe(hostname: str, context: ssl.SSLContext) -> None:
                         f" reached it yet; compare `dig +short {hostname}` with the Droplet's address", layout.PROXY_UNIT)
     except ssl.SSLCertVerificationError as err:
         raise Unhealthy(certificate_cause(hostname, err.verify_message), layout.PROXY_UNIT)
+    except ssl.SSLError as err:
+        raise Unhealthy(handshake_cause(hostname, err), layout.PROXY_UNIT)
     except ConnectionRefusedError:
         raise Unhealthy(f"nothing accepts connections on {hostname}:443 (is Traefik running?)", layout.PROXY_UNIT)
     except (OSError, http.client.HTTPException) as err:
@@ -129,6 +131,16 @@ def metadata_block_problem() -> str | None:
     if not any(students in expr and metadata in expr and any("reject" in e or "drop" in e for e in expr) for expr in rules):
         return f"no rule of the table {family} {table} rejects students' packets to @{METADATA_SET}"
     return None
+
+
+def handshake_cause(hostname: str, err: ssl.SSLError) -> str:
+    """Traefik's strict SNI ends the handshake for a name it has no certificate for."""
+    cause = f"the TLS handshake for {hostname} failed ({err.reason or err})"
+    if not acme_chains(hostname):
+        return (f"{cause}: Traefik has no certificate for {hostname} from the ACME CA yet: usually the DNS"
+                " record does not point at this server yet, or Let's Encrypt's rate limit was hit"
+                " (docs/operations.md); Traefik's journal below says which")
+    return cause
 
 
 def secret_values() -> list[str]:

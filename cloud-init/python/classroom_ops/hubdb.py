@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import layout
+from .retention import DATABASE_BACKUPS_KEPT, prune, require_room
 
 
 def utc_stamp() -> str:
@@ -28,9 +29,16 @@ def copy_database(source: Path, target: Path) -> None:
 
 
 def back_up_database(database: Path, backups: Path) -> Path:
-    """A timestamped copy next to the others, e.g. backups/jupyterhub-20250301T120000Z.sqlite."""
+    """A timestamped copy next to the others, e.g. backups/jupyterhub-20250301T120000Z.sqlite; only
+    the newest DATABASE_BACKUPS_KEPT stay. Raises NotEnoughSpace, before writing anything, when the
+    disk has no room for it."""
+    backups.mkdir(mode=0o700, parents=True, exist_ok=True)
+    require_room(backups, database.stat().st_size, "a backup of the hub database",
+                 f"Remove older backups from {backups} (`sudo rm`), or make room on the Droplet's disk.")
     target = backups / f"{database.stem}-{utc_stamp()}.sqlite"
     copy_database(database, target)
+    for old in prune(backups, f"{database.stem}-*.sqlite", DATABASE_BACKUPS_KEPT):
+        print(f"removed an older hub database backup: {old}")
     return target
 
 

@@ -176,11 +176,12 @@ def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Pat
 
 def replace_database(restored: Path) -> None:
     """The archived database in place of the current one, which is kept as a backup first."""
+    # Before the hub stops: with no room for the backup, the restore ends with the hub running.
+    if layout.HUB_DATABASE.exists():
+        print(f"kept the current hub database as {back_up_database(layout.HUB_DATABASE, layout.HUB_DATABASE_BACKUPS)}")
     hub_was_active = systemd.is_active(layout.HUB_UNIT)
     if hub_was_active:
         systemd.stop(layout.HUB_UNIT)
-    if layout.HUB_DATABASE.exists():
-        print(f"kept the current hub database as {back_up_database(layout.HUB_DATABASE, layout.HUB_DATABASE_BACKUPS)}")
     os.replace(restored, layout.HUB_DATABASE)
     for leftover in ("-wal", "-shm", "-journal"):
         Path(f"{layout.HUB_DATABASE}{leftover}").unlink(missing_ok=True)

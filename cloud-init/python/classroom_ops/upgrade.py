@@ -17,6 +17,7 @@ from pathlib import Path
 
 from . import layout, systemd
 from .hubdb import back_up_database, upgrade_database
+from .retention import NotEnoughSpace
 
 ENVIRONMENTS = ("hub", "user")
 STAMP = "installed-lock.sha256"
@@ -34,7 +35,12 @@ def upgrade_hub(venv: Path, lock: Path) -> None:
     hub_was_active = systemd.is_active(layout.HUB_UNIT)
     if hub_was_active:
         systemd.stop(layout.HUB_UNIT)
-    backup = back_up_database(layout.HUB_DATABASE, layout.HUB_DATABASE_BACKUPS)
+    try:
+        backup = back_up_database(layout.HUB_DATABASE, layout.HUB_DATABASE_BACKUPS)
+    except NotEnoughSpace as err:
+        if hub_was_active:
+            systemd.start(layout.HUB_UNIT)
+        raise RuntimeError(f"{err}\nNothing was changed.") from None
     print(f"classroom-upgrade-env: the hub database is backed up as {backup}")
     try:
         install_lock(venv, lock)
