@@ -8,11 +8,11 @@ import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
 import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
-import { notebook } from "./git-server";
-import { ClassServer, HomeEntry, USERS } from "./harness";
-import { request, servedCertificate } from "./https-client";
-import { TestUser } from "./oidc-provider";
-import { check, sleep, waitFor } from "./process";
+import { notebook } from "../../localServer/git-server";
+import { ClassServer, HomeEntry, USERS } from "../../localServer/classServer";
+import { request, servedCertificate } from "../../localServer/https-client";
+import { TestUser } from "../../localServer/oidc-provider";
+import { check, sleep, waitFor } from "../../localServer/process";
 
 const server = new ClassServer();
 /** The project's own units, as installed from cloud-init/systemd/. */

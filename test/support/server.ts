@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { ClassConfig, parseClassConfig } from "../../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
-import { check, run } from "../e2e/process";
+import { check, run } from "../../localServer/process";
 
 export const PROJECT = join(__dirname, "..", "..");
 export const CLOUD_INIT = join(PROJECT, "cloud-init");

@@ -3,13 +3,13 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { APPLY_CLASS_SETTINGS } from "../../components/hubConfig";
-import { archiveCommand } from "../../components/hubArchive";
-import { healthCheckCommand } from "../../components/hubHealth";
-import { SYNC_COMMAND } from "../../components/hubSync";
-import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/classConfig";
-import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
-import { ClassSecrets } from "../../lib/settings";
+import { APPLY_CLASS_SETTINGS } from "../components/hubConfig";
+import { archiveCommand } from "../components/hubArchive";
+import { healthCheckCommand } from "../components/hubHealth";
+import { SYNC_COMMAND } from "../components/hubSync";
+import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../lib/classConfig";
+import { rawClassConfigFromStackFile } from "../lib/rawConfig";
+import { ClassSecrets } from "../lib/settings";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -18,8 +18,9 @@ import { check, run, RunResult, startDaemon, waitFor } from "./process";
 import { HostVolume } from "./volume";
 
 const HERE = __dirname;
-const PROJECT = resolve(HERE, "../..");
-const STACK_FILE = join(HERE, "Pulumi.e2e.yaml");
+const PROJECT = resolve(HERE, "..");
+const E2E = join(PROJECT, "test/e2e");
+const STACK_FILE = join(E2E, "Pulumi.e2e.yaml");
 const NS = "jupyterhub-classroom";
 /** The stack's name, as `pulumi destroy` passes it to the archive (archives/<stack>-<time>.tar.gz). */
 export const STACK = "e2e";
@@ -119,7 +120,7 @@ export class ClassServer {
         this.hostname = `${setting("subdomain")}.${setting("dnsZone")}`;
         this.hubUrl = `https://${this.hostname}`;
         this.adminUser = setting("adminUser");
-        this.resultsDir = join(HERE, "results", new Date().toISOString().replace(/[:.]/g, "-"));
+        this.resultsDir = join(E2E, "results", new Date().toISOString().replace(/[:.]/g, "-"));
         mkdirSync(this.resultsDir, { recursive: true, mode: 0o700 });
         writeFileSync(this.stackFile, stringifyYaml(this.stack), { mode: 0o600 });
         this.classConfig = parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
@@ -257,7 +258,7 @@ export class ClassServer {
 
     /** Every entry under the students' homes, as seen on the server (homesManifest.py). */
     async homesManifest(): Promise<HomeEntry[]> {
-        return JSON.parse(await this.guest.check(["python3", "-c", readFileSync(join(HERE, "homesManifest.py"), "utf8")])) as HomeEntry[];
+        return JSON.parse(await this.guest.check(["python3", "-c", readFileSync(join(E2E, "homesManifest.py"), "utf8")])) as HomeEntry[];
     }
 
     /** The secrets the server got, as rendered. */
