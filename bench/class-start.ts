@@ -3,7 +3,8 @@
 // of login → server ready, the failures, and the hub's memory. Not a pass/fail test.
 //   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30]   (root; the lock keeps it off a running e2e test)
 import { parseArgs } from "node:util";
-import { ClassServer, user } from "../localServer/classServer";
+import { ClassServer } from "../localServer/classServer";
+import { e2eClassServer, user } from "../test/e2e/e2eClass";
 import { request, Response, Target } from "../localServer/https-client";
 import { TestUser } from "../localServer/oidc-provider";
 import { sleep } from "../localServer/process";
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { students: { type: "string", default: "30" } } });
     const count = Number(values.students);
     const students = Array.from({ length: count }, (_, i) => user(`student${String(i + 1).padStart(2, "0")}`, `Student ${i + 1}`));
-    const server = new ClassServer((config) => {
+    const server = e2eClassServer((config) => {
         config["jupyterhub-classroom:allowedUsers"] = students.map((s) => s.email);
     }, students);
     try {

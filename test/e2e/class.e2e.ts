@@ -9,12 +9,13 @@ import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
 import { apiFromPage, launchBrowser, runInKernel, signIn } from "./browser";
 import { notebook } from "../../localServer/git-server";
-import { ClassServer, HomeEntry, USERS } from "../../localServer/classServer";
+import { HomeEntry } from "../../localServer/classServer";
+import { e2eClassServer, USERS } from "./e2eClass";
 import { request, servedCertificate } from "../../localServer/https-client";
 import { TestUser } from "../../localServer/oidc-provider";
 import { check, sleep, waitFor } from "../../localServer/process";
 
-const server = new ClassServer();
+const server = e2eClassServer();
 /** The project's own units, as installed from cloud-init/systemd/. */
 const OUR_UNITS = readdirSync(join(__dirname, "../../cloud-init/systemd")).filter((f) => /\.(service|timer|mount|socket)$/.test(f));
 const HUB_UNITS = ["jupyterhub.service", "traefik.service"];
