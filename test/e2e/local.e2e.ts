@@ -45,7 +45,8 @@ class LocalRun {
     get pid(): number { return this.child.pid!; }
 
     async ready(): Promise<Ready> {
-        await waitFor("npm run local to print that the class is ready", 30 * 60_000, async () => {
+        // Long: the boot may queue behind other runs for the lock.
+        await waitFor("npm run local to print that the class is ready", 150 * 60_000, async () => {
             if (this.child.exitCode !== null) throw new Error(`npm run local exited ${this.child.exitCode}:\n${this.output}`);
             return this.output.includes("  stop:") ? true : undefined;
         }, 1000).catch((err: Error) => { throw new Error(`${err.message}\n${this.output}`); });
@@ -123,7 +124,7 @@ async function underLock<T>(work: () => Promise<T>): Promise<T> {
 describe("npm run local on a clean clone", () => {
     after(() => rmSync(work, { recursive: true, force: true }));
 
-    it("boots the class, lets a roster student in, and leaves nothing but the students' volume when stopped", { timeout: 60 * 60_000 }, async () => {
+    it("boots the class, lets a roster student in, and leaves nothing but the students' volume when stopped", { timeout: 6 * 60 * 60_000 }, async () => {
         await check("git", ["clone", "--quiet", PROJECT, clone]);
         // The clone gets this checkout's installed packages (hard links), as `npm ci` would install them.
         await check("cp", ["-al", join(PROJECT, "node_modules"), join(clone, "node_modules")]);
