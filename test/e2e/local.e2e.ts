@@ -68,6 +68,13 @@ class LocalRun {
 
     /** Ctrl-C in the terminal: SIGINT to the whole process group. */
     interrupt(): void { process.kill(-this.pid, "SIGINT"); }
+
+    /** Waits for the run's end and its last line, which says everything is torn down. */
+    async stopped(): Promise<void> {
+        await this.exited;
+        await waitFor("npm run local's teardown to finish", 5 * 60_000, async () => (this.output.includes("stopped; the students' files are in") ? true : undefined))
+            .catch((err: Error) => { throw new Error(`${err.message}\n${this.output.slice(-3000)}`); });
+    }
 }
 
 /** Signs in through the printed URL and test login, starts the student's server, returns its contents API base. */
@@ -146,8 +153,7 @@ describe("npm run local on a clean clone", () => {
         });
 
         first.interrupt();
-        const firstExit = await first.exited;
-        assert.match(first.output, /stopped; the students' files are in/, `the teardown's last line (exit ${firstExit}):\n${first.output.slice(-2000)}`);
+        await first.stopped();
         assert.deepEqual(await underLock(leftBehind), [], "left behind after Ctrl-C");
         assert.ok(existsSync(join(stateRoot, "dev", "students-volume.img")), "the students' volume is kept");
 
@@ -162,8 +168,7 @@ describe("npm run local on a clean clone", () => {
 
         const stopper = await run("npm", ["run", "--silent", "local", "--", "--stop"], { cwd: clone, timeoutMs: 6 * 60_000 });
         assert.equal(stopper.code, 0, `npm run local -- --stop: ${stopper.stderr}${stopper.stdout}`);
-        await second.exited;
-        assert.match(second.output, /stopped; the students' files are in/, second.output.slice(-2000));
+        await second.stopped();
         assert.deepEqual(await underLock(leftBehind), [], "left behind after npm run local -- --stop");
     });
 });
