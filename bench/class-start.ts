@@ -1,12 +1,13 @@
 // A whole class arriving at once: N students (default 30) log in through the OIDC provider and start
-// their servers at the same moment, on the e2e test's local server (test/e2e/). Prints p50/p95/max
+// their servers at the same moment, on the e2e test's local server (localServer/). Prints p50/p95/max
 // of login → server ready, the failures, and the hub's memory. Not a pass/fail test.
 //   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30]   (root; the lock keeps it off a running e2e test)
 import { parseArgs } from "node:util";
-import { ClassServer, user } from "../test/e2e/harness";
-import { request, Response, Target } from "../test/e2e/https-client";
-import { TestUser } from "../test/e2e/oidc-provider";
-import { sleep } from "../test/e2e/process";
+import { ClassServer } from "../localServer/classServer";
+import { e2eClassServer, user } from "../test/e2e/e2eClass";
+import { request, Response, Target } from "../localServer/https-client";
+import { TestUser } from "../localServer/oidc-provider";
+import { sleep } from "../localServer/process";
 
 /** Cookies by name, sent back to the host that set them; enough for the hub and its login. */
 class HubClient {
@@ -97,7 +98,7 @@ async function main(): Promise<void> {
     const { values } = parseArgs({ options: { students: { type: "string", default: "30" } } });
     const count = Number(values.students);
     const students = Array.from({ length: count }, (_, i) => user(`student${String(i + 1).padStart(2, "0")}`, `Student ${i + 1}`));
-    const server = new ClassServer((config) => {
+    const server = e2eClassServer((config) => {
         config["jupyterhub-classroom:allowedUsers"] = students.map((s) => s.email);
     }, students);
     try {

@@ -7,7 +7,7 @@ import { before, test } from "node:test";
 import { parse } from "yaml";
 import { generateHostKey, knownHostsLine, parsePublicKey, withHostKey } from "../lib/hostKey";
 import { renderUserData, USER_DATA_LIMIT } from "../lib/userData";
-import { run } from "./e2e/process";
+import { run } from "../localServer/process";
 import { devConfig, requireTools, STACK_PUBLIC_KEY, temporaryDirectory } from "./support/server";
 
 before(() => requireTools({ "cloud-init": "cloud-init" }));

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { check, run } from "./e2e/process";
+import { check, run } from "../localServer/process";
 import { PROJECT, requireTools } from "./support/server";
 
 before(() => requireTools({ shellcheck: "shellcheck", git: "git" }));

@@ -3,7 +3,7 @@ import { chmodSync, cpSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { before, test } from "node:test";
 import { renderUserData } from "../lib/userData";
-import { run } from "./e2e/process";
+import { run } from "../localServer/process";
 import { devConfig, requireTools, STACK_PUBLIC_KEY, temporaryDirectory, writeFiles } from "./support/server";
 
 const UNIT_DIR = "/etc/systemd/system/";

@@ -5,7 +5,7 @@ import { before, test } from "node:test";
 import { parse } from "yaml";
 import { parseClassConfig } from "../lib/config/classConfig";
 import { renderSyncDocument, renderUserData, USER_DATA_LIMIT } from "../lib/userData";
-import { run } from "./e2e/process";
+import { run } from "../localServer/process";
 import {
     CLOUD_INIT, devConfig, LIB, listFiles, providerConfig, requireTools, serverFiles, STACK_PUBLIC_KEY,
     temporaryDirectory, writeFiles,

@@ -1,5 +1,5 @@
 import { Browser, chromium, Page } from "playwright-core";
-import { TestUser } from "./oidc-provider";
+import { TestUser } from "../../localServer/oidc-provider";
 
 /**
  * Chromium from the system (never a downloaded one), with a fresh profile, sent to the guest for

@@ -8,15 +8,16 @@ import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
 import { apiFromPage, launchBrowser, runInKernel, runInTerminal, signIn } from "./browser";
-import { notebook } from "./git-server";
+import { notebook } from "../../localServer/git-server";
+import { HomeEntry } from "../../localServer/classServer";
+import { e2eClassServer, USERS } from "./e2eClass";
 import { APPLY_CLASS_SETTINGS } from "../../lib/server";
 import { generateHostKey } from "../../lib/hostKey";
-import { ClassServer, HomeEntry, USERS } from "./harness";
-import { request, servedCertificate, tlsHandshake } from "./https-client";
-import { TestUser } from "./oidc-provider";
-import { check, sleep, waitFor } from "./process";
+import { request, servedCertificate, tlsHandshake } from "../../localServer/https-client";
+import { TestUser } from "../../localServer/oidc-provider";
+import { check, sleep, waitFor } from "../../localServer/process";
 
-const server = new ClassServer();
+const server = e2eClassServer();
 /** The project's own units, as installed from cloud-init/systemd/. */
 const OUR_UNITS = readdirSync(join(__dirname, "../../cloud-init/systemd")).filter((f) => /\.(service|timer|mount|socket)$/.test(f));
 const HUB_UNITS = ["jupyterhub.service", "traefik.service"];
@@ -212,14 +213,14 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
     });
 
     step("1a. sshd shows only the host key the stack made before boot; a client pinned to another key is refused before it signs in, and sends nothing", async () => {
-        // Every step so far (HubSync, HubConfig, HubHealth) reached the server pinned to the
+        // Every step so far (HubSync, HubSettings, HubHealth) reached the server pinned to the
         // render's host key with StrictHostKeyChecking=yes: here is the key the server holds.
         const keys = (await server.guest.check(["sh", "-c", "ls /etc/ssh/ssh_host_*"])).trim().split("\n");
         assert.deepEqual(keys, ["/etc/ssh/ssh_host_ed25519_key", "/etc/ssh/ssh_host_ed25519_key.pub"], "cloud-init left or made other host keys");
         const shown = (await server.guest.check(["ssh-keygen", "-y", "-f", "/etc/ssh/ssh_host_ed25519_key"])).trim();
         assert.equal(shown.split(" ").slice(0, 2).join(" "), server.hostPublicKey);
 
-        // HubConfig's step with the class settings on stdin, from a client that pinned another
+        // HubSettings' step with the class settings on stdin, from a client that pinned another
         // key: what the stack's connection meets when something else answers at the address.
         // From the next whole second on, so the journal holds none of the earlier steps' logins.
         const since = Math.ceil(Date.now() / 1000);

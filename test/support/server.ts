@@ -8,7 +8,7 @@ import { gunzipSync } from "node:zlib";
 import { parse } from "yaml";
 import { ClassConfig, parseClassConfig } from "../../lib/config/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/config/stack";
-import { check, run } from "../e2e/process";
+import { check, run } from "../../localServer/process";
 
 export const PROJECT = join(__dirname, "..", "..");
 export const CLOUD_INIT = join(PROJECT, "cloud-init");

@@ -1,4 +1,4 @@
-import { rmSync } from "node:fs";
+import { existsSync, rmSync } from "node:fs";
 import { check, run } from "./process";
 
 /** Where DigitalOcean's udev rules put an attached volume; install.sh looks there. */
@@ -14,8 +14,12 @@ export class HostVolume {
     private constructor(readonly name: string, readonly device: string, private readonly file: string) {}
 
     static async create(dir: string, name: string, sizeGb = 1): Promise<HostVolume> {
-        const file = `${dir}/volume-${name}.img`;
-        await check("truncate", ["-s", `${sizeGb}G`, file]);
+        return HostVolume.attach(`${dir}/volume-${name}.img`, name, sizeGb);
+    }
+
+    /** The volume in `file`, as an earlier run left it, or blank when there is no such file. */
+    static async attach(file: string, name: string, sizeGb = 1): Promise<HostVolume> {
+        if (!existsSync(file)) await check("truncate", ["-s", `${sizeGb}G`, file]);
         const device = (await check("losetup", ["--find", "--show", file])).trim();
         return new HostVolume(name, device, file);
     }
@@ -30,17 +34,24 @@ export class HostVolume {
         return (await run("blkid", ["-p", "-o", "value", "-s", "UUID", this.device])).stdout.trim();
     }
 
-    async remove(): Promise<void> {
+    /** Detaches the loop device; the file, and the students' files in it, stay. */
+    async detach(): Promise<void> {
         await run("losetup", ["--detach", this.device]);
+    }
+
+    async remove(): Promise<void> {
+        await this.detach();
         rmSync(this.file, { force: true });
     }
 
-    /** Loop devices a killed run left behind. */
-    static async removeStale(): Promise<void> {
+    /** Loop devices a killed run left behind: on a test's volumes, or on the kept volume `keptFile`. */
+    static async removeStale(keptFile?: string): Promise<void> {
         const list = await run("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"]);
         for (const line of list.stdout.split("\n")) {
             const [device, backing] = line.trim().split(/\s+/, 2);
-            if (device && BACKING_FILE.test(backing ?? "")) await run("losetup", ["--detach", device]);
+            if (device && (BACKING_FILE.test(backing ?? "") || (keptFile !== undefined && backing === keptFile))) {
+                await run("losetup", ["--detach", device]);
+            }
         }
     }
 }

@@ -69,7 +69,8 @@ export function killOnExit(pid: number): () => void {
 
 export function startDaemon(command: string, args: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): Daemon {
     const log = createWriteStream(logFile, { flags: "a" });
-    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env });
+    // A process group of its own: a Ctrl-C in the terminal reaches the caller, which stops it in order.
+    const child = spawn(command, args, { stdio: ["ignore", "pipe", "pipe"], env, detached: true });
     const forget = killOnExit(child.pid!);
     child.on("exit", forget);
     child.stdout!.pipe(log, { end: false });

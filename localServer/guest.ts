@@ -31,7 +31,9 @@ export class Guest {
             ...Object.entries(options.readOnlyBinds ?? {}).map(([from, to]) => `--bind-ro=${from}:${to}`),
             ...(options.devices ?? []).map(([from, to]) => `--bind=${from}:${to}`),
         ];
-        // Niced: the install inside is the heaviest job on a shared machine.
+        // Niced: the install inside is the heaviest job on a shared machine. A process group of its
+        // own: a Ctrl-C in the terminal reaches the caller, which powers the guest off cleanly (the
+        // students' volume unmounted) rather than have it killed mid-write.
         const nspawn = spawn("nice", ["-n", "10", "systemd-nspawn",
             "--boot", "--register=no", "--keep-unit", "--console=pipe", "--volatile=overlay",
             `--network-namespace-path=/run/netns/${options.netns}`,
@@ -42,7 +44,7 @@ export class Guest {
             `--bind-ro=${options.seedDir}:/var/lib/cloud/seed/nocloud`,
             ...binds,
             "-D", options.golden,
-        ], { stdio: ["pipe", "pipe", "pipe"] });
+        ], { stdio: ["pipe", "pipe", "pipe"], detached: true });
         const log = createWriteStream(options.consoleLog);
         nspawn.stdout!.pipe(log);
         nspawn.stderr!.pipe(log);

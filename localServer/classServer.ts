@@ -3,12 +3,12 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from "node:os";
 import { basename, join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
-import { APPLY_CLASS_SETTINGS, archiveCommand, healthCheckCommand, SYNC_COMMAND } from "../../lib/server";
-import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/config/classConfig";
-import { rawClassConfigFromStackFile } from "../../lib/config/stack";
-import { ClassSecrets } from "../../lib/bundle";
-import { knownHostsLine, parsePublicKey } from "../../lib/hostKey";
-import { CourseRepo, notebook, startCourseRepo } from "./git-server";
+import { APPLY_CLASS_SETTINGS, archiveCommand, healthCheckCommand, SYNC_COMMAND } from "../lib/server";
+import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../lib/config/classConfig";
+import { rawClassConfigFromStackFile } from "../lib/config/stack";
+import { ClassSecrets } from "../lib/bundle";
+import { knownHostsLine, parsePublicKey } from "../lib/hostKey";
+import { CourseRepo, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
 import { Pebble, startPebble } from "./pebble";
@@ -16,30 +16,20 @@ import { check, run, RunResult, startDaemon, waitFor } from "./process";
 import { HostVolume } from "./volume";
 
 const HERE = __dirname;
-const PROJECT = resolve(HERE, "../..");
-const STACK_FILE = join(HERE, "Pulumi.e2e.yaml");
+const PROJECT = resolve(HERE, "..");
 const NS = "jupyterhub-classroom";
-/** The stack's name, as `pulumi destroy` passes it to the archive (archives/<stack>-<time>.tar.gz). */
-export const STACK = "e2e";
 
-/** Test users of the OIDC provider; the hub knows them by their e-mail's local part. */
-export const USERS = {
-    alice: user("alice", "Alice Student"),
-    bob: user("bob", "Bob Student"),
-    carol: user("carol", "Carol Latecomer"),
-    mallory: user("mallory", "Mallory Notenrolled"),
-    prof: user("prof", "Prof Hopper"),
-} as const;
-
-export function user(login: string, name: string): TestUser {
-    return { login, name, email: `${login}@e2e-classroom.test`, password: randomBytes(9).toString("base64url") };
-}
-
-/** How long each phase took, printed at the end. */
+/**
+ * How long each phase took, printed at the end; `progress` hears of each phase as it starts, and
+ * no phase starts once `stopped` says so.
+ */
 export class Timings {
     private readonly entries: [string, number][] = [];
+    constructor(private readonly progress: (line: string) => void = () => undefined, private readonly stopped: () => boolean = () => false) {}
     record(what: string, ms: number): void { this.entries.push([what, ms]); }
     async time<T>(what: string, work: () => Promise<T>): Promise<T> {
+        if (this.stopped()) throw new Error(`stopped before: ${what}`);
+        this.progress(what);
         const start = Date.now();
         try { return await work(); } finally { this.record(what, Date.now() - start); }
     }
@@ -78,9 +68,39 @@ export interface HomeEntry {
     readonly target?: string;
 }
 
+/** Which class to boot, and what to put around it. */
+export interface ClassServerOptions {
+    /** The stack's name, as `pulumi destroy` passes it to the archive (archives/<stack>-<time>.tar.gz). */
+    readonly stack: string;
+    /** The stack settings file (Pulumi.<stack>.yaml) to render. */
+    readonly stackFile: string;
+    /** Edits the stack's config before the first render. Default: none. */
+    readonly change?: (config: Record<string, unknown>) => void;
+    /** The OIDC provider's accounts. */
+    readonly users: readonly TestUser[];
+    /**
+     * The course repository served at courseRepoUrl on this host (path → content, one commit).
+     * Default: none is served, and courseRepoUrl is used as the stack gives it.
+     */
+    readonly courseFiles?: Readonly<Record<string, string>>;
+    /** Where logs and screenshots go. */
+    readonly resultsDir: string;
+    /**
+     * The students' volume's backing file, kept after the run (created blank when missing).
+     * Default: a blank volume that goes at the end, as in a test.
+     */
+    readonly keptVolume?: string;
+    /** Hears one line per step while the server boots. Default: silence. */
+    readonly progress?: (line: string) => void;
+    /** Programs the caller needs on this host besides the boot's own (the test's browser). Default: none. */
+    readonly extraHostTools?: readonly string[];
+    /** Whether SIGINT and SIGTERM tear everything down and exit 1 (the caller handles them otherwise). Default: true. */
+    readonly stopOnSignals?: boolean;
+}
+
 /** Everything around the booted class server, and how to reach and inspect it. */
 export class ClassServer {
-    readonly timings = new Timings();
+    readonly timings: Timings;
     readonly hostname: string;
     readonly hubUrl: string;
     readonly adminUser: string;
@@ -110,25 +130,23 @@ export class ClassServer {
     get currentBundleFile(): string { return this.currentBundle; }
     private teardowns: (() => Promise<unknown>)[] = [];
     private oauthClientSecret = "";
+    /** Set by stop(): a start() still under way ends at its next phase instead of building more. */
+    private stopRequested = false;
 
-    /**
-     * `change` edits the test stack's config before the first render (the bench's larger roster);
-     * `extraUsers` are more accounts of the OIDC provider.
-     */
-    constructor(change: (config: Record<string, unknown>) => void = () => undefined, private readonly extraUsers: readonly TestUser[] = []) {
-        this.stack = parseYaml(readFileSync(STACK_FILE, "utf8"));
-        change(this.stack.config);
+    constructor(private readonly options: ClassServerOptions) {
+        this.timings = new Timings(options.progress, () => this.stopRequested);
+        this.stack = parseYaml(readFileSync(options.stackFile, "utf8"));
+        options.change?.(this.stack.config);
         this.secretDir = mkdtempSync(join(tmpdir(), "jhc-e2e-"));
         chmodSync(this.secretDir, 0o700);
-        this.stackFile = join(this.secretDir, "Pulumi.e2e.yaml");
-        const setting = (key: string) => String(this.stack.config[`${NS}:${key}`]);
-        this.hostname = `${setting("subdomain")}.${setting("dnsZone")}`;
-        this.hubUrl = `https://${this.hostname}`;
-        this.adminUser = setting("adminUser");
-        this.resultsDir = join(HERE, "results", new Date().toISOString().replace(/[:.]/g, "-"));
+        this.stackFile = join(this.secretDir, basename(options.stackFile));
+        this.resultsDir = options.resultsDir;
         mkdirSync(this.resultsDir, { recursive: true, mode: 0o700 });
         writeFileSync(this.stackFile, stringifyYaml(this.stack), { mode: 0o600 });
         this.classConfig = parseClassConfig(rawClassConfigFromStackFile(readFileSync(this.stackFile, "utf8")));
+        this.hostname = this.classConfig.hostname;
+        this.hubUrl = `https://${this.hostname}`;
+        this.adminUser = this.classConfig.admin.user;
     }
 
     setting(key: string): unknown {
@@ -150,16 +168,18 @@ export class ClassServer {
 
     /** Builds the world around the server, boots it with the rendered user-data and delivers the class settings. */
     async start(): Promise<void> {
-        // Killed or interrupted, the run still removes its guest, servers and network.
-        process.once("SIGINT", this.stopOnSignal);
-        process.once("SIGTERM", this.stopOnSignal);
-        await requireHostTools();
+        if (this.options.stopOnSignals ?? true) {
+            // Killed or interrupted, the run still removes its guest, servers and network.
+            process.once("SIGINT", this.stopOnSignal);
+            process.once("SIGTERM", this.stopOnSignal);
+        }
+        await requireHostTools(this.options.extraHostTools ?? []);
         await check("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-C", "e2e-stack-key", "-f", this.sshKey]);
         this.oauthClientSecret = randomBytes(24).toString("hex");
         await this.timings.time("render (npm run render)", () => this.render(this.renderDir, this.stackFile, {}));
         this.golden = await this.timings.time("golden root (build or reuse)", () => this.goldenRoot());
 
-        this.network = parseKeyValues(await check(join(HERE, "network.sh"), ["up"]));
+        this.network = await this.timings.time("network (network.sh up)", async () => parseKeyValues(await check(join(HERE, "network.sh"), ["up"])));
         this.teardowns.push(() => check(join(HERE, "network.sh"), ["down"]));
         this.checkStackAddresses();
 
@@ -167,28 +187,27 @@ export class ClassServer {
         mkdirSync(logs);
         const acme = join(this.secretDir, "acme");
         mkdirSync(acme, { mode: 0o700 });
-        this.pebble = await startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
+        this.pebble = await this.timings.time("local ACME CA (pebble)", () => startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress }));
         this.teardowns.push(() => this.pebble.stop());
         this.issuingRoot = await this.pebble.issuingRoot();
         const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
         this.oidc = await startOidcProvider({
             host: authorize.hostname, port: Number(authorize.port),
             clientId: String(this.setting("oauthClientId")), clientSecret: this.oauthClientSecret,
-            redirectUri: `${this.hubUrl}/hub/oauth_callback`, users: [...Object.values(USERS), ...this.extraUsers],
+            redirectUri: `${this.hubUrl}/hub/oauth_callback`, users: this.options.users,
         });
         this.teardowns.push(() => this.oidc.close());
-        const courseUrl = new URL(String(this.setting("courseRepoUrl")));
-        this.course = await startCourseRepo(join(this.secretDir, "course"), courseUrl.hostname, Number(courseUrl.port), String(this.setting("courseRepoBranch")));
-        this.teardowns.push(() => this.course.close());
-        await this.course.publish({
-            "README.md": "# ENGR 101\n\nLabs for the term.\n",
-            "lab1.ipynb": notebook("print('lab 1: hello')"),
-        }, "Lab 1");
+        if (this.options.courseFiles) {
+            const courseUrl = new URL(String(this.setting("courseRepoUrl")));
+            this.course = await startCourseRepo(join(this.secretDir, "course"), courseUrl.hostname, Number(courseUrl.port), String(this.setting("courseRepoBranch")));
+            this.teardowns.push(() => this.course.close());
+            await this.course.publish(this.options.courseFiles, "Lab 1");
+        }
 
         this.acmeTrustBinds = this.acmeTrust();
         this.currentBundle = join(this.renderDir, "apply-bundle.json");
-        await HostVolume.removeStale();
-        this.volume = await this.newVolume("homes");
+        await HostVolume.removeStale(this.options.keptVolume);
+        this.volume = this.options.keptVolume ? await this.keptVolume(this.options.keptVolume) : await this.newVolume("homes");
         await this.deploy(this.volume);
     }
 
@@ -199,9 +218,16 @@ export class ClassServer {
         return volume;
     }
 
+    /** The volume kept at `file` (blank when new): detached at the end, never removed. */
+    private async keptVolume(file: string): Promise<HostVolume> {
+        const volume = await HostVolume.attach(file, "homes");
+        this.teardowns.push(() => volume.detach());
+        return volume;
+    }
+
     /**
      * What `pulumi up` does for a new Droplet: boot it from the rendered user-data with the volume
-     * attached, then HubSync, HubConfig and HubHealth over SSH, with the components' own commands.
+     * attached, then HubSync, HubSettings and HubHealth over SSH, with the components' own commands.
      */
     private async deploy(volume: HostVolume, label = ""): Promise<void> {
         const of = label ? ` (${label})` : "";
@@ -210,7 +236,7 @@ export class ClassServer {
         writeFileSync(this.knownHosts, knownHostsLine(this.network.guestAddress, 22, this.hostPublicKey), { mode: 0o600 });
         await this.boot(volume, of);
         await this.timings.time(`HubSync over SSH (classroom-sync)${of}`, () => this.syncServerFiles());
-        await this.timings.time(`HubConfig over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
+        await this.timings.time(`HubSettings over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
         await this.timings.time(`HubHealth over SSH (classroom-health)${of}`, async () => {
             const result = await this.healthCheck();
             if (result.code !== 0) throw new Error(`HubHealth's check exited ${result.code}:\n${result.stderr}${result.stdout}`);
@@ -247,7 +273,7 @@ export class ClassServer {
      * Returns the archive's path, the last line the command prints.
      */
     async archive(outDir: string): Promise<string> {
-        const command = `${archiveCommand(this.network.guestAddress, this.adminUser, STACK)} --out ${outDir}`;
+        const command = `${archiveCommand(this.network.guestAddress, this.adminUser, this.options.stack)} --out ${outDir}`;
         const result = await run("sh", ["-c", command], {
             cwd: PROJECT, timeoutMs: 10 * 60_000,
             env: { ...process.env, CLASSROOM_SSH_PRIVATE_KEY: readFileSync(this.sshKey, "utf8"), CLASSROOM_SSH_HOST_KEY: this.hostPublicKey },
@@ -304,10 +330,11 @@ export class ClassServer {
 
     /** The stack file's URLs must point at the test host's end of network.sh's network. */
     private checkStackAddresses(): void {
-        for (const key of ["acmeDirectoryUrl", "oidcAuthorizeUrl", "oidcTokenUrl", "oidcUserdataUrl", "courseRepoUrl"]) {
+        const served = ["acmeDirectoryUrl", "oidcAuthorizeUrl", "oidcTokenUrl", "oidcUserdataUrl", ...(this.options.courseFiles ? ["courseRepoUrl"] : [])];
+        for (const key of served) {
             const host = new URL(String(this.setting(key))).hostname;
             if (host !== this.network.hostAddress) {
-                throw new Error(`${STACK_FILE}: ${key} points at ${host}, but the test's servers listen on ${this.network.hostAddress} (network.sh)`);
+                throw new Error(`${this.options.stackFile}: ${key} points at ${host}, but the test's servers listen on ${this.network.hostAddress} (network.sh)`);
             }
         }
     }
@@ -330,10 +357,11 @@ export class ClassServer {
         this.boots += 1;
         const seed = join(this.secretDir, `seed-${this.boots}`);
         mkdirSync(seed, { mode: 0o700 });
-        writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${String(this.setting("subdomain"))}\n`, { mode: 0o600 });
+        writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${this.hostname.split(".")[0]}\n`, { mode: 0o600 });
         writeFileSync(join(seed, "user-data"), readFileSync(join(this.renderDir, "user-data")), { mode: 0o600 });
 
         const booted = Date.now();
+        this.options.progress?.(`boot the server${of} (systemd-nspawn), then cloud-init runs the user-data`);
         this.guest = await Guest.boot({
             golden: this.golden, seedDir: seed, netns: this.network.netns,
             consoleLog: join(this.resultsDir, `console-${this.boots}.log`),
@@ -341,9 +369,17 @@ export class ClassServer {
         });
         this.teardowns.push(() => this.guest.shutdown());
         this.bootedAt = booted;
+        const said = new Set<string>();
+        const say = (line: string) => { if (!said.has(line)) { said.add(line); this.options.progress?.(line); } };
         const status = await waitFor("cloud-init to finish", 20 * 60_000, async () => {
+            if (this.stopRequested) return { status: "stopped" };
             const result = await this.guest.exec(["cloud-init", "status", "--format=json"]);
-            const state = JSON.parse(result.stdout || "{}") as { status?: string; extended_status?: string; errors?: string[] };
+            const state = JSON.parse(result.stdout || "{}") as { status?: string; detail?: string; extended_status?: string; errors?: string[] };
+            if (this.options.progress) {
+                const stage = /^Running in stage: (\S+)/.exec(state.detail ?? "")?.[1];
+                if (stage) say(`  cloud-init: ${stage}`);
+                for (const line of await this.installSteps()) say(`  ${line}`);
+            }
             return state.status === "done" || state.status === "error" ? state : undefined;
         }, 2000);
         this.timings.record(`boot → cloud-init done${of}`, Date.now() - booted);
@@ -352,6 +388,12 @@ export class ClassServer {
         if (status.status !== "done") throw new Error(`cloud-init ended ${status.status}: ${(status.errors ?? []).join("; ")}`);
         const install = await this.unitDurationMs("cloud-final.service");
         if (install !== undefined) this.timings.record(`  of which cloud-final (the install)${of}`, install);
+    }
+
+    /** The install's step lines so far (install.sh's `step`), from cloud-init's output log. */
+    private async installSteps(): Promise<string[]> {
+        const result = await this.guest.exec(["grep", "-h", "^jupyterhub-classroom install", "/var/log/cloud-init-output.log"]);
+        return result.stdout.split("\n").filter(Boolean);
     }
 
     bootedAt = 0;
@@ -370,7 +412,7 @@ export class ClassServer {
         return start > 0 && end > start ? (end - start) / 1000 : undefined;
     }
 
-    /** What HubConfig does: the bundle on stdin of `sudo classroom-apply`, over SSH as the admin user. */
+    /** What HubSettings does: the bundle on stdin of `sudo classroom-apply`, over SSH as the admin user. */
     async deliverBundle(bundleFile: string): Promise<string> {
         const result = await this.ssh(this.adminUser, [APPLY_CLASS_SETTINGS], readFileSync(bundleFile));
         if (result.code !== 0) throw new Error(`classroom-apply over SSH exited ${result.code}:\n${result.stderr}${result.stdout}`);
@@ -468,11 +510,13 @@ export class ClassServer {
     }
 
     private readonly stopOnSignal = (signal: NodeJS.Signals): void => {
-        console.error(`${signal}: tearing down the e2e server`);
+        console.error(`${signal}: tearing down the local class server`);
         void this.stop().finally(() => process.exit(1));
     };
 
+    /** Tears down everything built so far; after a stop() during start(), call it again once start() has ended. */
     async stop(): Promise<void> {
+        this.stopRequested = true;
         process.off("SIGINT", this.stopOnSignal);
         process.off("SIGTERM", this.stopOnSignal);
         for (const teardown of this.teardowns.reverse()) {
@@ -483,10 +527,10 @@ export class ClassServer {
     }
 }
 
-async function requireHostTools(): Promise<void> {
-    if (process.getuid?.() !== 0) throw new Error("the e2e test boots a container and configures networking: run it as root");
+async function requireHostTools(extra: readonly string[]): Promise<void> {
+    if (process.getuid?.() !== 0) throw new Error("the local server is a container with its own network: run as root");
     const missing: string[] = [];
-    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "scp", "ssh-keygen", "git", "losetup", "blkid", "truncate", "tar", "/usr/bin/chromium", "testssl"]) {
+    for (const tool of ["debootstrap", "systemd-nspawn", "nsenter", "ip", "nft", "pebble", "pebble-challtestsrv", "openssl", "ssh", "scp", "ssh-keygen", "git", "losetup", "blkid", "truncate", "tar", ...extra]) {
         const found = await run("sh", ["-c", `command -v "$1"`, "sh", tool]);
         if (found.code !== 0) missing.push(tool);
     }
