@@ -71,6 +71,9 @@ export function localClass(cfg: ClassConfig, course: LocalCourse): LocalClass {
         // The provider's preferred_username is the roster's entry as written, an e-mail address or a name.
         config[key("oidcUsernameClaim")] = "preferred_username";
         config[key("acmeDirectoryUrl")] = ACME_DIRECTORY;
+        // The local stand-ins speak plain http on the local server's own network.
+        const insecure = config[key("insecureHttpHosts")];
+        config[key("insecureHttpHosts")] = [...new Set([...(Array.isArray(insecure) ? insecure : []), HOST_ADDRESS])];
         // The roster file's names are merged in: the rendered copy of the stack lives elsewhere.
         config[key("allowedUsers")] = [...students];
         config[key("adminUsers")] = [...auth.adminUsers];

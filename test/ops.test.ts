@@ -120,16 +120,18 @@ function withLibraryFile(document: string, name: string, content: string): strin
 
 const lockFile = (lock: string) => readFileSync(join(__dirname, "..", "cloud-init", "requirements", `${lock}.txt`), "utf8");
 
-test("the lock files travel in the Droplet's user-data, which it ignores, and in HubSync's document", async () => {
+test("the hub's lock travels in the Droplet's user-data, which it ignores; both locks in HubSync's document", async () => {
     const run = await runProgram();
     const droplet = run.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs;
     const sync = run.named("hub-sync", "command:remote:Command").inputs;
     const cfg = parseClassConfig(rawClassConfig(namespaced(engr101)));
     assert.equal(sync.stdin, renderSyncDocument(cfg, [run.world.generatedPublicKey]));
-    for (const document of [unwrap(droplet.userData), sync.stdin]) {
-        const files = libraryFiles(document);
-        for (const lock of ["hub", "user"]) assert.equal(files.get(`requirements/${lock}.txt`)?.content.toString(), lockFile(lock));
-    }
+    // The students' lock waits for HubSync: the first boot's 64 KiB have no room for it.
+    const firstBoot = libraryFiles(unwrap(droplet.userData));
+    assert.equal(firstBoot.get("requirements/hub.txt")?.content.toString(), lockFile("hub"));
+    assert.equal(firstBoot.has("requirements/user.txt"), false);
+    const synced = libraryFiles(sync.stdin);
+    for (const lock of ["hub", "user"]) assert.equal(synced.get(`requirements/${lock}.txt`)?.content.toString(), lockFile(lock));
     // A new lock file changes the user-data only, which the Droplet ignores: what decides its
     // replacement (every other input, and its trigger) comes from the class config alone.
     assert.deepEqual(run.request("hub-droplet").ignoreChanges, ["userData"]);
