@@ -6,6 +6,8 @@
 
 /** The server's library: install.sh, the classroom-* commands, the Python code, the schemas. */
 export const SERVER_LIB = "/usr/local/lib/jupyterhub-classroom";
+/** The server's configuration: server.json, class.json, secrets.json, jupyterhub_config.py. */
+export const SERVER_ETC = "/etc/jupyterhub-classroom";
 
 /** A POSIX shell word with exactly this value: single-quoted unless it is plainly safe. */
 export function shellQuote(arg: string): string {

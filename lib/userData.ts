@@ -3,14 +3,15 @@ import { join, relative, sep } from "node:path";
 import { gzipSync } from "fflate";
 import { parse, parseDocument } from "yaml";
 import { ClassConfig } from "./config/classConfig";
+import { SERVER_ETC, SERVER_LIB } from "./server";
 import { tarball } from "./tarball";
 
 /** DigitalOcean refuses a Droplet whose user-data is larger. */
 export const USER_DATA_LIMIT = 64 * 1024;
 
 const CLOUD_INIT = join(__dirname, "..", "cloud-init");
-const LIB = "/usr/local/lib/jupyterhub-classroom";
-const ETC = "/etc/jupyterhub-classroom";
+const LIB = SERVER_LIB;
+const ETC = SERVER_ETC;
 
 /**
  * Files under cloud-init/ that cloud-init writes where they belong (docs/architecture.md), each its

@@ -123,3 +123,31 @@ test("a complete OIDC class with a private course repository", () => {
     });
     assert.equal(cfg.ssh.hasPrivateKey, true);
 });
+
+test("a bad eighth roster entry is reported at allowedUsers[7], with a fix for that entry, beside every other problem", () => {
+    const roster = ["ada", "grace", "alan", "edsger", "barbara", "donald", "ken", "ada-", "Bad Name"];
+    const problems = problemsOf({ ...github, allowedUsers: JSON.stringify(roster), memoryLimit: "lots" });
+    assert.deepEqual(problems.map((p) => p.path), ["allowedUsers[7]", "allowedUsers[8]", "memoryLimit"]);
+    assert.match(problems[0].message, /^allowedUsers\[7\]: got "ada-"; expected a user name .*Fix: pulumi config set --path 'allowedUsers\[7\]' /);
+    assert.match(problems[1].message, /^allowedUsers\[8\]: got "Bad Name"; /);
+});
+
+test("protectVolume, the old name of retainVolume, still works for one release, with a warning naming the new key", () => {
+    const warnings: string[] = [];
+    const cfg = parseClassConfig({ ...github, protectVolume: "false" }, undefined, (w) => warnings.push(w));
+    assert.equal(cfg.droplet.retainVolume, false);
+    assert.equal(warnings.length, 1);
+    assert.match(warnings[0], /protectVolume is deprecated .* now called retainVolume\. Run: pulumi config set retainVolume "false" && pulumi config rm protectVolume/);
+    assert.equal(parseClassConfig({ ...github, retainVolume: "false" }).droplet.retainVolume, false);
+    assert.equal(parseClassConfig(github).droplet.retainVolume, true);
+    assert.deepEqual(problemsOf({ ...github, protectVolume: "true", retainVolume: "false" }).map((p) => p.key), ["protectVolume"]);
+});
+
+test("OIDC endpoints and the course repository are https, unless their host is in insecureHttpHosts", () => {
+    const endpoints = { oidcAuthorizeUrl: "http://10.0.0.5:9080/authorize", oidcTokenUrl: "https://login.example.edu/token", oidcUserdataUrl: "https://login.example.edu/userinfo" };
+    const refused = problemsOf({ ...oidc, ...endpoints, courseRepoUrl: "http://git.lab.example.edu/c.git" });
+    assert.deepEqual(refused.map((p) => p.key), ["oidcAuthorizeUrl", "courseRepoUrl"]);
+    assert.match(refused[1].message, /expected an https:\/\/ URL: .*add git\.lab\.example\.edu to insecureHttpHosts/);
+    const cfg = parseClassConfig({ ...oidc, ...endpoints, courseRepoUrl: "http://git.lab.example.edu/c.git", insecureHttpHosts: '["10.0.0.5","git.lab.example.edu"]' });
+    assert.equal(cfg.course?.repositoryUrl, "http://git.lab.example.edu/c.git");
+});

@@ -53,10 +53,11 @@ class Server:
         return self.run("cat", path).stdout
 
     def install_operations(self) -> None:
-        """The server's code as user-data installs it: scripts and Python packages in LIB."""
+        """The server's code as user-data installs it: scripts, Python packages and schemas in LIB."""
         self.run("mkdir", "-p", f"{LIB}/python")
         for package in ("classroom_ops", "classroom_hub"):
             self.run("cp", "-r", CLOUD_INIT / "python" / package, f"{LIB}/python/")
+        self.run("cp", "-r", CLOUD_INIT / "schema", f"{LIB}/")
         for script in sorted(CLOUD_INIT.glob("classroom-*")):
             self.run("install", "-m", "0755", script, f"{LIB}/{script.name}")
 

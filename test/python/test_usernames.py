@@ -2,7 +2,7 @@
 
 import pytest
 
-from classroom_hub.usernames import is_valid_hub_name, normalize_login, system_account
+from classroom_hub.usernames import is_student_account, is_valid_hub_name, normalize_login, system_account
 
 
 @pytest.mark.parametrize("login,name", [
@@ -71,3 +71,14 @@ def test_a_plain_name_never_equals_a_shortened_one():
 def test_invalid_names_have_no_account(name):
     with pytest.raises(ValueError, match="not a valid hub user name"):
         system_account(name)
+
+
+@pytest.mark.parametrize("name", ["ada", "ada.lovelace", "x" * 24, "a-very-long-student-name.from.the.registrar", "root"])
+def test_every_account_made_is_a_student_account(name):
+    assert is_student_account(system_account(name))
+
+
+@pytest.mark.parametrize("account", ["ada", "jupyter-", "jupyter-.x", "jupyter-Ada", "jupyter-a/b", "jupyter-" + "a" * 25,
+                                     "instructor", "jupyter-ada-"])
+def test_other_names_are_not_student_accounts(account):
+    assert not is_student_account(account)

@@ -45,6 +45,12 @@ def is_valid_hub_name(name: str) -> bool:
     return name.isascii() and _HUB_NAME.search(name) is not None
 
 
+def is_student_account(name: str) -> bool:
+    """Whether name is a Linux account system_account can make: jupyter-<hub name>, at most 32."""
+    return (name.startswith(ACCOUNT_PREFIX) and len(name) <= _MAX_ACCOUNT
+            and is_valid_hub_name(name.removeprefix(ACCOUNT_PREFIX)))
+
+
 def system_account(hub_name: str) -> str:
     """The Linux account of a hub user: jupyter-<name>, so a student called root or traefik never
     becomes that account.

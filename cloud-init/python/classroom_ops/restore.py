@@ -12,7 +12,6 @@ import grp
 import json
 import os
 import pwd
-import re
 import stat
 import sys
 import tarfile
@@ -20,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 from classroom_hub.accounts import AccountError, ensure_account
-from classroom_hub.usernames import ACCOUNT_PREFIX
+from classroom_hub.usernames import is_student_account
 
 from . import layout, systemd
 from .archive import FORMAT
@@ -28,7 +27,6 @@ from .hubdb import back_up_database, upgrade_database
 
 MANIFEST = "archive.json"
 DATABASE_MEMBER = "hub/jupyterhub.sqlite"
-ACCOUNT = re.compile(rf"^{re.escape(ACCOUNT_PREFIX)}[a-z0-9][a-z0-9._-]*$")
 NO_FOLLOW_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW
 
 
@@ -39,7 +37,7 @@ class Refused(Exception):
 def home_parts(name: str) -> list[str]:
     """["jupyter-ada", "notes", "x.ipynb"] for home/jupyter-ada/notes/x.ipynb; refuses anything else."""
     parts = name.rstrip("/").split("/")
-    if parts[0] != layout.HOMES.name or len(parts) < 2 or not ACCOUNT.match(parts[1]) \
+    if parts[0] != layout.HOMES.name or len(parts) < 2 or not is_student_account(parts[1]) \
             or any(p in ("", ".", "..") for p in parts):
         raise Refused(f"{name!r} is not a path this restore writes (home/jupyter-<name>/…)")
     return parts[1:]
