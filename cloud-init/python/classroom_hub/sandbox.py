@@ -60,7 +60,8 @@ STUDENT_SANDBOX = {
     # these and private ranges everywhere.
     "IPAddressDeny": "169.254.0.0/16 fe80::/10",
 }
-# MemoryDenyWriteExecute= is left out: it breaks JIT compilers students use (numba, PyTorch, Julia).
+# MemoryDenyWriteExecute= is left out: it refuses writable and executable memory, which the JIT
+# compilers students use need (numba, Julia, PyPy).
 
 
 def student_unit_properties(home: str) -> dict[str, str]:
