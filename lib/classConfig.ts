@@ -2,11 +2,12 @@ import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./configKeys";
 import { parseRoster } from "./roster";
+import { KubernetesClass, kubernetesRules, toKubernetesClass } from "../platforms/kubernetes/config";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
 export const SECRET_IS_SET = "(secret)";
 
-type Raw = { [K in ConfigKeyName]: z.infer<(typeof CONFIG_KEYS)[K]["schema"]> };
+export type Raw = { [K in ConfigKeyName]: z.infer<(typeof CONFIG_KEYS)[K]["schema"]> };
 
 export type AuthProvider = Raw["authProvider"];
 
@@ -63,6 +64,9 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** Where the class runs; `kubernetes` is set exactly when platform is kubernetes. */
+    readonly platform: Raw["platform"];
+    readonly kubernetes?: KubernetesClass;
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -110,6 +114,7 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     if (c.courseRepoToken && "courseRepoUrl" in c && !c.courseRepoUrl?.startsWith("https://")) {
         add("courseRepoToken", "expected courseRepoUrl to be an https:// URL when a token is set");
     }
+    kubernetesRules(c, add);
 }
 
 function show(key: string, raw: Record<string, unknown>): string {
@@ -241,5 +246,7 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        platform: c.platform,
+        kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
     };
 }

@@ -8,6 +8,7 @@ import { applyBundleJson } from "../lib/applyBundle";
 import { parseClassConfig, SECRET_IS_SET } from "../lib/classConfig";
 import { rawClassConfig } from "../lib/rawConfig";
 import { volumeName } from "../components/hubServer";
+import { dropletStack } from "../platforms/droplet/stack";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
 
@@ -186,7 +187,7 @@ test("no secret is in plain text in any resource's inputs, and so not in the Dro
 });
 
 test("the outputs an instructor needs, the private key kept secret", async () => {
-    const program = run.program!;
+    const program = run.program as ReturnType<typeof dropletStack>;
     assert.equal(program.hubUrl, "https://engr101.example.edu/");
     assert.equal(program.oauthCallbackUrl, "https://engr101.example.edu/hub/oauth_callback");
     assert.equal(program.adminUser, "instructor");
