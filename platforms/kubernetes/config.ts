@@ -104,7 +104,8 @@ const defaultMinNodes = (c: Raw) => Math.max(1, Math.ceil(placeholdersOf(c) / st
 export function toKubernetesClass(c: Raw): KubernetesClass {
     const perNode = studentsPerNode(c);
     const placeholders = placeholdersOf(c);
-    const minNodes = c.kubernetesMinNodes ?? Math.min(defaultMinNodes(c), c.kubernetesMaxNodes ?? Infinity);
+    // kubernetesRules refused a kubernetesMaxNodes below this default.
+    const minNodes = c.kubernetesMinNodes ?? defaultMinNodes(c);
     const maxNodes = c.kubernetesMaxNodes ?? Math.max(minNodes, Math.ceil(Math.max(rosterSize(c), placeholders) / perNode));
     const reserved = guarantees(c);
     return {

@@ -124,8 +124,9 @@ def main(values_path: str, root: str) -> None:
         return made, (await made.get_pod_manifest()).to_dict()
 
     spawner, pod = asyncio.run(spawn())
-    # As the hub does at start.
+    # As the hub does at start (JupyterHub.init_users).
     authenticator.allowed_users = {authenticator.normalize_username(u) for u in authenticator.allowed_users}
+    authenticator.admin_users = {authenticator.normalize_username(u) for u in authenticator.admin_users}
     import classroom_hub
     print(json.dumps({
         "unrecognized": unrecognized(app, [JupyterHub, app.authenticator_class, KubeSpawner])

@@ -8,6 +8,7 @@ the chart does, makes the authenticator and a KubeSpawner, and builds a student'
 """
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -148,3 +149,41 @@ def test_the_course_copy_runs_the_droplets_student_copy_in_the_students_home(hub
 def test_an_idle_timeout_of_zero_runs_no_culler(tmp_path):
     loaded = load_hub(tmp_path, render_values(tmp_path, "github", idleTimeoutSeconds="0"))
     assert loaded["app"]["services"] == [] and loaded["unrecognized"] == []
+
+
+def test_the_init_containers_command_keeps_the_students_work(tmp_path, hub):
+    """The course-copy command exactly as the pod runs it (sh -c, the shipped student_copy.py, the
+    values' arguments), against a real repository served over HTTP: the Droplet's rules hold."""
+    from git_http import GitHttpServer, Upstream
+
+    _provider, values, loaded = hub
+    [init] = loaded["pod"]["init_containers"]
+    script = tmp_path / "student_copy.py"
+    script.write_text(values["singleuser"]["extraFiles"]["student-copy"]["stringData"])
+    upstream = Upstream(tmp_path)
+    upstream.commit({"lab1.ipynb": '{"cells": []}\n', "README.md": "Welcome\n"})
+    server = GitHttpServer(tmp_path)
+    home = tmp_path / "jovyan"
+    home.mkdir()
+    command = [*init["command"][:3], str(script), server.url(upstream), *init["command"][5:]]
+    env = {"PATH": os.environ["PATH"], **{e["name"]: e["value"] for e in init["env"]}, "HOME": str(home)}
+
+    def start_pod():
+        return subprocess.run(command, cwd=home, env=env, capture_output=True, text=True, timeout=60)
+
+    try:
+        assert start_pod().returncode == 0
+        course = home / "course"
+        assert (course / "README.md").read_text() == "Welcome\n"
+        (course / "lab1.ipynb").write_text('{"cells": ["mine"]}\n')
+        upstream.commit({"lab1.ipynb": '{"cells": ["v2"]}\n', "lab2.ipynb": "{}\n"})
+        assert start_pod().returncode == 0
+        assert (course / "lab1.ipynb").read_text() == '{"cells": ["mine"]}\n'
+        assert (course / "lab2.ipynb").read_text() == "{}\n"
+        assert len(list(course.glob("lab1.upstream-*.ipynb"))) == 1
+        # An unreachable repository: logged, and the server starts anyway.
+        server.close()
+        failed = start_pod()
+        assert failed.returncode == 0 and "course copy not updated" in failed.stderr
+    finally:
+        server.close()
