@@ -71,6 +71,9 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
     if (c.courseRepoToken) {
         add("courseRepoToken", "expected none when platform is kubernetes: the cluster copies public course repositories only; `pulumi config rm courseRepoToken`");
     }
+    if (c.courseRepoUrl && /[{}]/.test(c.courseRepoUrl)) {
+        add("courseRepoUrl", "expected no { or } when platform is kubernetes: KubeSpawner reads them in the course-copy command as {username}-style templates");
+    }
     const all = c as Raw;
     if (!c.memoryLimit || !c.cpuLimit || !c.kubernetesNodeSize || !c.allowedUsers || !c.adminUsers) return;
     if ("memoryGuarantee" in c && c.memoryGuarantee && bytesOf(c.memoryGuarantee) > bytesOf(c.memoryLimit)) {
