@@ -1,68 +1,8 @@
-import * as pulumi from "@pulumi/pulumi";
-import { HubArchive } from "./components/hubArchive";
-import { HubDns } from "./components/hubDns";
-import { HubHealth } from "./components/hubHealth";
-import { HubSecrets } from "./components/hubSecrets";
-import { HubServer } from "./components/hubServer";
-import { HubSettings } from "./components/hubSettings";
-import { HubSync } from "./components/hubSync";
-import { classSettings } from "./lib/bundle";
-import { LETS_ENCRYPT } from "./lib/config/classConfig";
 import { readStackConfig } from "./lib/config/stack";
-import { sshCommand as loginCommand } from "./lib/server";
-import { sshConnection } from "./lib/sshConnection";
+import { dropletStack } from "./platforms/droplet/stack";
+import { kubernetesStack } from "./platforms/kubernetes/stack";
 
 const { cfg, secrets } = readStackConfig();
-const settings = classSettings(cfg);
 
-const server = new HubServer("hub", { config: cfg, sshPrivateKey: secrets.sshPrivateKey });
-new HubDns("hub", {
-    zoneName: cfg.dnsZone,
-    hostname: cfg.hostname,
-    ipv4Address: server.ipv4,
-    ipv6Address: server.ipv6,
-    proxied: cfg.dnsProxied,
-});
-const generated = new HubSecrets("hub");
-const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey, server.hostPublicKey);
-const sync = new HubSync("hub", { connection, syncDocument: server.syncDocument, serverId: server.dropletId });
-const hubSettings = new HubSettings("hub", {
-    connection,
-    settings,
-    secrets: {
-        oauthClientSecret: secrets.oauthClientSecret,
-        cookieSecret: generated.cookieSecret,
-        traefikApiPassword: generated.traefikApiPassword,
-        courseRepoToken: secrets.courseRepoToken,
-    },
-    serverId: server.dropletId,
-    after: [sync],
-});
-new HubHealth("hub", {
-    connection,
-    timeoutMinutes: cfg.operations.healthCheckTimeoutMinutes,
-    untrustedCa: cfg.tls.acmeDirectoryUrl !== LETS_ENCRYPT,
-    after: [sync, hubSettings],
-    triggers: [sync.syncDocumentHash, hubSettings.bundleHash, server.dropletId],
-});
-new HubArchive("hub", {
-    host: server.ipv4,
-    user: cfg.admin.user,
-    privateKey: server.privateKey,
-    hostKey: server.hostPublicKey,
-    stackName: pulumi.getStack(),
-    enabled: cfg.operations.archiveOnDestroy,
-    serverId: server.dropletId,
-    server,
-    after: [sync],
-});
-
-export const hubUrl = `https://${cfg.hostname}/`;
-export const oauthCallbackUrl = settings.auth.callbackUrl;
-export const adminUser = cfg.admin.user;
-export const ipv4 = server.ipv4;
-export const sshCommand = server.ipv4.apply((host) => loginCommand(cfg.admin.user, host));
-export const privateKey = server.privateKey;
-/** The Droplet's SSH host key; `pulumi stack output knownHosts >> ~/.ssh/known_hosts` makes ssh check it. */
-export const sshHostKey = server.hostPublicKey;
-export const knownHosts = pulumi.interpolate`${server.ipv4} ${server.hostPublicKey}`;
+/** The stack's outputs: those of the platform the class runs on (docs/kubernetes.md). */
+export = cfg.platform === "kubernetes" ? kubernetesStack(cfg, secrets) : dropletStack(cfg, secrets);

@@ -8,8 +8,8 @@ export interface HubDnsArgs {
     readonly hostname: pulumi.Input<string>;
     /** The Droplet's public IPv4 address (A record). */
     readonly ipv4Address: pulumi.Input<string>;
-    /** The Droplet's public IPv6 address (AAAA record). */
-    readonly ipv6Address: pulumi.Input<string>;
+    /** The Droplet's public IPv6 address (AAAA record). Default: no AAAA record (a load balancer's IPv4 only). */
+    readonly ipv6Address?: pulumi.Input<string>;
     /** Route the hub through Cloudflare's proxy. Default: false (see docs/configuration.md). */
     readonly proxied?: pulumi.Input<boolean>;
 }
@@ -32,7 +32,7 @@ export class HubDns extends pulumi.ComponentResource {
             comment: `jupyterhub-classroom stack ${pulumi.getStack()}`,
         }, { parent: this });
         record("A", args.ipv4Address);
-        record("AAAA", args.ipv6Address);
+        if (args.ipv6Address) record("AAAA", args.ipv6Address);
         this.registerOutputs({});
     }
 }

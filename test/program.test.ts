@@ -10,6 +10,7 @@ import { rawClassConfig } from "../lib/config/stack";
 import { firewallTag, volumeName } from "../components/hubServer";
 import { withHostKey } from "../lib/hostKey";
 import { parse } from "yaml";
+import { dropletStack } from "../platforms/droplet/stack";
 import { renderSyncDocument, renderUserData } from "../lib/userData";
 import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
 
@@ -221,7 +222,7 @@ test("no secret is in plain text in any resource's inputs, and so not in the Dro
 });
 
 test("the outputs an instructor needs, the private key kept secret", async () => {
-    const program = run.program!;
+    const program = run.program as ReturnType<typeof dropletStack>;
     assert.equal(program.hubUrl, "https://engr101.example.edu/");
     assert.equal(program.oauthCallbackUrl, "https://engr101.example.edu/hub/oauth_callback");
     assert.equal(program.adminUser, "instructor");
@@ -234,7 +235,7 @@ test("the outputs an instructor needs, the private key kept secret", async () =>
 });
 
 test("sshCommand is a command line for any POSIX shell, not only bash", async () => {
-    const line = await valueOf(run.program!.sshCommand);
+    const line = await valueOf((run.program as ReturnType<typeof dropletStack>).sshCommand);
     // dash, Debian's /bin/sh, reads it without a syntax error (bash's <(...) would be one).
     const parsed = spawnSync("dash", ["-n", "-c", line], { encoding: "utf8" });
     assert.equal(parsed.status, 0, parsed.stderr);

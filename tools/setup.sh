@@ -24,3 +24,6 @@ python3 -m pip install --quiet --disable-pip-version-check "uv==0.9.30"
 uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv
 uv pip install --quiet --python .venv/bin/python --require-hashes -r cloud-init/requirements/hub.txt
 uv pip install --quiet --python .venv/bin/python -r test/python/requirements-test.txt
+# The Zero to JupyterHub chart's hub environment, for the kubernetes platform's hub-config test.
+uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv-k8s
+uv pip install --quiet --python .venv-k8s/bin/python --require-hashes -r platforms/kubernetes/requirements/hub.txt

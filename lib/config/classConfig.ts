@@ -4,11 +4,12 @@ import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
 import { emailLogins, rosterIdentityProblems } from "./identity";
 import { AUTH_PROVIDERS, AuthProviderSpec } from "./providers";
 import { parseRoster, RosterLine } from "./roster";
+import { KubernetesClass, kubernetesRules, toKubernetesClass } from "../../platforms/kubernetes/config";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
 export const SECRET_IS_SET = "(secret)";
 
-type Raw = { [K in ConfigKeyName]: z.infer<(typeof CONFIG_KEYS)[K]["schema"]> };
+export type Raw = { [K in ConfigKeyName]: z.infer<(typeof CONFIG_KEYS)[K]["schema"]> };
 
 export type AuthProvider = Raw["authProvider"];
 
@@ -64,6 +65,9 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** Where the class runs; `kubernetes` is set exactly when platform is kubernetes. */
+    readonly platform: Raw["platform"];
+    readonly kubernetes?: KubernetesClass;
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -124,6 +128,7 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     if (c.retainVolume !== undefined && c.protectVolume !== undefined) {
         add("protectVolume", "expected only retainVolume, its new name (pulumi config rm protectVolume)");
     }
+    kubernetesRules(c, add);
 }
 
 function show(value: unknown, key: string): string {
@@ -341,5 +346,7 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        platform: c.platform,
+        kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
     };
 }

@@ -376,6 +376,69 @@ export const CONFIG_KEYS = {
         structured: true,
         description: "Hosts that may be reached over plain http:// (OIDC endpoints, courseRepoUrl), such as a lab's own git server on a trusted network. Empty by default: every such URL must be https://.",
     },
+    // --- The platform, and the keys only platform kubernetes reads (docs/kubernetes.md) ---
+    platform: {
+        type: "string",
+        schema: z.enum(["droplet", "kubernetes"], {
+            errorMap: () => ({ message: "expected droplet or kubernetes" }),
+        }).default("droplet"),
+        example: "kubernetes",
+        description: "Where the class runs: one Droplet (up to about 100 active students), or a DigitalOcean Kubernetes cluster with the Zero to JupyterHub chart (docs/kubernetes.md).",
+    },
+    kubernetesVersion: {
+        type: "string",
+        schema: z.string().regex(/^1\.[0-9]{2}\.[0-9]+-do\.[0-9]+$/, "expected a DigitalOcean Kubernetes version slug such as 1.34.1-do.0 (doctl kubernetes options versions)").optional(),
+        example: "1.34.1-do.0",
+        description: "kubernetes only, required there: the cluster's Kubernetes version, pinned (`doctl kubernetes options versions` lists them). A newer one upgrades the cluster in place.",
+    },
+    kubernetesNodeSize: {
+        type: "string",
+        schema: z.string().regex(/^[a-z0-9]+-[0-9]+vcpu-[0-9]+gb(-[a-z0-9]+)?$/, "expected a DigitalOcean size slug that names its memory, such as s-4vcpu-8gb").default("s-4vcpu-8gb"),
+        example: "s-8vcpu-16gb",
+        description: "kubernetes only: the size of the autoscaling nodes students' servers run on.",
+    },
+    kubernetesMinNodes: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number of nodes").min(1, "expected at least 1 node").max(100, "expected at most 100 nodes")).optional(),
+        example: "2",
+        description: "kubernetes only: the fewest student nodes kept running. Default: enough for the user placeholders.",
+    },
+    kubernetesMaxNodes: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number of nodes").min(1, "expected at least 1 node").max(100, "expected at most 100 nodes")).optional(),
+        example: "10",
+        description: "kubernetes only: the most student nodes the autoscaler may add. Default: enough for every student on the roster at once, by their memory guarantee.",
+    },
+    memoryGuarantee: {
+        type: "string",
+        schema: text(RULES.memory).optional(),
+        example: "1G",
+        description: "kubernetes only: memory reserved for each student's server (it may use up to memoryLimit). Default: half of memoryLimit.",
+    },
+    cpuGuarantee: {
+        type: "number",
+        schema: number().pipe(z.number().positive("expected more than 0 CPUs").max(64, "expected at most 64 CPUs")).optional(),
+        example: "0.25",
+        description: "kubernetes only: CPUs reserved for each student's server (it may use up to cpuLimit). Default: a quarter of cpuLimit.",
+    },
+    singleuserImage: {
+        type: "string",
+        schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+@sha256:[0-9a-f]{64}$/, "expected an image pinned by digest, such as quay.io/jupyter/scipy-notebook@sha256:<64 hex>").optional(),
+        example: "quay.io/jupyter/scipy-notebook@sha256:e6e8baae46b5e62bbc26910169082639a6fd96f90e9f6fc52e0c0389df92d35c",
+        description: "kubernetes only: the students' image, pinned by digest; it carries the course's packages (coursePackages is for the Droplet). It needs git and jupyterhub-singleuser. Default: a Jupyter docker-stacks scipy-notebook image.",
+    },
+    userPlaceholders: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 or more")).optional(),
+        example: "20",
+        description: "kubernetes only: how many students' servers' worth of room is kept free, so a class starting at once does not wait for new nodes. Default: a tenth of the roster.",
+    },
+    studentStorageGb: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number of GiB").min(1, "expected at least 1 GiB").max(1000, "expected at most 1000 GiB")).default(10),
+        example: "5",
+        description: "kubernetes only: the size of each student's own volume (DigitalOcean block storage, kept when the stack is destroyed).",
+    },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

@@ -39,7 +39,9 @@ export function projectConfigBlock(): Record<string, ProjectConfigType> {
         if (spec.secret) declared.secret = true;
         const unset = spec.schema.safeParse(undefined);
         // Pulumi has no float: a number is declared a string, so its default must be one too.
-        if (unset.success) declared.default = spec.type === "number" ? String(unset.data) : unset.data ?? "";
+        if (unset.success) declared.default = spec.type === "number" ? String(unset.data ?? "") : unset.data ?? "";
+        // An optional integer's unset default "" is no integer: it is declared a string, as numbers are.
+        if (spec.type === "integer" && unset.success && unset.data === undefined) declared.type = "string";
         block[key] = declared;
     }
     return block;

@@ -34,6 +34,9 @@ export interface MockWorld {
     readonly ipv4: string;
     readonly ipv6: string;
     readonly zoneId: string;
+    /** platform kubernetes: the cluster's kubeconfig and the proxy's load balancer address. */
+    readonly kubeconfig: string;
+    readonly loadBalancerIp: string;
 }
 
 export function mockWorld(): MockWorld {
@@ -48,6 +51,8 @@ export function mockWorld(): MockWorld {
         ipv4: "203.0.113.10",
         ipv6: "2001:db8::10",
         zoneId: "zone-0123456789",
+        kubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: planted-cluster-token-7a41\n",
+        loadBalancerIp: "203.0.113.80",
     };
 }
 
@@ -66,6 +71,12 @@ function outputsOf(type: string, name: string, inputs: Record<string, any>, worl
             return { ...inputs, hex: world.cookieSecret };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: world.traefikApiPassword };
+        case "digitalocean:index/kubernetesCluster:KubernetesCluster":
+            return { ...inputs, kubeConfigs: [{ rawConfig: world.kubeconfig }] };
+        case "kubernetes:helm.sh/v3:Release":
+            return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed" } };
+        case "kubernetes:core/v1:Service":
+            return { ...inputs, status: { loadBalancer: { ingress: [{ ip: world.loadBalancerIp }] } } };
         default:
             return inputs;
     }

@@ -40,8 +40,9 @@ SAFE_GIT = [
     "-c", "core.fsmonitor=false",
     "-c", "core.sshCommand=false", "-c", "core.gitProxy=false", "-c", "core.askPass=false",
     "-c", "credential.helper=",
-    # Only file:// (the server's mirror), whatever url.*.insteadOf rewrites it to.
-    "-c", "protocol.allow=never", "-c", "protocol.file.allow=always",
+    # No transport but the one update() allows for the course URL's own scheme, whatever
+    # url.*.insteadOf rewrites that URL to.
+    "-c", "protocol.allow=never",
     "-c", "submodule.recurse=false", "-c", "fetch.recurseSubmodules=false",
     "-c", "gc.auto=0", "-c", "maintenance.auto=false",
 ]
@@ -162,8 +163,10 @@ def update(mirror_url: str, branch: str, directory: str) -> dict:
     if not (copy / ".git").exists():
         copy.mkdir(parents=True, exist_ok=True)
         git(copy, "init", "--quiet", "-b", branch)
+    # The course URL's scheme only: file:// for the Droplet's mirror, https:// in a Kubernetes pod.
+    scheme = mirror_url.split("://", 1)[0] if "://" in mirror_url else "file"
     # --upload-pack: not one a remote.<url>.uploadpack setting names.
-    git(copy, "fetch", "--quiet", "--no-tags", "--force", "--no-recurse-submodules", "--upload-pack=git-upload-pack",
+    git(copy, "-c", f"protocol.{scheme}.allow=always", "fetch", "--quiet", "--no-tags", "--force", "--no-recurse-submodules", "--upload-pack=git-upload-pack",
         "--end-of-options", mirror_url, f"+refs/heads/{branch}:{UPSTREAM}")
     upstream, base = commit_of(copy, UPSTREAM), commit_of(copy, BASE)
     new = files_of(copy, upstream)
@@ -187,6 +190,7 @@ if __name__ == "__main__":
     try:
         print(json.dumps(update(*sys.argv[1:])))
     except subprocess.CalledProcessError as e:
-        sys.exit(f"git {e.cmd[len(SAFE_GIT) + 3]}: {e.stderr.decode(errors='replace').strip()}")
+        subcommand = next(arg for arg in e.cmd[len(SAFE_GIT) + 3:] if not arg.startswith("-") and "=" not in arg)
+        sys.exit(f"git {subcommand}: {e.stderr.decode(errors='replace').strip()}")
     except OSError as e:  # such as a file where the course directory should be
         sys.exit(str(e))
