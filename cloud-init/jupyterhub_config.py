@@ -51,7 +51,9 @@ configure_login(c, auth, secrets["oauthClientSecret"])
 
 # --- Students' servers ---
 c.JupyterHub.spawner_class = ClassroomSpawner
-c.Spawner.cmd = [f"{USER_VENV}/bin/jupyterhub-singleuser"]
+# `python -s`: the server itself never loads what a student installed with `pip install --user`
+# (~/.local, code that would run inside it, as config would); their kernels and terminals do.
+c.Spawner.cmd = [f"{USER_VENV}/bin/python", "-s", f"{USER_VENV}/bin/jupyterhub-singleuser"]
 c.Spawner.default_url = "/lab"
 # A student's server reads no Jupyter config from their home (~/.jupyter, ~/.local/etc/jupyter):
 # what it runs and how it authenticates stay as the hub set them.

@@ -576,7 +576,7 @@ print(json.dumps({"uid": os.getuid(), "uids": sorted(set(uids)), "processes": le
         assert.doesNotMatch(machine, /alice-shm|bob-shm|alice\.lock|bob\.lock/, `a student wrote to the machine's own: ${machine}`);
     });
 
-    step("14. systemd-analyze security rates a student's unit 3.0 or less; JupyterLab, terminals, kernels, numpy, git and pip work in it", async () => {
+    step("14. systemd-analyze security rates a student's unit 3.0 or less; JupyterLab, terminals, kernels, numpy, git, pip and pip --user work in it", async () => {
         const { alice } = USERS;
         const unit = `jupyter-${alice.login}-singleuser.service`;
         const security = await server.guest.exec(["systemd-analyze", "security", "--no-pager", unit]);
@@ -601,9 +601,12 @@ out["git"] = run("git", "init", "--quiet", repo) is True and run("git", "-C", re
 venv = os.path.expanduser("~/.venvs/sandbox-check")
 out["pip"] = run(sys.executable, "-m", "venv", venv) is True and run(f"{venv}/bin/pip", "install", "--quiet", "--no-deps", "six==1.17.0")
 out["import"] = run(f"{venv}/bin/python", "-c", "import six; assert six.__version__ == '1.17.0'")
+# pip --user into ~/.local, a package the class's environment does not have; the kernel's python imports it from there.
+out["pip --user"] = run(sys.executable, "-m", "pip", "install", "--quiet", "--user", "--no-deps", "tabulate==0.9.0")
+out["import --user"] = run(sys.executable, "-c", "import site, tabulate; assert tabulate.__file__.startswith(site.getusersitepackages()), tabulate.__file__")
 print(json.dumps(out))
 `, 5 * 60_000);
-        assert.deepEqual(JSON.parse(works), { numpy: 1.5, git: true, pip: true, import: true });
+        assert.deepEqual(JSON.parse(works), { numpy: 1.5, git: true, pip: true, import: true, "pip --user": true, "import --user": true });
     }, 8 * 60_000);
 
     step("15. a hook planted in a student's course copy does not run at the next start; the copy runs in a unit of its own and leaves no student process in the hub's unit", async () => {
@@ -740,7 +743,7 @@ print(json.dumps(out))
         assert.match(forward.stderr, /administratively prohibited|open failed/, `the forward failed, but not by refusal: ${forward.stderr}`);
     }, 10 * 60_000);
 
-    step("18. Jupyter config a student puts in their home is not loaded by their server", async () => {
+    step("18. Jupyter config a student puts in their home, and a .pth file in their ~/.local, are not loaded by their server", async () => {
         const { alice } = USERS;
         // Jupyter config files are Python: this one would leave a mark in alice's home when loaded.
         await python(alice, [
@@ -750,10 +753,28 @@ print(json.dumps(out))
             "config.write_text('import pathlib; (pathlib.Path.home() / \"user-config-ran\").touch()\\n')",
             "print(config)",
         ].join("\n"));
+        // Nor what pip --user put in ~/.local (the server runs `python -s`): a .pth file there runs in
+        // every Python that loads ~/.local, leaving a mark named by its process id.
+        await python(alice, [
+            "import pathlib, site",
+            "pth = pathlib.Path(site.getusersitepackages()) / 'classroom-e2e-mark.pth'",
+            "pth.parent.mkdir(parents=True, exist_ok=True)",
+            "pth.write_text('import os; open(os.path.expanduser(f\"~/user-site-ran-{os.getpid()}\"), \"w\").close()\\n')",
+        ].join("\n"));
         await stopServer(alice);
         await serverReady(alice);
         const mark = await python(alice, "import pathlib; print((pathlib.Path.home() / 'user-config-ran').exists())");
         assert.equal(mark.trim(), "False", "the student's ~/.jupyter/jupyter_server_config.py ran in their server");
+        const serverPid = (await server.guest.check(["systemctl", "show", "-p", "MainPID", "--value", `jupyter-${alice.login}-singleuser`])).trim();
+        const userSite = JSON.parse(await python(alice, [
+            "import json, os, pathlib, site",
+            "marks = sorted(p.name for p in pathlib.Path.home().glob('user-site-ran-*'))",
+            "(pathlib.Path(site.getusersitepackages()) / 'classroom-e2e-mark.pth').unlink()",
+            "for name in marks: (pathlib.Path.home() / name).unlink()",
+            "print(json.dumps({'marks': marks, 'kernel': f'user-site-ran-{os.getpid()}'}))",
+        ].join("\n"))) as { marks: string[]; kernel: string };
+        assert.ok(userSite.marks.includes(userSite.kernel), `the .pth in ~/.local did not run in the kernel: ${userSite.marks.join(" ")}`);
+        assert.ok(!userSite.marks.includes(`user-site-ran-${serverPid}`), `~/.local loaded in alice's server (pid ${serverPid})`);
         const environ = await server.guest.check(["sh", "-c", `tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value jupyter-${alice.login}-singleuser)/environ`]);
         assert.match(environ, /^JUPYTERHUB_DISABLE_USER_CONFIG=1$/m);
     });

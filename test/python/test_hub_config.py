@@ -81,7 +81,8 @@ def test_hub_traits(hub):
 def test_spawner_traits(hub):
     spawner = hub(class_settings("github")).spawner
     assert spawner.username_template == "jupyter-ada"
-    assert spawner.cmd == ["/opt/jupyterhub-classroom/user/bin/jupyterhub-singleuser"]
+    assert spawner.cmd == ["/opt/jupyterhub-classroom/user/bin/python", "-s",
+                           "/opt/jupyterhub-classroom/user/bin/jupyterhub-singleuser"]
     assert spawner.default_url == "/lab"
     # Config in the student's home is ignored (the e2e test plants some).
     assert spawner.disable_user_config is True

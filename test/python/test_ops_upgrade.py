@@ -13,22 +13,22 @@ UPGRADE = f"{LIB}/classroom-upgrade-env"
 WHEELS = "/srv/wheels"
 
 
-def wheel(version: str) -> tuple[str, bytes]:
-    """A pure-Python wheel of the package classroom-probe, whose module says its version."""
+def wheel(version: str, module: str = "classroom_probe") -> tuple[str, bytes]:
+    """A pure-Python wheel of the package named like module (classroom-probe), whose module says its version."""
     files = {
-        "classroom_probe.py": f"VERSION = {version!r}\n",
-        f"classroom_probe-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: classroom-probe\nVersion: {version}\n",
-        f"classroom_probe-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
+        f"{module}.py": f"VERSION = {version!r}\n",
+        f"{module}-{version}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: {module.replace('_', '-')}\nVersion: {version}\n",
+        f"{module}-{version}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
     record = "".join(
         f"{name},sha256={base64.urlsafe_b64encode(hashlib.sha256(text.encode()).digest()).rstrip(b'=').decode()},{len(text)}\n"
         for name, text in files.items())
-    files[f"classroom_probe-{version}.dist-info/RECORD"] = record + f"classroom_probe-{version}.dist-info/RECORD,,\n"
+    files[f"{module}-{version}.dist-info/RECORD"] = record + f"{module}-{version}.dist-info/RECORD,,\n"
     data = io.BytesIO()
     with zipfile.ZipFile(data, "w") as archive:
         for name, text in files.items():
             archive.writestr(name, text)
-    return f"classroom_probe-{version}-py3-none-any.whl", data.getvalue()
+    return f"{module}-{version}-py3-none-any.whl", data.getvalue()
 
 
 def publish_lock(server, environment: str, version: str, *, wrong_hash: bool = False) -> None:
@@ -137,6 +137,108 @@ def test_the_students_environment_is_created_then_upgraded_without_touching_the_
     hub.run(UPGRADE, "user")
     assert probe_version(hub, student_venv) == "2.0"
     assert hub.systemctl_calls()[calls:] == []
+
+
+STUDENT_VENV = "/opt/jupyterhub-classroom/user"
+STUDENT_WHEELS = "/srv/student-wheels"
+SERVER_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+
+@pytest.fixture
+def students_environment(server):
+    """A server with the students' environment as classroom-upgrade-env makes it, and wheels a
+    student may install (student-probe; classroom-probe 2.0, newer than the lock's 1.0)."""
+    server.install_operations()
+    publish_lock(server, "user", "1.0")
+    # The server's PATH: its python3 is Debian's, which students may run (this machine's first
+    # python3 may live in root's home).
+    server.run("env", f"PATH={SERVER_PATH}", UPGRADE, "user")
+    for name, data in (wheel("1.0", "student_probe"), wheel("2.0")):
+        server.write(f"{STUDENT_WHEELS}/{name}", data)
+    return server
+
+
+def make_student(server, name: str) -> str:
+    """A student's account, its home in /srv/classroom/home, closed to others (0700); it exists only
+    inside the server."""
+    home = f"/srv/classroom/home/{name}"
+    server.run("useradd", "--create-home", "--home-dir", home, "--shell", "/bin/bash", name)
+    server.run("chmod", "0700", home)
+    return home
+
+
+def as_student(server, name: str, *argv, check: bool = True):
+    """argv as the student, in a clean environment as their unit gives it (no PYTHONUSERBASE)."""
+    return server.run("runuser", "-u", name, "--", "env", "-i", f"HOME=/srv/classroom/home/{name}",
+                      "PATH=/usr/bin:/bin", *argv, check=check)
+
+
+def student_import(server, name: str, module: str, *flags: str) -> str:
+    """Where the student's python (the kernels', or the server's with flags ("-s",)) finds module."""
+    result = as_student(server, name, f"{STUDENT_VENV}/bin/python", *flags, "-c",
+                        f"import {module}; print({module}.VERSION, {module}.__file__)", check=False)
+    return result.stdout.strip() if result.returncode == 0 else result.stderr.strip().splitlines()[-1]
+
+
+def test_a_student_installs_with_pip_user_and_only_their_kernels_and_terminals_see_it(students_environment):
+    server = students_environment
+    home = make_student(server, "jupyter-pip-ada")
+    make_student(server, "jupyter-pip-grace")
+    pip_user = [f"{STUDENT_VENV}/bin/python", "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
+                "--user", "--no-index", "--find-links", STUDENT_WHEELS]
+    as_student(server, "jupyter-pip-ada", *pip_user, "student-probe")
+    user_site = f"{home}/.local/lib/python3.11/site-packages"
+    assert student_import(server, "jupyter-pip-ada", "student_probe") == f"1.0 {user_site}/student_probe.py"
+    # The server runs with `python -s` (jupyterhub_config.py): nothing of ~/.local loads in it.
+    assert student_import(server, "jupyter-pip-ada", "student_probe", "-s") == \
+        "ModuleNotFoundError: No module named 'student_probe'"
+    assert student_import(server, "jupyter-pip-grace", "student_probe") == \
+        "ModuleNotFoundError: No module named 'student_probe'"
+    # Python's order: the class's environment, then ~/.local; the system's packages stay out.
+    path = as_student(server, "jupyter-pip-ada", f"{STUDENT_VENV}/bin/python", "-c",
+                      "import sys; print(*sys.path, sep=chr(10))").stdout.splitlines()
+    venv_site = f"{STUDENT_VENV}/lib/python3.11/site-packages"
+    assert path[-2:] == [venv_site, user_site], path
+    assert not [folder for folder in path if "dist-packages" in folder], path
+    assert "ModuleNotFoundError" in student_import(server, "jupyter-pip-ada", "yaml")
+
+    # So ~/.local adds packages and never replaces the class's: pip refuses another version of
+    # one, and one forced in is not what the student's python loads.
+    assert "lack sys.path precedence" in as_student(server, "jupyter-pip-ada", *pip_user, "classroom-probe==2.0",
+                                                    check=False).stderr
+    as_student(server, "jupyter-pip-ada", *pip_user, "--ignore-installed", "classroom-probe==2.0")
+    assert student_import(server, "jupyter-pip-ada", "classroom_probe") == f"1.0 {venv_site}/classroom_probe.py"
+    # What a student installed goes away with ~/.local/lib/python3.11 (docs/architecture.md).
+    as_student(server, "jupyter-pip-ada", "rm", "-r", f"{home}/.local/lib/python3.11")
+    assert student_import(server, "jupyter-pip-ada", "student_probe") == \
+        "ModuleNotFoundError: No module named 'student_probe'"
+
+
+def test_an_environment_made_before_gets_pip_user_at_the_next_sync_without_reinstalling(students_environment):
+    server = students_environment
+    config = f"{STUDENT_VENV}/pyvenv.cfg"
+    # What `python3 -m venv` wrote, and classroom-upgrade-env left, before.
+    server.run("sed", "-i", "s/^include-system-site-packages = .*/include-system-site-packages = false/", config)
+    installed = f"{STUDENT_VENV}/lib/python3.11/site-packages/classroom_probe.py"
+    before = server.run("stat", "-c", "%i %Y", installed).stdout
+    result = server.run("env", f"PATH={SERVER_PATH}", UPGRADE, "user")
+    assert result.stdout.splitlines() == [
+        f"classroom-upgrade-env: students' `pip install --user` now installs into their ~/.local ({config})",
+        f"classroom-upgrade-env: {STUDENT_VENV} already has {LIB}/requirements/user.txt",
+    ]
+    assert server.run("stat", "-c", "%i %Y", installed).stdout == before
+    assert "include-system-site-packages = true\n" in server.read(config)
+    assert server.run("stat", "-c", "%a", config).stdout == "644\n"
+    assert "/usr/lib/python3/dist-packages" not in server.run(f"{STUDENT_VENV}/bin/python", "-c", "import sys; print(sys.path)").stdout
+    home = make_student(server, "jupyter-pip-ada")
+    as_student(server, "jupyter-pip-ada", f"{STUDENT_VENV}/bin/python", "-m", "pip", "install", "--quiet", "--user",
+               "--no-index", "--find-links", STUDENT_WHEELS, "student-probe")
+    assert student_import(server, "jupyter-pip-ada", "student_probe").endswith(
+        f"{home}/.local/lib/python3.11/site-packages/student_probe.py")
+    # Every later run leaves it as it is.
+    settled = server.read(config)
+    assert server.run("env", f"PATH={SERVER_PATH}", UPGRADE, "user").stdout == f"classroom-upgrade-env: {STUDENT_VENV} already has {LIB}/requirements/user.txt\n"
+    assert server.read(config) == settled
 
 
 BACKUPS = "/var/lib/jupyterhub/backups"

@@ -6,10 +6,16 @@ environment). When the hub's lock changed and a hub database exists, the hub is 
 database copied (backups/jupyterhub-<time>.sqlite), the lock installed, the schema migrated and
 the hub started. Students' servers keep running throughout: they are separate units, and
 they load the upgraded students' environment when they next start.
+
+In the students' environment, every run also makes sure `pip install --user` works
+(let_students_install_for_themselves), without reinstalling: servers installed before get it at
+their next sync.
 """
 
 import argparse
 import hashlib
+import os
+import re
 import sqlite3
 import subprocess
 import sys
@@ -21,6 +27,17 @@ from .retention import NotEnoughSpace
 
 ENVIRONMENTS = ("hub", "user")
 STAMP = "installed-lock.sha256"
+SYSTEM_SITE_SETTING = re.compile(r"^include-system-site-packages\s*=.*$", re.MULTILINE)
+# A .pth file of the students' environment. site.py adds this environment's packages (running its
+# .pth files) before it reads site.PREFIXES for the system's; with the list empty it adds only
+# this environment again, as a venv without system packages does. A line starting with `import`
+# is the only kind a .pth file runs.
+SYSTEM_SITE_OFF_FILE = "jupyterhub_classroom_no_system_site.pth"
+SYSTEM_SITE_OFF = """\
+# jupyterhub-classroom: the system's Python packages stay out of the students' environment
+# (classroom_ops/upgrade.py, let_students_install_for_themselves).
+import site; site.PREFIXES.clear()
+"""
 
 
 def install_lock(venv: Path, lock: Path) -> None:
@@ -29,6 +46,41 @@ def install_lock(venv: Path, lock: Path) -> None:
         subprocess.run(["python3", "-m", "venv", str(venv)], check=True)
     subprocess.run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check",
                     "--no-input", "--require-hashes", "--no-deps", "-r", str(lock)], check=True)
+
+
+def let_students_install_for_themselves(venv: Path) -> bool:
+    """Lets `pip install --user` into ~/.local work in the students' environment, which still
+    hides the system's packages; True when it changed something.
+
+    pip refuses --user in a venv whose pyvenv.cfg says `include-system-site-packages = false`, and
+    Python then leaves ~/.local out of sys.path; with `true` both work, but Python would also add
+    the system's packages (/usr/lib/python3/dist-packages: Debian's, cloud-init's), which pip would
+    then count as installed for course packages. SYSTEM_SITE_OFF keeps them out. Python's order on
+    sys.path: this environment, then the student's ~/.local, so ~/.local adds packages and never
+    replaces the class's. The students' servers run with `python -s` (jupyterhub_config.py):
+    ~/.local reaches only their kernels and terminals. Nothing is reinstalled: Python reads both
+    files at every start."""
+    config = venv / "pyvenv.cfg"
+    # Without the line, both read it as true.
+    settings = SYSTEM_SITE_SETTING.sub("include-system-site-packages = true", config.read_text())
+    site_packages = venv.glob("lib/python3.*/site-packages")
+    # The .pth first: no Python may start with `true` and without it.
+    changed = [put_file(site_packages_dir / SYSTEM_SITE_OFF_FILE, SYSTEM_SITE_OFF) for site_packages_dir in site_packages]
+    if not changed:
+        raise RuntimeError(f"{venv} has no lib/python3.*/site-packages")
+    return put_file(config, settings) or any(changed)
+
+
+def put_file(path: Path, text: str) -> bool:
+    """Writes path (0644) unless it holds text already; a Python starting meanwhile reads the old
+    file or the new one, never half of one."""
+    if path.exists() and path.read_text() == text:
+        return False
+    draft = path.with_name(path.name + ".new")
+    draft.write_text(text)
+    draft.chmod(0o644)
+    os.replace(draft, path)
+    return True
 
 
 def upgrade_hub(venv: Path, lock: Path) -> None:
@@ -81,6 +133,10 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     try:
         changed = upgrade(args.environment)
+        # Whether the lock changed or not: environments made before the setting existed get it.
+        if args.environment == "user" and let_students_install_for_themselves(layout.VENVS / "user"):
+            print(f"classroom-upgrade-env: students' `pip install --user` now installs into their ~/.local"
+                  f" ({layout.VENVS / 'user' / 'pyvenv.cfg'})")
     except (RuntimeError, OSError, sqlite3.Error) as err:
         print(f"classroom-upgrade-env: upgrading the {args.environment} environment failed: {err}", file=sys.stderr)
         return 1
