@@ -58,8 +58,9 @@ c.Spawner.default_url = "/lab"
 # A student's server reads no Jupyter config from their home (~/.jupyter, ~/.local/etc/jupyter):
 # what it runs and how it authenticates stay as the hub set them.
 c.Spawner.disable_user_config = True
-# Its _xsrf cookie is Secure too (jupyter-server's own default is not).
-c.Spawner.args = ["--ServerApp.tornado_settings={'xsrf_cookie_kwargs': {'secure': True}}"]
+# Its _xsrf cookie is Secure too (jupyter-server's own default is not). SystemdSpawner expands
+# {USERNAME} in every argument with str.format: the dict's braces are doubled.
+c.Spawner.args = ["--ServerApp.tornado_settings={{'xsrf_cookie_kwargs': {{'secure': True}}}}"]
 c.Spawner.mem_limit = limits["memory"]
 c.Spawner.cpu_limit = float(limits["cpu"])
 # A whole class logging in at once on a small Droplet starts slowly: both the unit's start and

@@ -86,7 +86,9 @@ def test_spawner_traits(hub):
     assert spawner.default_url == "/lab"
     # Config in the student's home is ignored (the e2e test plants some).
     assert spawner.disable_user_config is True
-    assert spawner.args == ["--ServerApp.tornado_settings={'xsrf_cookie_kwargs': {'secure': True}}"]
+    # As SystemdSpawner passes them to systemd-run (it expands {USERNAME} in each).
+    assert [spawner._expand_user_vars(arg) for arg in spawner.args] == [
+        "--ServerApp.tornado_settings={'xsrf_cookie_kwargs': {'secure': True}}"]
     assert spawner.mem_limit == 2 * 1024**3
     assert spawner.cpu_limit == 1.0
     # A class starting at once: the default 30 s for a server's first answer failed 7 of 30 (bench/).
