@@ -78,3 +78,8 @@ test("an existing stack with bare names and e-mail logins gets a preview error, 
     const found = problems({ ...google, allowedUsers: '["ada","grace"]' });
     assert.deepEqual(found.map((p) => p.path), ["allowedUsers[0]", "allowedUsers[1]"]);
 });
+
+test("a list with a bad entry still has its other entries' identity checked, each at its own index", () => {
+    const found = problems({ ...google, allowedUsers: '["ada@example.edu","ada+1@example.edu","bob@b.edu","dave"]' });
+    assert.deepEqual(found.map((p) => p.path), ["allowedUsers[1]", "allowedUsers[2]", "allowedUsers[3]"]);
+});

@@ -3,6 +3,7 @@ import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
 import { emailLogins, rosterIdentityProblems } from "./identity";
 import { AUTH_PROVIDERS, AuthProviderSpec } from "./providers";
+import { asciiLower, matches, RULES, TextRule } from "./rules";
 import { parseRoster, RosterLine } from "./roster";
 import { KubernetesClass, kubernetesRules, toKubernetesClass } from "../../platforms/kubernetes/config";
 
@@ -177,6 +178,15 @@ function closest(key: string): string | undefined {
     return Object.keys(CONFIG_KEYS).find((k) => k.toLowerCase() === lower || k.toLowerCase().startsWith(lower) || lower.startsWith(k.toLowerCase()));
 }
 
+/** The items of a list as given, lower-cased, each undefined where it breaks the rule. */
+function validItems(value: unknown, rule: TextRule): (string | undefined)[] {
+    const items = valueAt(value, []);
+    const list = typeof items === "string" ? (() => { try { return JSON.parse(items) as unknown; } catch { return []; } })() : items;
+    return Array.isArray(list)
+        ? list.map((item) => typeof item === "string" && matches(rule, asciiLower(item)) ? asciiLower(item) : undefined)
+        : [];
+}
+
 /** Where each roster entry came from, so a problem names the config item or the file's line. */
 type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: number } | { readonly line: RosterLine };
 
@@ -261,25 +271,27 @@ function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUse
  */
 function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
     raw: Record<string, unknown>, problems: ConfigProblem[]): void {
-    if (!c.authProvider || !c.allowedUsers || !c.adminUsers || !c.googleHostedDomains) return;
+    if (!c.authProvider) return;
     const byEmail = emailLogins(c.authProvider, c.oidcUsernameClaim);
     const complete = (entry: string) => byEmail && c.rosterEmailDomain && !entry.includes("@") ? `${entry}@${c.rosterEmailDomain}` : entry;
-    c.allowedUsers = c.allowedUsers.map(complete);
-    c.adminUsers = c.adminUsers.map(complete);
+    if (c.allowedUsers) c.allowedUsers = c.allowedUsers.map(complete);
+    if (c.adminUsers) c.adminUsers = c.adminUsers.map(complete);
+    // A list with a bad entry still has its other entries checked, each at its own index.
+    const entries = (key: "allowedUsers" | "adminUsers") => c[key] ?? validItems(raw[key], RULES.rosterEntry).map((e) => e && complete(e));
     const found = rosterIdentityProblems({
         provider: c.authProvider,
         usernameClaim: c.oidcUsernameClaim,
-        allowedUsers: c.allowedUsers,
-        adminUsers: c.adminUsers,
-        googleHostedDomains: c.googleHostedDomains,
+        allowedUsers: entries("allowedUsers"),
+        adminUsers: entries("adminUsers"),
+        googleHostedDomains: c.googleHostedDomains ?? validItems(raw.googleHostedDomains, RULES.hostname),
     });
     for (const p of found) {
         if (p.list === "googleHostedDomains") {
-            problems.push(problem(p.list, p.expected, raw, { where: `[${p.index}]`, got: c.googleHostedDomains[p.index] }));
+            problems.push(problem(p.list, p.expected, raw, { where: `[${p.index}]`, got: valueAt(raw.googleHostedDomains, [p.index]) }));
             continue;
         }
-        const entry = c[p.list]![p.index];
-        const origin = origins[p.list][p.index];
+        const entry = entries(p.list)[p.index]!;
+        const origin: Origin = origins[p.list][p.index] ?? { key: p.list, index: p.index };
         const example = entry.includes("@") ? entry.replace(/@.*/, "@example.edu") : `${entry}@${c.rosterEmailDomain ?? "example.edu"}`;
         if ("line" in origin) {
             problems.push(problem("rosterFile", `${c.rosterFile} line ${origin.line.lineNo}: ${JSON.stringify(entry)}: ${p.expected}`, raw,

@@ -17,10 +17,10 @@ export interface RosterIdentity {
     readonly provider: AuthProviderName;
     /** OIDC only: the userinfo claim that names the student. */
     readonly usernameClaim?: string;
-    /** Lower-cased, as class.json holds them. */
-    readonly allowedUsers: readonly string[];
-    readonly adminUsers: readonly string[];
-    readonly googleHostedDomains: readonly string[];
+    /** Lower-cased, as class.json holds them; undefined where an entry is invalid on its own (skipped). */
+    readonly allowedUsers: readonly (string | undefined)[];
+    readonly adminUsers: readonly (string | undefined)[];
+    readonly googleHostedDomains: readonly (string | undefined)[];
 }
 
 export interface IdentityProblem {
@@ -54,10 +54,11 @@ export function rosterIdentityProblems(roster: RosterIdentity): IdentityProblem[
         });
         return false;
     };
-    roster.googleHostedDomains.forEach((domain, index) => domainOf("googleHostedDomains", index, domain));
+    roster.googleHostedDomains.forEach((domain, index) => domain !== undefined && domainOf("googleHostedDomains", index, domain));
     const spelling = new Map<string, string>();
     for (const list of ["allowedUsers", "adminUsers"] as const) {
         roster[list].forEach((entry, index) => {
+            if (entry === undefined) return;
             const at = entry.lastIndexOf("@");
             if (at < 0 && byEmail) {
                 problems.push({

@@ -43,6 +43,8 @@ SERVER_PYTHON = _install_server_python()
 _HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
 
 
+# Before xdist's own hook, which names each item's group from these marks.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.path.name

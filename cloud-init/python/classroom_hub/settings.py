@@ -84,8 +84,9 @@ def _problems(validator: Draft202012Validator, data: Any, secret: bool = False) 
     return messages
 
 
-def _strings(value: Any) -> list[str]:
-    return [v for v in value if isinstance(v, str)] if isinstance(value, list) else []
+def _strings(value: Any) -> list[tuple[int, str]]:
+    """(index, entry) of each string of a list: a bad item leaves the others' indexes as they are."""
+    return [(i, v) for i, v in enumerate(value) if isinstance(v, str)] if isinstance(value, list) else []
 
 
 def roster_identity_problems(auth: dict) -> list[tuple[str, int, str]]:
@@ -103,10 +104,10 @@ def roster_identity_problems(auth: dict) -> list[tuple[str, int, str]]:
                                      "before the @, so addresses of two domains could make two people one hub user"))
         return False
 
-    for index, domain in enumerate(_strings(auth.get("googleHostedDomains"))):
+    for index, domain in _strings(auth.get("googleHostedDomains")):
         same_domain("googleHostedDomains", index, domain)
     for key in ("allowedUsers", "adminUsers"):
-        for index, entry in enumerate(_strings(auth.get(key))):
+        for index, entry in _strings(auth.get(key)):
             if "@" in entry and not same_domain(key, index, entry.rsplit("@", 1)[1]):
                 continue
             name = hub_name_of(entry)
