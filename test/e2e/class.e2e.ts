@@ -729,7 +729,8 @@ print(json.dumps(out))
         const setCookies = [login.headers["set-cookie"] ?? []].flat();
         assert.ok(setCookies.some((c) => c.startsWith("_xsrf=")), `/hub/login set no _xsrf cookie: ${setCookies.join(" | ")}`);
         assert.deepEqual(setCookies.filter((c) => !/;\s*Secure(;|$)/i.test(c)), [], "a cookie of the login page is not Secure");
-        const cookies = await (await session(alice)).context.cookies(server.hubUrl);
+        // By the paths they are sent to: a cookie's path must match, so the bare origin would show only "/" cookies.
+        const cookies = await (await session(alice)).context.cookies([`${server.hubUrl}/hub/`, `${server.hubUrl}/user/${alice.login}/`]);
         const names = cookies.map((c) => `${c.name} ${c.path}`);
         assert.ok(names.includes("_xsrf /hub/") && names.includes(`_xsrf /user/${alice.login}/`), `alice's browser lacks an _xsrf cookie: ${names.join(", ")}`);
         assert.deepEqual(cookies.filter((c) => !c.secure).map((c) => `${c.name} ${c.path}`), [], "cookies without Secure");
