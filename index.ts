@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { HubAcmeToken } from "./components/hubAcmeToken";
 import { HubArchive } from "./components/hubArchive";
 import { HubConfig } from "./components/hubConfig";
 import { HubDns } from "./components/hubDns";
@@ -15,19 +16,25 @@ import { readStackConfig } from "./lib/stackConfig";
 const { cfg, secrets } = readStackConfig();
 
 const server = new HubServer("hub", { config: cfg, sshPrivateKey: secrets.sshPrivateKey });
-new HubDns("hub", {
+const dns = new HubDns("hub", {
     zoneName: cfg.dnsZone,
     hostname: cfg.hostname,
     ipv4Address: server.ipv4,
     ipv6Address: server.ipv6,
     proxied: cfg.dnsProxied,
+    wildcard: cfg.perStudentOrigins,
 });
+const acmeToken = cfg.perStudentOrigins ? new HubAcmeToken("hub", { zoneId: dns.zoneId, hostname: cfg.hostname }) : undefined;
 const generated = new HubSecrets("hub");
 const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey);
 const sync = new HubSync("hub", { connection, userData: server.syncDocument, serverId: server.dropletId });
 const config = new HubConfig("hub", {
     connection,
-    bundleJson: stackBundleJson(cfg, secrets, generated),
+    bundleJson: stackBundleJson(cfg, secrets, {
+        cookieSecret: generated.cookieSecret,
+        traefikApiPassword: generated.traefikApiPassword,
+        cloudflareDnsToken: acmeToken?.value,
+    }),
     serverId: server.dropletId,
     after: [sync],
 });

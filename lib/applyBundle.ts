@@ -14,10 +14,10 @@ export const TRAEFIK_API_PASSWORD_LENGTH = 32;
  */
 export function applyBundleJson(cfg: ClassConfig, secrets: ClassSecrets): string {
     // Spelled out, so the bytes (and the trigger hash) never depend on the caller's key order.
-    const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken } = secrets;
+    const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken } = secrets;
     const bundle: ApplyBundle = {
         settings: classSettings(cfg),
-        secrets: { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken },
+        secrets: { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken },
     };
     return `${JSON.stringify(bundle, null, 2)}\n`;
 }

@@ -63,6 +63,8 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** Each student's server at https://<user>.<hostname>/ with a wildcard certificate (DNS-01). */
+    readonly perStudentOrigins: boolean;
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -106,6 +108,9 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     }
     if (c.allowedUsers?.length === 0 && c.githubOrganizations?.length === 0 && c.googleHostedDomains?.length === 0) {
         add("allowedUsers", "expected at least one student: allowedUsers, githubOrganizations (github) or googleHostedDomains (google); otherwise nobody can log in");
+    }
+    if (c.perStudentOrigins && c.dnsProxied) {
+        add("dnsProxied", "expected false when perStudentOrigins is true: Cloudflare's proxy has no edge certificate for *.<hostname> (a name two levels below the zone)");
     }
     if (c.courseRepoToken && "courseRepoUrl" in c && !c.courseRepoUrl?.startsWith("https://")) {
         add("courseRepoToken", "expected courseRepoUrl to be an https:// URL when a token is set");
@@ -241,5 +246,6 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        perStudentOrigins: c.perStudentOrigins,
     };
 }

@@ -355,6 +355,12 @@ export const CONFIG_KEYS = {
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
     },
+    perStudentOrigins: {
+        type: "boolean",
+        schema: bool().default(false),
+        example: "true",
+        description: "Serve each student's server on its own origin, https://<user>.<hostname>/, with a wildcard certificate (ACME DNS-01 through Cloudflare, with an API token the stack creates). Needs Cloudflare credentials that may create API tokens and dnsProxied false.",
+    },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

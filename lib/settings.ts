@@ -33,6 +33,8 @@ export interface ClassSettings {
         readonly announcement: string | null;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** JupyterHub's subdomain_host is https://<hostname>: each student's server on its own origin. */
+    readonly perStudentOrigins: boolean;
 }
 
 /**
@@ -46,6 +48,8 @@ export interface ClassSecrets {
     /** The password jupyterhub-traefik-proxy uses for Traefik's API on loopback. */
     readonly traefikApiPassword: string;
     readonly courseRepoToken: string | null;
+    /** Exactly when perStudentOrigins: the Cloudflare API token Traefik's ACME client uses for DNS-01. */
+    readonly cloudflareDnsToken: string | null;
 }
 
 /** What HubConfig sends on stdin to `sudo classroom-apply` on the server. */
@@ -79,6 +83,7 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             announcement: loginPage.announcement ?? null,
             helpLinks: loginPage.helpLinks,
         },
+        perStudentOrigins: cfg.perStudentOrigins,
     };
 }
 

@@ -7,12 +7,17 @@ import { StackSecrets } from "./stackConfig";
 export interface GeneratedSecrets {
     readonly cookieSecret: pulumi.Output<string>;
     readonly traefikApiPassword: pulumi.Output<string>;
+    /** HubAcmeToken's token, exactly when perStudentOrigins. */
+    readonly cloudflareDnsToken?: pulumi.Output<string>;
 }
 
 /** The apply bundle HubConfig sends, once every secret is known; secret, as its inputs are. */
 export function stackBundleJson(cfg: ClassConfig, secrets: StackSecrets, generated: GeneratedSecrets): pulumi.Output<string> {
     return pulumi
-        .all([secrets.oauthClientSecret, generated.cookieSecret, generated.traefikApiPassword, secrets.courseRepoToken])
-        .apply(([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken]) =>
-            applyBundleJson(cfg, { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken: courseRepoToken ?? null }));
+        .all([secrets.oauthClientSecret, generated.cookieSecret, generated.traefikApiPassword, secrets.courseRepoToken, generated.cloudflareDnsToken])
+        .apply(([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken]) =>
+            applyBundleJson(cfg, {
+                oauthClientSecret, cookieSecret, traefikApiPassword,
+                courseRepoToken: courseRepoToken ?? null, cloudflareDnsToken: cloudflareDnsToken ?? null,
+            }));
 }

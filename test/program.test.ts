@@ -160,7 +160,7 @@ test("HubConfig waits for cloud-init, then sends the bundle on stdin, never in a
     assert.equal(apply.environment, undefined);
 
     const expected = applyBundleJson(cfg, {
-        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword,
+        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword, cloudflareDnsToken: null,
     });
     assert.ok(isSecretInput(apply.stdin));
     assert.equal(unwrap(apply.stdin), expected);

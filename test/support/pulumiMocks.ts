@@ -31,6 +31,8 @@ export interface MockWorld {
     readonly ipv4: string;
     readonly ipv6: string;
     readonly zoneId: string;
+    /** The value Cloudflare gives a new API token. */
+    readonly cloudflareToken: string;
 }
 
 export function mockWorld(): MockWorld {
@@ -43,6 +45,7 @@ export function mockWorld(): MockWorld {
         ipv4: "203.0.113.10",
         ipv6: "2001:db8::10",
         zoneId: "zone-0123456789",
+        cloudflareToken: "plantedCloudflareToken0123456789abcdefAB",
     };
 }
 
@@ -58,6 +61,8 @@ function outputsOf(type: string, inputs: Record<string, any>, world: MockWorld):
             return { ...inputs, hex: world.cookieSecret };
         case "random:index/randomPassword:RandomPassword":
             return { ...inputs, result: world.traefikApiPassword };
+        case "cloudflare:index/apiToken:ApiToken":
+            return { ...inputs, value: world.cloudflareToken, status: "active" };
         default:
             return inputs;
     }

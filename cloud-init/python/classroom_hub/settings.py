@@ -72,12 +72,14 @@ SETTINGS_SHAPE = {
         "announcement": Nullable(str),
         "helpLinks": [{"text": str, "url": str}],
     },
+    "perStudentOrigins": bool,
 }
 SECRETS_SHAPE = {
     "oauthClientSecret": str,
     "cookieSecret": str,
     "traefikApiPassword": str,
     "courseRepoToken": Nullable(str),
+    "cloudflareDnsToken": Nullable(str),
 }
 
 _HOSTNAME = r"(?=.{1,253}$)((?!-)[a-z0-9-]{1,63}(?<!-)\.)+[a-z]{2,63}"
@@ -120,6 +122,8 @@ _RULES: dict[str, tuple[str, str]] = {
     "traefikApiPassword": (r"[^\x00-\x20\x7f]{16,}", "at least 16 characters, no spaces"),
     # Goes into an HTTP header: no line breaks.
     "courseRepoToken": (_PRINTABLE, "a token on one line"),
+    # Goes into a systemd EnvironmentFile: only the characters Cloudflare's tokens have.
+    "cloudflareDnsToken": (r"[A-Za-z0-9_-]{20,200}", "a Cloudflare API token"),
 }
 _NUMBER_RULES = {
     "limits.cpu": (lambda v: 0 < v <= 64, "more than 0 and at most 64 CPUs"),
@@ -135,7 +139,7 @@ def _type_name(shape: Any) -> str:
         return "a list"
     if isinstance(shape, tuple):
         return "a number"
-    return {str: "a string", int: "a whole number"}[shape]
+    return {str: "a string", int: "a whole number", bool: "true or false"}[shape]
 
 
 def _check(value: Any, shape: Any, path: str, generic: str, secret: bool, problems: list[str]) -> None:
@@ -166,6 +170,9 @@ def _check(value: Any, shape: Any, path: str, generic: str, secret: bool, proble
     elif isinstance(shape, set):
         if not isinstance(value, str) or value not in shape:
             problems.append(f"{path}: got {shown}; expected one of {', '.join(sorted(shape))}")
+    elif shape is bool:
+        if not isinstance(value, bool):
+            problems.append(f"{path}: got {shown}; expected true or false")
     elif isinstance(value, bool) or not isinstance(value, shape):
         problems.append(f"{path}: got {shown}; expected {_type_name(shape)}")
     elif generic in _RULES:
@@ -231,6 +238,8 @@ def check_secrets(data: Any, settings: dict, source: str = "secrets.json") -> di
     if not problems and data["courseRepoToken"] is not None and course is not None \
             and not course["repositoryUrl"].startswith("https://"):
         problems.append("courseRepoToken: is only sent to an https:// course.repositoryUrl")
+    if not problems and (data["cloudflareDnsToken"] is not None) != settings["perStudentOrigins"]:
+        problems.append("cloudflareDnsToken: expected a token exactly when perStudentOrigins is true")
     if problems:
         raise SettingsError(source, problems)
     return data
