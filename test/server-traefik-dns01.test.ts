@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { randomBytes } from "node:crypto";
 import { readFileSync, mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { request } from "node:https";
 import { join } from "node:path";
@@ -23,6 +24,7 @@ const TRAEFIK = join(PROJECT, ".venv", "bin", "traefik");
  */
 let dir: string;
 let world: Dns01World;
+const token = randomBytes(30).toString("base64url");
 let websecure: number;
 let pebbleRoot: string;
 const daemons: Daemon[] = [];
@@ -48,7 +50,7 @@ before(async () => {
         { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" }));
     const ca = readFileSync(certificate, "utf8");
     pebbleRoot = await waitFor("pebble's issuing root", 15_000, () => get(`https://127.0.0.1:${acmeManagement}/roots/0`, ca), 200);
-    world = await startDns01World({ host: "127.0.0.1", dnsPort: zoneDns, zone: ZONE, challtestsrv: `http://127.0.0.1:${dnsManagement}` });
+    world = await startDns01World({ host: "127.0.0.1", dnsPort: zoneDns, zone: ZONE, challtestsrv: `http://127.0.0.1:${dnsManagement}`, token });
 
     const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${acme}/dir`, perStudentOrigins: true });
     const files = writeFiles(renderUserData(cfg, []));
@@ -66,7 +68,7 @@ before(async () => {
         ...process.env,
         LEGO_CA_CERTIFICATES: certificate,
         // What classroom-apply writes to traefik-acme.env.
-        CLOUDFLARE_DNS_API_TOKEN: world.token,
+        CLOUDFLARE_DNS_API_TOKEN: token,
         CLOUDFLARE_BASE_URL: world.cloudflare.baseUrl,
     }));
 });

@@ -5,15 +5,12 @@
  * zone as the CA sees it (pebble asks pebble-challtestsrv, which gets every TXT record the API
  * holds, as Cloudflare's authoritative servers would).
  */
-import { randomBytes } from "node:crypto";
 import { CloudflareStandIn, DnsRecord, startCloudflare } from "../engine/standIns/cloudflare";
 import { startZoneDns, ZoneDns } from "./zone-dns";
 
 export interface Dns01World {
     readonly cloudflare: CloudflareStandIn;
     readonly dns: ZoneDns;
-    /** The token the stand-in accepts: what HubAcmeToken would create. */
-    readonly token: string;
     close(): Promise<void>;
 }
 
@@ -23,17 +20,18 @@ export interface Dns01Options {
     readonly zone: string;
     /** pebble-challtestsrv's management API, such as http://10.213.57.1:8055. */
     readonly challtestsrv: string;
+    /** The token the API accepts: what HubAcmeToken would create. */
+    readonly token: string;
 }
 
 export async function startDns01World(options: Dns01Options): Promise<Dns01World> {
-    const token = randomBytes(30).toString("base64url");
     // Cloudflare keeps a TXT record's quotes out of its content; lego sends them.
     const unquote = (content: string) => content.replace(/^"(.*)"$/, "$1");
     const txt = (records: ReadonlyMap<string, DnsRecord>, name: string) =>
         [...records.values()].filter((r) => r.type === "TXT" && r.name.toLowerCase() === name).map((r) => unquote(r.content));
     const published = new Set<string>();
     const cloudflare = await startCloudflare({
-        token, zoneName: options.zone, host: options.host,
+        token: options.token, zoneName: options.zone, host: options.host,
         onRecordsChanged: async (records) => {
             const names = new Set([...published, ...[...records.values()].filter((r) => r.type === "TXT").map((r) => r.name.toLowerCase())]);
             for (const name of names) {
@@ -50,7 +48,7 @@ export async function startDns01World(options: Dns01Options): Promise<Dns01World
         await cloudflare.close();
         throw err;
     }
-    return { cloudflare, dns, token, close: async () => { await dns.close(); await cloudflare.close(); } };
+    return { cloudflare, dns, close: async () => { await dns.close(); await cloudflare.close(); } };
 }
 
 async function challtestsrv(base: string, call: string, body: Record<string, string>): Promise<void> {

@@ -507,7 +507,65 @@ with open("notes/week1.md", "w") as f:
         const created = JSON.parse((await apiFromPage(admin, "GET", `/hub/api/users/${alice.login}`)).text).created;
         assert.equal(created, journey.aliceCreated, "the hub database is not the archived one");
     }, 10 * 60_000);
+
+    step("13. perStudentOrigins: alice's and bob's servers are on origins of their own, and a page alice's server serves cannot call bob's server or the hub", async () => {
+        const { alice, bob, prof } = USERS;
+        const cert = await servedCertificate({ ...target(), hostname: `${alice.login}.${server.hostname}` });
+        assert.ok(cert.trusted && cert.subjectAltName.split(", ").includes(`DNS:*.${server.hostname}`), `the certificate for students' hosts: ${JSON.stringify(cert)}`);
+        assert.ok(server.dns01 && server.dns01.cloudflare.problems.length === 0, `Cloudflare's API stand-in refused calls: ${server.dns01?.cloudflare.problems.join("; ")}`);
+
+        // Logging in, the spawn redirect and the course copy all ran through the students' own hosts (steps 4-12).
+        await serverReady(alice);
+        await serverReady(bob);
+        const origin = (user: TestUser) => `https://${user.login}.${server.hostname}`;
+        for (const user of [alice, bob]) {
+            assert.equal(new URL((await session(user)).lab.url()).origin, origin(user), `${user.login}'s JupyterLab is not on its own origin`);
+        }
+
+        // An instructor may open any student's server: the case where a student's page runs with
+        // someone else's rights. The admin's browser holds valid cookies for both servers.
+        const admin = (await session(prof)).context;
+        const onAlices = await adminOpens(admin, `${origin(alice)}/user/${alice.login}/lab`);
+        const onBobs = await adminOpens(admin, `${origin(bob)}/user/${bob.login}/lab`);
+        const bobsApi = `${origin(bob)}/user/${bob.login}/api/contents`;
+        // The control: the same call from a page on bob's origin succeeds, as it would from any
+        // page of the one shared origin without perStudentOrigins; and alice's page reaches her own API.
+        assert.equal(await fetchFrom(onBobs, bobsApi), "status 200", "the admin cannot call bob's API from bob's own origin: the check below would prove nothing");
+        assert.equal(await fetchFrom(onAlices, `/user/${alice.login}/api/contents`), "status 200", "a page of alice's server cannot call its own API");
+        // From alice's origin the browser refuses: no CORS grant for another origin.
+        assert.match(await fetchFrom(onAlices, bobsApi), /^blocked: TypeError/, "a page of alice's server called bob's server with the admin's cookies");
+        assert.match(await fetchFrom(onAlices, `${server.hubUrl}/hub/api/users`), /^blocked: TypeError/, "a page of alice's server called the hub's API with the admin's cookies");
+        await onAlices.close();
+        await onBobs.close();
+    });
 });
+
+/**
+ * Opens `url` (a page of a user's server) in the admin's browser, through JupyterHub's OAuth for
+ * that server, confirming the hub's "Authorize access" page if it shows one; returns the page.
+ */
+async function adminOpens(admin: BrowserContext, url: string): Promise<Page> {
+    const page = await admin.newPage();
+    const wanted = new URL(url);
+    await page.goto(url);
+    if (new URL(page.url()).pathname.endsWith("/oauth2/authorize")) {
+        await page.locator("form [type=submit]").first().click();
+    }
+    await page.waitForURL((u) => u.host === wanted.host && u.pathname.startsWith(wanted.pathname.split("/").slice(0, 3).join("/")), { timeout: 60_000 });
+    return page;
+}
+
+/** fetch() with the browser's cookies from inside `page`: the status, or the error when the browser blocked it. */
+async function fetchFrom(page: Page, url: string): Promise<string> {
+    return page.evaluate(async (target) => {
+        try {
+            const res = await fetch(target, { credentials: "include" });
+            return `status ${res.status}`;
+        } catch (err) {
+            return `blocked: ${String(err)}`;
+        }
+    }, url);
+}
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */
 function differences(expected: readonly { path: string }[], actual: readonly { path: string }[]): string[] {

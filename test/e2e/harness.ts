@@ -10,6 +10,7 @@ import { SYNC_COMMAND } from "../../components/hubSync";
 import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../../lib/classConfig";
 import { rawClassConfigFromStackFile } from "../../lib/rawConfig";
 import { ClassSecrets } from "../../lib/settings";
+import { Dns01World, startDns01World } from "./acme-dns01";
 import { CourseRepo, notebook, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -56,6 +57,8 @@ interface Network {
     readonly guestAddress: string;
     readonly metadataNetns: string;
     readonly metadataAddress: string;
+    /** Where the guest's queries to public DNS resolvers arrive on this host (network.sh). */
+    readonly publicDnsPort: string;
 }
 
 /** One entry under /srv/classroom/home (homesManifest.py); `user` and `group` are null where no account has the id. */
@@ -104,6 +107,10 @@ export class ClassServer {
     private currentBundle = "";
     private teardowns: (() => Promise<unknown>)[] = [];
     private oauthClientSecret = "";
+    /** The Cloudflare token HubAcmeToken would create (perStudentOrigins); the API stand-in accepts only it. */
+    private readonly cloudflareToken = randomBytes(30).toString("base64url");
+    /** Cloudflare's API and the zone's DNS, for Traefik's DNS-01 (perStudentOrigins only). */
+    dns01?: Dns01World;
 
     /**
      * `change` edits the test stack's config before the first render (the bench's larger roster);
@@ -162,6 +169,13 @@ export class ClassServer {
         this.pebble = await startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
         this.teardowns.push(() => this.pebble.stop());
         this.issuingRoot = await this.pebble.issuingRoot();
+        if (this.classConfig.perStudentOrigins) {
+            this.dns01 = await startDns01World({
+                host: this.network.hostAddress, dnsPort: Number(this.network.publicDnsPort), zone: this.classConfig.dnsZone,
+                challtestsrv: this.pebble.dnsManagementUrl, token: this.cloudflareToken,
+            });
+            this.teardowns.push(() => this.dns01!.close());
+        }
         const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
         this.oidc = await startOidcProvider({
             host: authorize.hostname, port: Number(authorize.port),
@@ -269,7 +283,10 @@ export class ClassServer {
     async render(outDir: string, stackFile: string, env: Record<string, string>): Promise<void> {
         await check("npm", ["run", "--silent", "render", "--", "--config", stackFile, "--out", outDir, "--ssh-public-key", `${this.sshKey}.pub`], {
             cwd: PROJECT,
-            env: { ...process.env, CLASSROOM_OAUTH_CLIENT_SECRET: this.oauthClientSecret, ...env },
+            env: {
+                ...process.env, CLASSROOM_OAUTH_CLIENT_SECRET: this.oauthClientSecret,
+                CLASSROOM_CLOUDFLARE_DNS_TOKEN: this.cloudflareToken, ...env,
+            },
         });
     }
 
@@ -305,14 +322,16 @@ export class ClassServer {
 
     /**
      * The one thing the test adds to the server: trust in the local ACME CA's API, where
-     * traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box).
+     * traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box), and
+     * with perStudentOrigins the address of Cloudflare's API stand-in.
      */
     private acmeTrust(): Record<string, string> {
         const trust = join(this.secretDir, "acme-trust");
         mkdirSync(trust, { mode: 0o755 });
         writeFileSync(join(trust, "acme-api-ca.pem"), readFileSync(this.pebble.apiCaFile), { mode: 0o644 });
         const traefikEnv = join(this.secretDir, "traefik.env");
-        writeFileSync(traefikEnv, "LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n", { mode: 0o644 });
+        const cloudflare = this.dns01 ? `CLOUDFLARE_BASE_URL=${this.dns01.cloudflare.baseUrl}\n` : "";
+        writeFileSync(traefikEnv, `LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n${cloudflare}`, { mode: 0o644 });
         return { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" };
     }
 

@@ -20,6 +20,10 @@ readonly metadata_netns=jhc-e2e-metadata
 readonly metadata_addr=169.254.169.254
 readonly guest_link_local=169.254.0.2
 readonly nft_table=jhc-e2e
+# Traefik's DNS-01 resolvers (cloud-init/traefik/dns-challenge.yaml) are public ones; the guest's
+# queries to them reach the class zone's DNS stand-in on this host (test/e2e/zone-dns.ts) instead.
+readonly public_resolvers="1.1.1.1, 1.0.0.1"
+readonly public_dns_port=5354
 readonly state_dir=/run/jhc-e2e
 
 uplink() { ip -4 route show default | awk '{ for (i = 1; i < NF; i++) if ($i == "dev") { print $(i + 1); exit } }'; }
@@ -70,14 +74,18 @@ up() {
   sysctl -q -w "net.ipv4.conf.$host_if.forwarding=1" "net.ipv4.conf.$dev.forwarding=1"
   nft -f - <<NFT
 table ip $nft_table {
+  chain prerouting {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "$host_if" ip daddr { $public_resolvers } meta l4proto { udp, tcp } th dport 53 dnat to $host_addr:$public_dns_port
+  }
   chain postrouting {
     type nat hook postrouting priority srcnat; policy accept;
     ip saddr $subnet oifname "$dev" masquerade
   }
 }
 NFT
-  printf 'netns=%s\nhost_address=%s\nguest_address=%s\nmetadata_netns=%s\nmetadata_address=%s\n' \
-    "$netns" "$host_addr" "$guest_addr" "$metadata_netns" "$metadata_addr"
+  printf 'netns=%s\nhost_address=%s\nguest_address=%s\nmetadata_netns=%s\nmetadata_address=%s\npublic_dns_port=%s\n' \
+    "$netns" "$host_addr" "$guest_addr" "$metadata_netns" "$metadata_addr" "$public_dns_port"
 }
 
 case ${1:-} in

@@ -14,6 +14,8 @@ export interface Pebble {
     readonly directoryUrl: string;
     /** The CA that signed pebble's API listener certificate (PEM), for the ACME client to trust. */
     readonly apiCaFile: string;
+    /** pebble-challtestsrv's management API: the DNS-01 stand-in puts the challenge records there. */
+    readonly dnsManagementUrl: string;
     /** The root that pebble's issued certificates chain to (PEM). */
     issuingRoot(): Promise<string>;
     issuingIntermediate(): Promise<string>;
@@ -76,6 +78,7 @@ export async function startPebble(dir: string, logDir: string, host: string, hos
         return {
             directoryUrl,
             apiCaFile,
+            dnsManagementUrl: `http://${host}:${DNS_MANAGEMENT_PORT}`,
             issuingRoot: () => get(`https://${host}:${ACME_MANAGEMENT_PORT}/roots/0`, ca),
             issuingIntermediate: () => get(`https://${host}:${ACME_MANAGEMENT_PORT}/intermediates/0`, ca),
             stop,
