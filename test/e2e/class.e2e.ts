@@ -508,28 +508,53 @@ with open("notes/week1.md", "w") as f:
         assert.equal(created, journey.aliceCreated, "the hub database is not the archived one");
     }, 10 * 60_000);
 
-    step("13. perStudentOrigins: alice's and bob's servers are on origins of their own, and a page alice's server serves cannot call bob's server or the hub", async () => {
+    step("13. perStudentOrigins switched on in place: a wildcard certificate through DNS-01, each student's server on its own origin, and a page of alice's server cannot call bob's server or the hub", async () => {
         const { alice, bob, prof } = USERS;
-        const cert = await servedCertificate({ ...target(), hostname: `${alice.login}.${server.hostname}` });
-        assert.ok(cert.trusted && cert.subjectAltName.split(", ").includes(`DNS:*.${server.hostname}`), `the certificate for students' hosts: ${JSON.stringify(cert)}`);
-        assert.ok(server.dns01 && server.dns01.cloudflare.problems.length === 0, `Cloudflare's API stand-in refused calls: ${server.dns01?.cloudflare.problems.join("; ")}`);
+        const admin = (await session(prof)).hub;
+        await admin.goto(`${server.hubUrl}/hub/home`);
+        // Servers started on the shared origin are stopped first, as docs/configuration.md says.
+        await stopEveryServer(admin);
+        const bundle = await server.renderChanged("origins", (config) => { config["jupyterhub-classroom:perStudentOrigins"] = true; });
+        await server.timings.time("HubSync + HubConfig over SSH (perStudentOrigins on)", () => server.update(bundle));
 
-        // Logging in, the spawn redirect and the course copy all ran through the students' own hosts (steps 4-12).
+        const studentHost = `${alice.login}.${server.hostname}`;
+        const wildcard = await waitFor("Traefik to serve the wildcard certificate", 3 * 60_000, async () => {
+            const served = await servedCertificate({ ...target(), hostname: studentHost });
+            return served.trusted && served.subjectAltName.split(", ").includes(`DNS:*.${server.hostname}`) ? served : undefined;
+        }, 2000).catch((err: Error) => {
+            throw new Error(`${err.message}; Cloudflare's API stand-in saw:\n${server.dns01.cloudflare.log.join("\n")}`);
+        });
+        assert.deepEqual(server.dns01.cloudflare.problems, [], "Cloudflare's API stand-in refused calls");
+        assert.ok(server.dns01.cloudflare.log.some((line) => /^POST \/client\/v4\/zones\/\w+\/dns_records -> 200$/.test(line)),
+            `Traefik created no challenge record through the API: ${server.dns01.cloudflare.log.join("; ")}`);
+        await hubAnswers("the hub to answer with subdomain_host set");
+
+        // A new browser, trusting the new certificate (and the hub's, should Traefik still serve it for the hub's name).
+        for (const { context } of sessions.values()) await context.close().catch(() => undefined);
+        sessions.clear();
+        await browser?.close();
+        const hubCert = await servedCertificate(target());
+        assert.ok(hubCert.trusted, `the hub's certificate: ${JSON.stringify(hubCert)}`);
+        browser = await launchBrowser(server.hostname, server.network.guestAddress, [...new Set([hubCert.spkiSha256, wildcard.spkiSha256])].join(","));
+
+        // Login through the hub, the spawn redirect to the student's own host, its OAuth, and the course copy.
         await serverReady(alice);
         await serverReady(bob);
         const origin = (user: TestUser) => `https://${user.login}.${server.hostname}`;
         for (const user of [alice, bob]) {
             assert.equal(new URL((await session(user)).lab.url()).origin, origin(user), `${user.login}'s JupyterLab is not on its own origin`);
         }
+        const directory = String(server.setting("courseDirectory"));
+        assert.match(await python(bob, `import os; print(sorted(os.listdir(${JSON.stringify(directory)})))`), /'lab1\.ipynb'/);
 
         // An instructor may open any student's server: the case where a student's page runs with
         // someone else's rights. The admin's browser holds valid cookies for both servers.
-        const admin = (await session(prof)).context;
-        const onAlices = await adminOpens(admin, `${origin(alice)}/user/${alice.login}/lab`);
-        const onBobs = await adminOpens(admin, `${origin(bob)}/user/${bob.login}/lab`);
+        const adminContext = (await session(prof)).context;
+        const onAlices = await adminOpens(adminContext, `${origin(alice)}/user/${alice.login}/lab`);
+        const onBobs = await adminOpens(adminContext, `${origin(bob)}/user/${bob.login}/lab`);
         const bobsApi = `${origin(bob)}/user/${bob.login}/api/contents`;
-        // The control: the same call from a page on bob's origin succeeds, as it would from any
-        // page of the one shared origin without perStudentOrigins; and alice's page reaches her own API.
+        // The control: the same call from a page on bob's origin succeeds, as it would from any page
+        // of the one shared origin without perStudentOrigins; and alice's page reaches her own API.
         assert.equal(await fetchFrom(onBobs, bobsApi), "status 200", "the admin cannot call bob's API from bob's own origin: the check below would prove nothing");
         assert.equal(await fetchFrom(onAlices, `/user/${alice.login}/api/contents`), "status 200", "a page of alice's server cannot call its own API");
         // From alice's origin the browser refuses: no CORS grant for another origin.
@@ -537,7 +562,7 @@ with open("notes/week1.md", "w") as f:
         assert.match(await fetchFrom(onAlices, `${server.hubUrl}/hub/api/users`), /^blocked: TypeError/, "a page of alice's server called the hub's API with the admin's cookies");
         await onAlices.close();
         await onBobs.close();
-    });
+    }, 10 * 60_000);
 });
 
 /**

@@ -1,7 +1,7 @@
 import { randomBytes } from "node:crypto";
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { basename, join, resolve } from "node:path";
+import { basename, dirname, join, resolve } from "node:path";
 import { parse as parseYaml, stringify as stringifyYaml } from "yaml";
 import { APPLY_CLASS_SETTINGS } from "../../components/hubConfig";
 import { archiveCommand } from "../../components/hubArchive";
@@ -109,8 +109,10 @@ export class ClassServer {
     private oauthClientSecret = "";
     /** The Cloudflare token HubAcmeToken would create (perStudentOrigins); the API stand-in accepts only it. */
     private readonly cloudflareToken = randomBytes(30).toString("base64url");
-    /** Cloudflare's API and the zone's DNS, for Traefik's DNS-01 (perStudentOrigins only). */
-    dns01?: Dns01World;
+    /** Cloudflare's API and the zone's DNS, for Traefik's DNS-01 once perStudentOrigins is on. */
+    dns01!: Dns01World;
+    /** The server files the server has: the first render's, then each one delivered since. */
+    private currentSyncDocument = "";
 
     /**
      * `change` edits the test stack's config before the first render (the bench's larger roster);
@@ -169,13 +171,12 @@ export class ClassServer {
         this.pebble = await startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress });
         this.teardowns.push(() => this.pebble.stop());
         this.issuingRoot = await this.pebble.issuingRoot();
-        if (this.classConfig.perStudentOrigins) {
-            this.dns01 = await startDns01World({
-                host: this.network.hostAddress, dnsPort: Number(this.network.publicDnsPort), zone: this.classConfig.dnsZone,
-                challtestsrv: this.pebble.dnsManagementUrl, token: this.cloudflareToken,
-            });
-            this.teardowns.push(() => this.dns01!.close());
-        }
+        // Always there, so that a class can switch perStudentOrigins on in place (e2e step 13).
+        this.dns01 = await startDns01World({
+            host: this.network.hostAddress, dnsPort: Number(this.network.publicDnsPort), zone: this.classConfig.dnsZone,
+            challtestsrv: this.pebble.dnsManagementUrl, token: this.cloudflareToken,
+        });
+        this.teardowns.push(() => this.dns01.close());
         const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
         this.oidc = await startOidcProvider({
             host: authorize.hostname, port: Number(authorize.port),
@@ -193,6 +194,7 @@ export class ClassServer {
 
         this.acmeTrustBinds = this.acmeTrust();
         this.currentBundle = join(this.renderDir, "apply-bundle.json");
+        this.currentSyncDocument = join(this.renderDir, "sync-document");
         await HostVolume.removeStale();
         this.volume = await this.newVolume("homes");
         await this.deploy(this.volume);
@@ -235,9 +237,19 @@ export class ClassServer {
      * What HubSync does after the first boot: the complete set of server files (the day-2 tools the
      * first boot's user-data leaves out included) on stdin of classroom-sync, once cloud-init is done.
      */
-    private async syncServerFiles(): Promise<void> {
-        const result = await this.ssh(this.adminUser, [SYNC_COMMAND], readFileSync(join(this.renderDir, "sync-document")));
+    private async syncServerFiles(document = this.currentSyncDocument): Promise<void> {
+        const result = await this.ssh(this.adminUser, [SYNC_COMMAND], readFileSync(document));
         if (result.code !== 0) throw new Error(`HubSync's command exited ${result.code}:\n${result.stderr}${result.stdout}`);
+        this.currentSyncDocument = document;
+    }
+
+    /**
+     * What `pulumi up` does on the running server after a change to the class config: HubSync with
+     * the new server files, then HubConfig with the new bundle (`bundleFile` from renderChanged).
+     */
+    async update(bundleFile: string): Promise<void> {
+        await this.syncServerFiles(join(dirname(bundleFile), "sync-document"));
+        await this.deliverBundle(bundleFile);
     }
 
     /** What HubHealth runs: classroom-health on the server, waiting up to `minutes` for https://<hostname>/hub/health. */
@@ -330,8 +342,8 @@ export class ClassServer {
         mkdirSync(trust, { mode: 0o755 });
         writeFileSync(join(trust, "acme-api-ca.pem"), readFileSync(this.pebble.apiCaFile), { mode: 0o644 });
         const traefikEnv = join(this.secretDir, "traefik.env");
-        const cloudflare = this.dns01 ? `CLOUDFLARE_BASE_URL=${this.dns01.cloudflare.baseUrl}\n` : "";
-        writeFileSync(traefikEnv, `LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n${cloudflare}`, { mode: 0o644 });
+        writeFileSync(traefikEnv, "LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n" +
+            `CLOUDFLARE_BASE_URL=${this.dns01.cloudflare.baseUrl}\n`, { mode: 0o644 });
         return { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" };
     }
 
