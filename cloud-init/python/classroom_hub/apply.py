@@ -6,8 +6,9 @@ The whole bundle is checked before anything changes. Then coursePackages are ins
 students' venv when they differ from the last install there, class.json and secrets.json are
 written (root, 0600, atomically), and jupyterhub.service is restarted when either changed, or
 started when not. With perStudentOrigins, the Cloudflare token also goes to traefik-acme.env
-(root, 0600), Traefik's EnvironmentFile, and traefik.service restarts when it changed. It prints what it did and never a secret's value. Exit status: 0 done, 2 bad
-bundle (nothing changed), 1 failed.
+(root, 0600), Traefik's EnvironmentFile, and traefik.service restarts when it changed. It prints
+what it did and never a secret's value. Exit status: 0 done, 2 bad bundle (nothing changed),
+1 failed.
 
 systemctl is found on PATH (sudo's secure_path on the server); CLASSROOM_SETTINGS,
 CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV and CLASSROOM_USER_VENV point at other files, for tests.
