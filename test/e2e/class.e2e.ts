@@ -537,7 +537,10 @@ with open("notes/week1.md", "w") as f:
         assert.ok(hubCert.trusted, `the hub's certificate: ${JSON.stringify(hubCert)}`);
         browser = await launchBrowser(server.hostname, server.network.guestAddress, [...new Set([hubCert.spkiSha256, wildcard.spkiSha256])].join(","));
 
-        // Login through the hub, the spawn redirect to the student's own host, its OAuth, and the course copy.
+        // Login through the hub, the spawn redirect to the student's own host, its OAuth, and the
+        // course copy, which brings a notebook published now (the server fetches at most once a minute).
+        await server.course.publish({ "lab3.ipynb": notebook("print('lab 3')") }, "Add lab 3");
+        await sleep(Math.max(0, 61_000 - (Date.now() - server.lastSpawnAt)));
         await serverReady(alice);
         await serverReady(bob);
         const origin = (user: TestUser) => `https://${user.login}.${server.hostname}`;
@@ -545,7 +548,7 @@ with open("notes/week1.md", "w") as f:
             assert.equal(new URL((await session(user)).lab.url()).origin, origin(user), `${user.login}'s JupyterLab is not on its own origin`);
         }
         const directory = String(server.setting("courseDirectory"));
-        assert.match(await python(bob, `import os; print(sorted(os.listdir(${JSON.stringify(directory)})))`), /'lab1\.ipynb'/);
+        assert.match(await python(bob, `import os; print(sorted(os.listdir(${JSON.stringify(directory)})))`), /'lab3\.ipynb'/);
 
         // An instructor may open any student's server: the case where a student's page runs with
         // someone else's rights. The admin's browser holds valid cookies for both servers.
