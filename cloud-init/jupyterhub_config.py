@@ -33,6 +33,11 @@ c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
 # classroom-apply restarts the hub; students' servers (their own systemd units) keep running.
 c.JupyterHub.cleanup_servers = False
 c.JupyterHub.concurrent_spawn_limit = limits["concurrentSpawnLimit"]
+if settings["perStudentOrigins"]:
+    # Each student's server on its own origin, https://<name>.<hostname>/, so a page one student
+    # serves cannot script another's server or the hub: JupyterHub calls one shared origin "not
+    # suitable for untrusted users". Traefik holds the wildcard certificate (DNS-01).
+    c.JupyterHub.subdomain_host = f"https://{settings['hostname']}"
 
 # --- Proxy: Traefik is its own systemd unit, so a hub restart never drops connections ---
 # The file provider, writing routes the traefik user can read (the hub runs as root).

@@ -142,18 +142,32 @@ function library(layer: Layer): Buffer {
     }));
 }
 
-/** cloud-init/traefik/traefik.yaml with the class's hostname and ACME account filled in. */
+/**
+ * cloud-init/traefik/traefik.yaml with the class's hostname and ACME account filled in; with
+ * perStudentOrigins, one certificate for the hostname and *.<hostname>, through DNS-01.
+ */
 function traefikStaticConfig(cfg: ClassConfig): string {
     const doc = parseDocument(readSource("traefik/traefik.yaml"));
-    doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [{ main: cfg.hostname }]);
+    const domain = cfg.perStudentOrigins ? { main: cfg.hostname, sans: [`*.${cfg.hostname}`] } : { main: cfg.hostname };
+    doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [domain]);
+    if (cfg.perStudentOrigins) {
+        doc.deleteIn(["certificatesResolvers", "letsencrypt", "acme", "httpChallenge"]);
+        doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "dnsChallenge"], parseDocument(readSource("traefik/dns-challenge.yaml")).contents);
+    }
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "email"], cfg.tls.email);
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "caServer"], cfg.tls.acmeDirectoryUrl);
     return doc.toString({ lineWidth: 0 });
 }
 
-/** The Host rule of the names this class answers to: a request for any other name is refused. */
+/**
+ * The Host rule of the names this class answers to: a request for any other name is refused. With
+ * perStudentOrigins also each student's own host, one DNS label below the hostname (JupyterHub
+ * makes every user name a single label there), as the wildcard certificate covers.
+ */
 function classHostsRule(cfg: ClassConfig): string {
-    return `Host(\`${cfg.hostname}\`)`;
+    const hub = `Host(\`${cfg.hostname}\`)`;
+    if (!cfg.perStudentOrigins) return hub;
+    return `${hub} || HostRegexp(\`^[a-z0-9-]{1,63}\\.${cfg.hostname.replaceAll(".", "\\.")}$\`)`;
 }
 
 /** cloud-init/traefik/defaults.yaml with the other-hosts router's rule: every host but the class's. */

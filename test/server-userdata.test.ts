@@ -95,7 +95,7 @@ test("every server file under cloud-init/ reaches the server byte for byte throu
     const files = await serverFiles(renderSyncDocument(devConfig(), [STACK_PUBLIC_KEY]));
     const delivered = [...files.values()];
     const notShipped = (source: string) => source === "user-data.yaml" || source.endsWith(".in")
-        || source === "traefik/traefik.yaml" || source === "traefik/defaults.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
+        || source === "traefik/traefik.yaml" || source === "traefik/defaults.yaml" || source === "traefik/dns-challenge.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
     for (const path of listFiles(CLOUD_INIT)) {
         const source = relative(CLOUD_INIT, path);
         if (notShipped(source)) continue;

@@ -69,6 +69,8 @@ export interface ClassConfig {
     /** Where the class runs; `kubernetes` is set exactly when platform is kubernetes. */
     readonly platform: Raw["platform"];
     readonly kubernetes?: KubernetesClass;
+    /** Each student's server at https://<user>.<hostname>/ with a wildcard certificate (DNS-01). */
+    readonly perStudentOrigins: boolean;
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -91,7 +93,7 @@ export class ClassConfigError extends Error {
 }
 
 /** Rules between keys; each runs only when the keys it reads are valid on their own. */
-function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string) => void): void {
+function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string, fix?: string) => void): void {
     if ("subdomain" in c && "hostname" in c && !c.subdomain && !c.hostname) {
         add("subdomain", "expected subdomain or hostname to be set");
     }
@@ -113,6 +115,9 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     }
     if (c.allowedUsers?.length === 0 && c.githubOrganizations?.length === 0 && c.googleHostedDomains?.length === 0) {
         add("allowedUsers", "expected at least one student: allowedUsers, githubOrganizations (github) or googleHostedDomains (google); otherwise nobody can log in");
+    }
+    if (c.perStudentOrigins && c.dnsProxied) {
+        add("dnsProxied", "expected false when perStudentOrigins is true: Cloudflare's proxy has no edge certificate for *.<hostname> (a name two levels below the zone)");
     }
     if (c.courseRepoToken && "courseRepoUrl" in c && !c.courseRepoUrl?.startsWith("https://")) {
         add("courseRepoToken", "expected courseRepoUrl to be an https:// URL when a token is set");
@@ -239,7 +244,7 @@ export function parseClassConfig(
         const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
         mergeRoster(valid, origins, readRoster, (expected) => problems.push(problem("rosterFile", expected, raw, { fix })));
     }
-    crossKeyRules(valid as Partial<Raw>, (key, expected) => problems.push(problem(key, expected, raw)));
+    crossKeyRules(valid as Partial<Raw>, (key, expected, fix) => problems.push(problem(key, expected, raw, { fix })));
     identityRules(valid as Partial<Raw>, origins, raw, problems);
     if (problems.length > 0) throw new ClassConfigError(problems);
     return toClassConfig(valid as Raw);
@@ -360,5 +365,6 @@ function toClassConfig(c: Raw): ClassConfig {
         },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
+        perStudentOrigins: c.perStudentOrigins,
     };
 }

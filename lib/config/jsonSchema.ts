@@ -105,6 +105,7 @@ export function classSettingsSchema(): Schema {
                 announcement: nullableText(RULES.announcement),
                 helpLinks: list(object({ text: text(RULES.linkText), url: text(RULES.httpUrl) })),
             }),
+            perStudentOrigins: { type: "boolean", description: "true or false" },
         }),
         // Read by the server's user-name code (classroom_hub/usernames.py): the one hub-name pattern.
         $defs: { hubName: text(RULES.hubName) },
@@ -123,23 +124,41 @@ export function classSecretsSchema(): Schema {
             traefikApiPassword: text(RULES.traefikApiPassword),
             // Goes into an HTTP header: no line breaks.
             courseRepoToken: nullableText({ ...RULES.oneLine, expected: "a token on one line" }),
+            cloudflareDnsToken: nullableText(RULES.cloudflareToken),
         }),
         $defs: {
             /** {settings, secrets}: rules between the two files. */
-            withSettings: when(
-                { properties: { secrets: { properties: { courseRepoToken: { type: "string" } } } } },
-                {
-                    properties: {
-                        settings: {
+            withSettings: {
+                allOf: [
+                    when(
+                        { properties: { secrets: { properties: { courseRepoToken: { type: "string" } } } } },
+                        {
                             properties: {
-                                course: {
-                                    properties: { repositoryUrl: { pattern: "^https://", description: "an https:// URL: the token is only ever sent over https" } },
+                                settings: {
+                                    properties: {
+                                        course: {
+                                            properties: { repositoryUrl: { pattern: "^https://", description: "an https:// URL: the token is only ever sent over https" } },
+                                        },
+                                    },
                                 },
                             },
                         },
-                    },
-                },
-            ),
+                    ),
+                    // Traefik's DNS-01 token is on the server exactly while it serves students' own origins.
+                    ...[true, false].map((on) => when(
+                        { properties: { settings: { properties: { perStudentOrigins: { const: on } } } } },
+                        {
+                            properties: {
+                                secrets: {
+                                    properties: {
+                                        cloudflareDnsToken: { type: on ? "string" : "null", description: "a token exactly when perStudentOrigins is true" },
+                                    },
+                                },
+                            },
+                        },
+                    )),
+                ],
+            },
         },
     };
 }

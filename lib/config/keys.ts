@@ -439,6 +439,12 @@ export const CONFIG_KEYS = {
         example: "5",
         description: "kubernetes only: the size of each student's own volume (DigitalOcean block storage, kept when the stack is destroyed).",
     },
+    perStudentOrigins: {
+        type: "boolean",
+        schema: bool().default(false),
+        example: "true",
+        description: "Droplet only: serve each student's server on its own origin, https://<user>.<hostname>/, with a wildcard certificate (ACME DNS-01 through Cloudflare, with an API token the stack creates). Needs Cloudflare credentials that may create API tokens and dnsProxied false.",
+    },
 } satisfies Record<string, ConfigKey>;
 
 export type ConfigKeyName = keyof typeof CONFIG_KEYS;

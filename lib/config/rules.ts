@@ -73,6 +73,8 @@ export const RULES = {
         expected: "plain text of at most 500 characters (line breaks and tabs allowed, no other control characters)",
     },
     cookieSecret: { pattern: "[0-9a-fA-F]{64}", expected: "64 hex characters" },
+    /** Goes into a systemd EnvironmentFile unquoted: only the characters Cloudflare's tokens have. */
+    cloudflareToken: { pattern: "[A-Za-z0-9_-]{20,200}", expected: "a Cloudflare API token" },
     traefikApiPassword: { pattern: String.raw`[^\x00-\x20\x7f]{16,}`, expected: "at least 16 characters, no spaces" },
 } as const satisfies Record<string, TextRule>;
 

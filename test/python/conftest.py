@@ -77,12 +77,14 @@ _SETTINGS = {
         "announcement": None,
         "helpLinks": [],
     },
+    "perStudentOrigins": False,
 }
 _SECRETS = {
     "oauthClientSecret": "client-secret-0f3c9a",
     "cookieSecret": "ab" * 32,
     "traefikApiPassword": "traefik-password-5e1d7b2c",
     "courseRepoToken": None,
+    "cloudflareDnsToken": None,
 }
 _PROVIDER_AUTH = {
     "github": {"githubOrganizations": ["engr101-students"]},

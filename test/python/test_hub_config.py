@@ -78,6 +78,17 @@ def test_hub_traits(hub):
     assert (proxy.traefik_entrypoint, proxy.traefik_api_entrypoint) == ("websecure", "traefik")
 
 
+def test_one_origin_for_everyone_unless_per_student_origins(hub):
+    assert hub(class_settings("github")).app.subdomain_host == ""
+    settings = class_settings("github")
+    settings["perStudentOrigins"] = True
+    app = hub(settings, {**class_secrets(), "cloudflareDnsToken": "cfToken_0123456789abcdefghij"}).app
+    assert app.subdomain_host == "https://engr101.example.edu"
+    # The hub stays where the login provider sends students back: the callback is unchanged.
+    assert app.public_url == "https://engr101.example.edu/"
+    assert app.hub_routespec == "/"
+
+
 def test_spawner_traits(hub):
     spawner = hub(class_settings("github")).spawner
     assert spawner.username_template == "jupyter-ada"

@@ -134,12 +134,18 @@ def check_settings(data: Any, source: str = "class.json") -> dict:
     return data
 
 
+def _between_message(error) -> str:
+    """A rule between the files names the secret it is about, never its value."""
+    if error.absolute_path[0] == "secrets":
+        return f"{error.absolute_path[-1]}: expected {error.schema['description']}"
+    return f"courseRepoToken: is only sent to {error.schema['description']} (course.repositoryUrl)"
+
+
 def check_secrets(data: Any, settings: dict, source: str = "secrets.json") -> dict:
     """Returns data when it is a complete ClassSecrets; problems name keys, never values."""
     problems = _problems(_SECRETS, data, secret=True)
     if not problems:
-        problems = [f"courseRepoToken: is only sent to {error.schema['description']} (course.repositoryUrl)"
-                    for error in _BETWEEN.iter_errors({"settings": settings, "secrets": data})]
+        problems = [_between_message(error) for error in _BETWEEN.iter_errors({"settings": settings, "secrets": data})]
     if problems:
         raise SettingsError(source, problems)
     return data
