@@ -1,7 +1,10 @@
 // A whole class arriving at once: N students (default 30) log in through the OIDC provider and start
-// their servers at the same moment, on the e2e test's local server (test/e2e/). Prints p50/p95/max
-// of login → server ready, the failures, and the hub's memory. Not a pass/fail test.
+// their servers at the same moment, on the e2e test's local server (test/e2e/). Prints a table of
+// where login → ready goes (p50/p95 per phase), the failures, and what one idle student server and
+// the hub cost in CPU seconds and memory. A measurement, not a pass/fail test.
 //   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30]   (root; the lock keeps it off a running e2e test)
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassServer, user } from "../test/e2e/harness";
 import { request, Response, Target } from "../test/e2e/https-client";
@@ -46,8 +49,19 @@ function location(res: Response, what: string): string {
     return to;
 }
 
+/** What the student's side saw, in ms since the epoch. */
+interface ClientTimes {
+    readonly started: number;
+    /** The hub's OAuth callback answered: logged in. */
+    readonly loggedIn: number;
+    /** The start request the hub accepted was sent (after any 429s). */
+    readonly startRequested: number;
+    /** The users API first said ready. */
+    readonly ready: number;
+}
+
 /** Log in through the hub's OAuth flow and the provider's form, start the server, wait until the hub calls it ready. */
-async function classStart(server: ClassServer, student: TestUser, target: Target): Promise<number> {
+async function classStart(server: ClassServer, student: TestUser, target: Target): Promise<ClientTimes> {
     const started = Date.now();
     const client = new HubClient(target, server.hubUrl);
     const authorize = new URL(location(await client.send(`${server.hubUrl}/hub/oauth_login?next=`), "oauth_login"));
@@ -58,9 +72,12 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
         method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" },
     }), "the provider's login form");
     location(await client.send(callback), "the hub's OAuth callback");
+    const loggedIn = Date.now();
     await client.send(`${server.hubUrl}/hub/home`);
 
+    let startRequested: number;
     for (;;) {
+        startRequested = Date.now();
         const spawn = await client.send(`${server.hubUrl}/hub/api/users/${student.login}/server`, {
             method: "POST", headers: { "x-xsrftoken": client.xsrf(), referer: `${server.hubUrl}/hub/home` },
         });
@@ -75,7 +92,7 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
     for (;;) {
         const info = await client.send(`${server.hubUrl}/hub/api/users/${student.login}`);
         const state = (JSON.parse(info.body) as { servers?: Record<string, { ready?: boolean }> }).servers?.[""];
-        if (state?.ready) return Date.now() - started;
+        if (state?.ready) return { started, loggedIn, startRequested, ready: Date.now() };
         // A server the hub gave up on leaves the user's list of servers.
         if (!state) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s (see its journal)`);
         if (Date.now() - started > 10 * 60_000) throw new Error("not ready after 10 minutes");
@@ -83,14 +100,63 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
     }
 }
 
-async function hubMemory(server: ClassServer): Promise<string> {
-    const pid = (await server.guest.check(["systemctl", "show", "jupyterhub.service", "-p", "MainPID", "--value"])).trim();
-    const status = await server.guest.check(["cat", `/proc/${pid}/status`]);
-    return /VmRSS:\s*(.+)/.exec(status)?.[1]?.trim() ?? "unknown";
+/** bench/serverTimeline.py's answer: timestamps in µs since the epoch, null where never reached. */
+interface ServerTimeline {
+    readonly students: Record<string, {
+        readonly InactiveExitTimestamp: number | null;
+        readonly ExecMainStartTimestamp: number | null;
+        readonly listening: number | null;
+        readonly cpuNs: number | null;
+        readonly memoryBytes: number | null;
+    }>;
+    readonly hub: {
+        readonly ready: Record<string, number>;
+        readonly admitted: Record<string, number>;
+        readonly cpuNs: number | null;
+        readonly rssBytes: number;
+    };
 }
 
-function percentile(sorted: number[], p: number): number {
-    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+async function serverTimeline(server: ClassServer): Promise<ServerTimeline> {
+    const script = readFileSync(join(__dirname, "serverTimeline.py"), "utf8");
+    return JSON.parse(await server.guest.check(["python3", "-c", script])) as ServerTimeline;
+}
+
+function percentile(sorted: readonly number[], p: number): number | undefined {
+    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : undefined;
+}
+
+/** One row per phase: from one moment to the next, each in ms since the epoch (undefined: not recorded). */
+type Moments = Record<string, number | undefined>;
+
+const PHASES: readonly [string, string, string][] = [
+    ["OAuth round trip (login)", "started", "loggedIn"],
+    ["hub home + start request (429s retried)", "loggedIn", "startRequested"],
+    ["admission queue", "startRequested", "admitted"],
+    ["pre-spawn hook (account, course copy)", "admitted", "unitStarting"],
+    ["systemd unit start", "unitStarting", "unitExec"],
+    ["server start until it listens", "unitExec", "listening"],
+    ["hub notices it is ready", "listening", "hubReady"],
+    ["student sees ready (1 s polling)", "hubReady", "ready"],
+    ["login → ready", "started", "ready"],
+];
+
+function phaseTable(moments: readonly Moments[]): string {
+    const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
+    const rows = PHASES.map(([label, from, to]) => {
+        const spans = moments.flatMap((m) => {
+            // Without an admission queue (main), admission is the start request itself.
+            const start = m[from] ?? (from === "admitted" ? m.startRequested : undefined);
+            const end = m[to] ?? (to === "admitted" ? m.startRequested : undefined);
+            return start !== undefined && end !== undefined ? [Math.max(0, end - start)] : [];
+        }).sort((a, b) => a - b);
+        return `| ${label} | ${spans.length} | ${s(percentile(spans, 50))} | ${s(percentile(spans, 95))} | ${s(spans.at(-1))} |`;
+    });
+    return ["| phase | n | p50 | p95 | max |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+function median(values: readonly (number | null | undefined)[]): number | undefined {
+    return percentile(values.filter((v): v is number => typeof v === "number").sort((a, b) => a - b), 50);
 }
 
 async function main(): Promise<void> {
@@ -108,15 +174,39 @@ async function main(): Promise<void> {
             if (Date.now() > deadline) throw new Error("the hub did not answer /hub/health within 2 minutes of classroom-apply");
             await sleep(2000);
         }
-        console.log(`hub memory before: ${await hubMemory(server)}; ${count} students start at once…`);
+        const before = await serverTimeline(server);
+        console.log(`cores on this machine: ${(await server.guest.check(["nproc"])).trim()}; ${count} students start at once…`);
         const results = await Promise.allSettled(students.map((s) => classStart(server, s, target)));
-        const times = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])).sort((a, b) => a - b);
         const failures = results.flatMap((r, i) => (r.status === "rejected" ? [`${students[i].login}: ${(r.reason as Error).message}`] : []));
-        const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
-        console.log(`login → server ready, ${times.length} of ${count}: p50 ${s(percentile(times, 50))}, p95 ${s(percentile(times, 95))}, max ${s(times.at(-1))}`);
-        console.log(`failures: ${failures.length}${failures.length ? `\n  ${failures.join("\n  ")}` : ""}`);
-        console.log(`hub memory after: ${await hubMemory(server)}`);
-        console.log(`guest memory:\n${await server.guest.check(["free", "-m"])}`);
+        // Idle for a while, so the servers' CPU is their start's and their memory is an idle server's.
+        await sleep(20_000);
+        const after = await serverTimeline(server);
+        const ms = (micros: number | null | undefined) => (typeof micros === "number" ? micros / 1000 : undefined);
+        const moments = results.flatMap((r, i): Moments[] => {
+            if (r.status !== "fulfilled") return [];
+            const name = students[i].login;
+            const unit = after.students[name];
+            return [{
+                ...r.value,
+                admitted: ms(after.hub.admitted[name]),
+                unitStarting: ms(unit?.InactiveExitTimestamp),
+                unitExec: ms(unit?.ExecMainStartTimestamp),
+                listening: ms(unit?.listening),
+                hubReady: ms(after.hub.ready[name]),
+            }];
+        });
+        console.log(`\n${moments.length} of ${count} ready; failures: ${failures.length}${failures.length ? `\n  ${failures.join("\n  ")}` : ""}\n`);
+        console.log(phaseTable(moments));
+        const units = Object.values(after.students);
+        const cpu = (ns: number | null | undefined) => (typeof ns === "number" ? `${(ns / 1e9).toFixed(2)} s` : "not accounted");
+        const mib = (bytes: number | null | undefined) => (typeof bytes === "number" ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : "not accounted");
+        const hubCpu = after.hub.cpuNs !== null && before.hub.cpuNs !== null ? (after.hub.cpuNs - before.hub.cpuNs) / count : null;
+        console.log(`\n| cost | value |\n|---|---|`);
+        console.log(`| one student server: CPU from start to idle (median of ${units.length}) | ${cpu(median(units.map((u) => u.cpuNs)))} |`);
+        console.log(`| one idle student server: memory (cgroup, median) | ${mib(median(units.map((u) => u.memoryBytes)))} |`);
+        console.log(`| hub: CPU per student start (whole class ÷ ${count}) | ${cpu(hubCpu)} |`);
+        console.log(`| hub: RSS before → after | ${mib(before.hub.rssBytes)} → ${mib(after.hub.rssBytes)} |`);
+        console.log(`\nguest memory:\n${await server.guest.check(["free", "-m"])}`);
     } finally {
         await server.stop();
     }
