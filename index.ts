@@ -13,6 +13,7 @@ import { stackBundleJson } from "./lib/stackBundle";
 import { readStackConfig } from "./lib/stackConfig";
 
 const { cfg, secrets } = readStackConfig();
+for (const warning of cfg.warnings) pulumi.log.warn(warning);
 
 const server = new HubServer("hub", { config: cfg, sshPrivateKey: secrets.sshPrivateKey });
 new HubDns("hub", {

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./configKeys";
+import { Meeting, memoryFit } from "./classSchedule";
 import { parseRoster } from "./roster";
 
 /** Stands in for a secret's value during validation: the validator only learns that it is set. */
@@ -54,6 +55,7 @@ export interface ClassConfig {
         readonly memory: string;
         readonly cpu: number;
         readonly idleTimeoutSeconds: number;
+        /** 0: the server derives it from its vCPUs. */
         readonly concurrentSpawnLimit: number;
     };
     readonly loginPage: {
@@ -63,6 +65,15 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    readonly classSchedule: {
+        readonly timezone: string;
+        readonly leadMinutes: number;
+        readonly meetings: readonly Meeting[];
+        /** How many servers warming may run: what fits in dropletSize's memory (lib/classSchedule.ts). */
+        readonly maxWarmServers?: number;
+    };
+    /** pulumi.log.warn these at preview: the class works, but not as well as it could. */
+    readonly warnings: readonly string[];
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -193,6 +204,8 @@ function mergeRoster(valid: Record<string, unknown>, readRoster: (path: string) 
 function toClassConfig(c: Raw): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
     const lower = (names: readonly string[]) => [...new Set(names.map((n) => n.toLowerCase()))];
+    const admins = new Set(lower(c.adminUsers));
+    const fit = memoryFit(c.dropletSize, c.memoryLimit, lower(c.allowedUsers).filter((u) => !admins.has(u)).length);
     return {
         hostname,
         dnsZone: c.dnsZone,
@@ -241,5 +254,7 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
+        warnings: fit.warning ? [fit.warning] : [],
     };
 }

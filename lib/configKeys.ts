@@ -1,4 +1,5 @@
 import { z } from "zod";
+import { canonicalTimeZone, MEETING_EXAMPLE, meetingSchema } from "./classSchedule";
 
 /**
  * Every stack config key the program reads, in the `jupyterhub-classroom:` namespace.
@@ -316,9 +317,9 @@ export const CONFIG_KEYS = {
     },
     concurrentSpawnLimit: {
         type: "integer",
-        schema: number().pipe(z.number().int("expected a whole number").min(1, "expected at least 1")).default(20),
-        example: "20",
-        description: "How many students' servers may be starting at the same moment; more wait and retry.",
+        schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 (derive it) or more")).default(0),
+        example: "4",
+        description: "How many students' servers may be starting at the same moment; the rest wait in the hub's queue, in order. 0: the Droplet's vCPUs ÷ cpuLimit (at most 1).",
     },
     loginTitle: {
         type: "string",
@@ -354,6 +355,27 @@ export const CONFIG_KEYS = {
         schema: z.string().max(500, "expected at most 500 characters").optional(),
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
+    },
+    classSchedule: {
+        type: "list",
+        schema: list(meetingSchema).default([]),
+        example: MEETING_EXAMPLE,
+        structured: true,
+        description: "When the class meets, in timezone, such as 'Mon,Wed 09:00-10:15'; the roster's servers start warmLeadMinutes before each meeting.",
+    },
+    timezone: {
+        type: "string",
+        schema: z.string().transform((name, ctx) => canonicalTimeZone(name) ?? (ctx.addIssue({
+            code: z.ZodIssueCode.custom, message: "expected an IANA time zone such as America/New_York",
+        }), z.NEVER)).default("UTC"),
+        example: "America/New_York",
+        description: "The IANA time zone of classSchedule's times.",
+    },
+    warmLeadMinutes: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected whole minutes").min(0, "expected 0 or more minutes").max(720, "expected at most 720 minutes")).default(10),
+        example: "10",
+        description: "How many minutes before each class meeting the roster's servers start.",
     },
 } satisfies Record<string, ConfigKey>;
 

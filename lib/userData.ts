@@ -32,7 +32,7 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
  * The rest of LIB travels as one archive, library.tar, that install.sh unpacks: compressed
  * together these files take a fifth less room than one by one, and user-data has 64 KiB in all.
  */
-const LIBRARY_FOLDERS = ["python", "templates"];
+const LIBRARY_FOLDERS = ["python", "templates", "jupyter"];
 const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
 /** Top-level files named classroom-* are the commands the admin runs with sudo. */
 const COMMAND_PREFIX = "classroom-";
@@ -43,6 +43,8 @@ const COMMAND_PREFIX = "classroom-";
 const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "classroom-archive", "classroom-health", "classroom-restore",
     "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
+    // The hub starts its warmer only once classroom-apply has run, after HubSync.
+    "classroom-warm", "python/classroom_hub/warmer.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

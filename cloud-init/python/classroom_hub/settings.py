@@ -12,7 +12,9 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from .schedule import DAYS
 from .usernames import is_valid_hub_name, normalize_login
 
 SUPPORTED_VERSION = 1
@@ -72,6 +74,12 @@ SETTINGS_SHAPE = {
         "announcement": Nullable(str),
         "helpLinks": [{"text": str, "url": str}],
     },
+    "classSchedule": {
+        "timezone": str,
+        "leadMinutes": int,
+        "meetings": [{"days": [set(DAYS)], "start": str, "end": str}],
+        "maxWarmServers": Nullable(int),
+    },
 }
 SECRETS_SHAPE = {
     "oauthClientSecret": str,
@@ -115,6 +123,9 @@ _RULES: dict[str, tuple[str, str]] = {
     "loginPage.helpLinks[].text": (r"[^\x00-\x1f\x7f]{1,80}", "link text of at most 80 characters"),
     # Only http(s): a javascript: link on the login page would run in the hub's origin.
     "loginPage.helpLinks[].url": (_HTTP_URL, "an http(s) URL"),
+    "classSchedule.timezone": (r"[A-Za-z][A-Za-z0-9_+-]*(/[A-Za-z0-9_+-]+)*", "an IANA time zone such as America/New_York"),
+    "classSchedule.meetings[].start": (r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time such as 09:00"),
+    "classSchedule.meetings[].end": (r"([01][0-9]|2[0-3]):[0-5][0-9]", "a time such as 10:15"),
     "oauthClientSecret": (_PRINTABLE, "the OAuth client secret"),
     "cookieSecret": (r"[0-9a-fA-F]{64}", "64 hex characters"),
     "traefikApiPassword": (r"[^\x00-\x20\x7f]{16,}", "at least 16 characters, no spaces"),
@@ -124,7 +135,9 @@ _RULES: dict[str, tuple[str, str]] = {
 _NUMBER_RULES = {
     "limits.cpu": (lambda v: 0 < v <= 64, "more than 0 and at most 64 CPUs"),
     "limits.idleTimeoutSeconds": (lambda v: v >= 0, "0 (never cull) or more seconds"),
-    "limits.concurrentSpawnLimit": (lambda v: v >= 1, "at least 1"),
+    "limits.concurrentSpawnLimit": (lambda v: v >= 0, "0 (derived from the vCPUs) or more"),
+    "classSchedule.leadMinutes": (lambda v: 0 <= v <= 720, "0 to 720 minutes"),
+    "classSchedule.maxWarmServers": (lambda v: v >= 0, "0 or more servers"),
 }
 
 
@@ -204,7 +217,21 @@ def _cross_key_problems(s: dict) -> list[str]:
     if not (auth["allowedUsers"] or auth["adminUsers"] or auth["githubOrganizations"] or auth["googleHostedDomains"]):
         problems.append("auth.allowedUsers: expected at least one user, organization or hosted domain; "
                         "otherwise nobody can log in")
-    return problems + _roster_problems(auth)
+    return problems + _roster_problems(auth) + _schedule_problems(s["classSchedule"])
+
+
+def _schedule_problems(schedule: dict) -> list[str]:
+    problems = []
+    try:
+        ZoneInfo(schedule["timezone"])
+    except (ZoneInfoNotFoundError, ValueError):
+        problems.append(f"classSchedule.timezone: {schedule['timezone']!r} is not a time zone this server knows")
+    for i, meeting in enumerate(schedule["meetings"]):
+        if not meeting["days"]:
+            problems.append(f"classSchedule.meetings[{i}].days: expected at least one day")
+        if meeting["start"] == meeting["end"]:
+            problems.append(f"classSchedule.meetings[{i}]: expected an end different from its start")
+    return problems
 
 
 def check_settings(data: Any, source: str = "class.json") -> dict:
