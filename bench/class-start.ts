@@ -2,14 +2,16 @@
 // their servers at the same moment, on the e2e test's local server (test/e2e/). Prints a table of
 // where login → ready goes (p50/p95 per phase), the failures, and what one idle student server and
 // the hub cost in CPU seconds and memory. A measurement, not a pass/fail test.
-//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30]   (root; the lock keeps it off a running e2e test)
-import { readFileSync } from "node:fs";
+// --warm: the class has a meeting starting now (classSchedule, UTC): the bench waits until the hub's
+// class-warmer has started every roster server, then the class logs in.
+//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30] [--warm]   (root; the lock keeps it off a running e2e test)
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassServer, user } from "../test/e2e/harness";
 import { request, Response, Target } from "../test/e2e/https-client";
 import { TestUser } from "../test/e2e/oidc-provider";
-import { sleep } from "../test/e2e/process";
+import { sleep, waitFor } from "../test/e2e/process";
 
 /** Cookies by name, sent back to the host that set them; enough for the hub and its login. */
 class HubClient {
@@ -82,6 +84,8 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
             method: "POST", headers: { "x-xsrftoken": client.xsrf(), referer: `${server.hubUrl}/hub/home` },
         });
         if (spawn.status === 201 || spawn.status === 202) break;
+        // Warmed before the student came: nothing to start.
+        if (spawn.status === 400 && /already running/.test(spawn.body)) break;
         // More students starting at once than concurrentSpawnLimit: the hub says when to come back.
         if (spawn.status === 429) {
             await sleep(Number(spawn.headers["retry-after"] ?? 5) * 1000);
@@ -95,7 +99,7 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
         if (state?.ready) return { started, loggedIn, startRequested, ready: Date.now() };
         // A server the hub gave up on leaves the user's list of servers.
         if (!state) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s (see its journal)`);
-        if (Date.now() - started > 10 * 60_000) throw new Error("not ready after 10 minutes");
+        if (Date.now() - started > 30 * 60_000) throw new Error("not ready after 30 minutes");
         await sleep(1000);
     }
 }
@@ -106,13 +110,13 @@ interface ServerTimeline {
         readonly InactiveExitTimestamp: number | null;
         readonly ExecMainStartTimestamp: number | null;
         readonly listening: number | null;
-        readonly cpuNs: number | null;
-        readonly memoryBytes: number | null;
+        readonly cpuSeconds: number;
+        readonly rssBytes: number;
     }>;
     readonly hub: {
         readonly ready: Record<string, number>;
         readonly admitted: Record<string, number>;
-        readonly cpuNs: number | null;
+        readonly cpuSeconds: number;
         readonly rssBytes: number;
     };
 }
@@ -159,12 +163,26 @@ function median(values: readonly (number | null | undefined)[]): number | undefi
     return percentile(values.filter((v): v is number => typeof v === "number").sort((a, b) => a - b), 50);
 }
 
+/** A meeting of the class (UTC) starting in 5 minutes, for an hour: its lead time (10 minutes) has begun. */
+function meetingStartingSoon(): string {
+    const start = new Date(Date.now() + 5 * 60_000);
+    const end = new Date(start.getTime() + 60 * 60_000);
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][start.getUTCDay()]} ${hhmm(start)}-${hhmm(end)}`;
+}
+
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { students: { type: "string", default: "30" } } });
+    const { values } = parseArgs({ options: { students: { type: "string", default: "30" }, warm: { type: "boolean", default: false } } });
     const count = Number(values.students);
     const students = Array.from({ length: count }, (_, i) => user(`student${String(i + 1).padStart(2, "0")}`, `Student ${i + 1}`));
     const server = new ClassServer((config) => {
         config["jupyterhub-classroom:allowedUsers"] = students.map((s) => s.email);
+        if (values.warm) {
+            config["jupyterhub-classroom:classSchedule"] = [meetingStartingSoon()];
+            config["jupyterhub-classroom:timezone"] = "UTC";
+            // Memory for the whole roster at memoryLimit 1G (lib/classSchedule.ts): warming starts all of it.
+            config["jupyterhub-classroom:dropletSize"] = "s-8vcpu-16gb";
+        }
     }, students);
     try {
         await server.start();
@@ -173,6 +191,14 @@ async function main(): Promise<void> {
         while ((await request(target, `${server.hubUrl}/hub/health`).catch(() => ({ status: 0 }))).status !== 200) {
             if (Date.now() > deadline) throw new Error("the hub did not answer /hub/health within 2 minutes of classroom-apply");
             await sleep(2000);
+        }
+        if (values.warm) {
+            const warmed = Date.now();
+            await waitFor("the class-warmer to start every roster server", 30 * 60_000, async () => {
+                const ready = Object.keys((await serverTimeline(server)).hub.ready).length;
+                return ready >= count ? ready : undefined;
+            }, 5000);
+            console.log(`the class-warmer had ${count} servers ready ${((Date.now() - warmed) / 1000).toFixed(0)} s after the hub answered`);
         }
         const before = await serverTimeline(server);
         console.log(`cores on this machine: ${(await server.guest.check(["nproc"])).trim()}; ${count} students start at once…`);
@@ -198,14 +224,16 @@ async function main(): Promise<void> {
         console.log(`\n${moments.length} of ${count} ready; failures: ${failures.length}${failures.length ? `\n  ${failures.join("\n  ")}` : ""}\n`);
         console.log(phaseTable(moments));
         const units = Object.values(after.students);
-        const cpu = (ns: number | null | undefined) => (typeof ns === "number" ? `${(ns / 1e9).toFixed(2)} s` : "not accounted");
-        const mib = (bytes: number | null | undefined) => (typeof bytes === "number" ? `${(bytes / 2 ** 20).toFixed(0)} MiB` : "not accounted");
-        const hubCpu = after.hub.cpuNs !== null && before.hub.cpuNs !== null ? (after.hub.cpuNs - before.hub.cpuNs) / count : null;
+        const mib = (bytes: number | undefined) => (bytes === undefined ? "-" : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+        const cpu = (seconds: number | undefined) => (seconds === undefined ? "-" : `${seconds.toFixed(2)} s`);
         console.log(`\n| cost | value |\n|---|---|`);
-        console.log(`| one student server: CPU from start to idle (median of ${units.length}) | ${cpu(median(units.map((u) => u.cpuNs)))} |`);
-        console.log(`| one idle student server: memory (cgroup, median) | ${mib(median(units.map((u) => u.memoryBytes)))} |`);
-        console.log(`| hub: CPU per student start (whole class ÷ ${count}) | ${cpu(hubCpu)} |`);
-        console.log(`| hub: RSS before → after | ${mib(before.hub.rssBytes)} → ${mib(after.hub.rssBytes)} |`);
+        console.log(`| one student server: CPU from exec to idle (median of ${units.length}) | ${cpu(median(units.map((u) => u.cpuSeconds)))} |`);
+        console.log(`| one idle student server: RSS (median) | ${mib(median(units.map((u) => u.rssBytes)))} |`);
+        console.log(`| hub and its services: CPU per student start (whole class ÷ ${count}) | ${cpu((after.hub.cpuSeconds - before.hub.cpuSeconds) / count)} |`);
+        console.log(`| hub and its services: RSS before → after | ${mib(before.hub.rssBytes)} → ${mib(after.hub.rssBytes)} |`);
+        const raw = join(server.resultsDir, "class-start.json");
+        writeFileSync(raw, JSON.stringify({ count, warm: values.warm, client: results.map((r) => (r.status === "fulfilled" ? r.value : null)), before, after }));
+        console.log(`(raw timestamps: ${raw})`);
         console.log(`\nguest memory:\n${await server.guest.check(["free", "-m"])}`);
     } finally {
         await server.stop();

@@ -2,12 +2,14 @@
 phase table comes from these timestamps (all wall-clock microseconds; the guest shares the host's clock).
 
 Run inside the guest as root (python3 of the OS). For each student's unit: systemd's timestamps,
-when its journal says the server listens, its cgroup's CPU and memory; from the hub's journal:
-when the hub admitted each start (classroom_hub.admission, absent on hubs without it) and when it
-called each server ready; the hub's own CPU and memory.
+when its journal says the server listens, the CPU seconds and memory of its processes; from the
+hub's journal: when the hub admitted each start (classroom_hub.admission, absent on hubs without it)
+and when it called each server ready; the hub's own CPU and memory. CPU and memory come from /proc:
+a container's systemd may have no cgroup accounting.
 """
 
 import json
+import os
 import re
 import subprocess
 from datetime import datetime, timezone
@@ -15,6 +17,9 @@ from datetime import datetime, timezone
 READY = re.compile(r"User (\S+) took [\d.]+ seconds to start")
 ADMITTED = re.compile(r"Admission: (\S+) may start")
 UNIT_TIMES = ["InactiveExitTimestamp", "ExecMainStartTimestamp", "ActiveEnterTimestamp"]
+# SystemdSpawner's unit_name_template, jupyter-{USERNAME}-singleuser, with the hub user's name.
+STUDENT_UNIT = re.compile(r"jupyter-(.+)-singleuser\.service")
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def run(*argv):
@@ -43,25 +48,43 @@ def journal(unit):
             yield int(entry["__REALTIME_TIMESTAMP"]), message
 
 
-def number(value):
+def processes(unit):
+    """CPU seconds (user + system, children that ended included) and resident memory of the unit's processes."""
+    cpu, rss = 0.0, 0
+    group = run("systemctl", "show", unit, "--property=ControlGroup", "--value").strip()
     try:
-        return int(value)
-    except ValueError:  # "[not set]": accounting off
-        return None
+        with open(f"/sys/fs/cgroup{group}/cgroup.procs") as procs:
+            pids = procs.read().split()
+    except OSError:
+        pids = [run("systemctl", "show", unit, "--property=MainPID", "--value").strip()]
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{pid}/status") as status:
+                rss_kib = int(re.search(r"VmRSS:\s*(\d+)", status.read()).group(1))
+        except (OSError, AttributeError):
+            continue  # ended meanwhile, or a kernel thread
+        cpu += sum(int(f) for f in fields[11:15]) / CLOCK_TICKS
+        rss += rss_kib * 1024
+    return cpu, rss
 
 
 def students():
     units = run("systemctl", "list-units", "--all", "--plain", "--no-legend", "jupyter-*-singleuser.service")
     for unit in (line.split()[0] for line in units.splitlines() if line.strip()):
-        props = show(unit, [*UNIT_TIMES, "Environment", "CPUUsageNSec", "MemoryCurrent"])
-        env = dict(pair.split("=", 1) for pair in props["Environment"].split() if "=" in pair)
+        name = STUDENT_UNIT.fullmatch(unit)
+        if not name:
+            continue
+        props = show(unit, UNIT_TIMES)
         listening = next((t for t, m in journal(unit) if "is running at" in m), None)
-        yield env.get("JUPYTERHUB_USER", unit), {
+        cpu, rss = processes(unit)
+        yield name.group(1), {
             "unit": unit,
-            **{name: micros(props[name]) for name in UNIT_TIMES},
+            **{time: micros(props[time]) for time in UNIT_TIMES},
             "listening": listening,
-            "cpuNs": number(props["CPUUsageNSec"]),
-            "memoryBytes": number(props["MemoryCurrent"]),
+            "cpuSeconds": cpu,
+            "rssBytes": rss,
         }
 
 
@@ -72,11 +95,8 @@ def hub():
             match = pattern.search(message)
             if match:
                 found[match.group(1)] = stamp
-    props = show("jupyterhub.service", ["MainPID", "CPUUsageNSec", "MemoryCurrent"])
-    with open(f"/proc/{props['MainPID']}/status") as status:
-        rss_kib = int(re.search(r"VmRSS:\s*(\d+)", status.read()).group(1))
-    return {"ready": ready, "admitted": admitted, "cpuNs": number(props["CPUUsageNSec"]),
-            "memoryBytes": number(props["MemoryCurrent"]), "rssBytes": rss_kib * 1024}
+    cpu, rss = processes("jupyterhub.service")
+    return {"ready": ready, "admitted": admitted, "cpuSeconds": cpu, "rssBytes": rss}
 
 
 print(json.dumps({"students": dict(students()), "hub": hub()}))

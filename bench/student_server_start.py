@@ -63,9 +63,9 @@ def one_start(disabled: str | None, env: dict[str, str]) -> tuple[float, float]:
 
 
 def enabled_extensions(env: dict[str, str]) -> list[str]:
-    code = ("from jupyter_server.extension.config import ExtensionConfigManager as M;"
-            "from jupyter_core.paths import jupyter_config_path as p;"
-            "import json; print(json.dumps(sorted(n for n, on in M(read_config_path=p()).get_jpserver_extensions().items() if on)))")
+    # As the server decides: its config files (.py and .json) over the extensions' own enabling files.
+    code = ("import json; from jupyter_server.serverapp import ServerApp; app = ServerApp(); app.load_config_file();"
+            "app.find_server_extensions(); print(json.dumps(sorted(n for n, on in app.jpserver_extensions.items() if on)))")
     return json.loads(subprocess.run([sys.executable, "-c", code], env=env, check=True, capture_output=True, text=True).stdout)
 
 

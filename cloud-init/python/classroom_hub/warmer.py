@@ -2,7 +2,8 @@
 classSchedule.leadMinutes before each class meeting until its end, and while `classroom-warm` asks,
 it starts the roster's servers a few at a time, so a student who logs in finds theirs running.
 
-During that window it marks every running roster server active once a minute: the idle culler
+During that window it marks every running roster server active (every minute, or a quarter of
+idleTimeoutSeconds when that is shorter): the idle culler
 counts idleness from the last activity, so it leaves warm servers alone during the meeting and
 applies its normal rules from the meeting's end on. Its role (services.py) lets it start servers and
 mark activity for the roster's students only; it never stops anything. It never lets more servers
@@ -28,7 +29,6 @@ WARM_NOW_FILE = Path(os.environ.get("CLASSROOM_WARM_NOW", "/var/lib/jupyterhub-c
 # How often it looks at the clock and the servers: quickly while it warms, so batches follow each other.
 WARMING_LOOP_SECONDS = 3
 IDLE_LOOP_SECONDS = 15
-TOUCH_EVERY = timedelta(minutes=1)
 
 log = logging.getLogger("class-warmer")
 
@@ -80,8 +80,10 @@ class Hub:
 
 
 class Warmer:
-    def __init__(self, hub: Hub, students: list[str], batch: int, max_servers: int | None):
+    def __init__(self, hub: Hub, students: list[str], batch: int, max_servers: int | None, idle_seconds: int):
         self.hub, self.students, self.batch, self.max_servers = hub, students, batch, max_servers
+        # Often enough that the culler never sees a warm server idle for its whole timeout.
+        self.touch_every = timedelta(seconds=min(60, idle_seconds / 4) if idle_seconds else 60)
         self.touched: dict[str, datetime] = {}
 
     def step(self, now: datetime) -> int:
@@ -96,7 +98,7 @@ class Warmer:
             log.info("starting %s's server", name)
             self.hub.start(name)
         for name in running:
-            if now - self.touched.get(name, datetime.min.replace(tzinfo=timezone.utc)) >= TOUCH_EVERY:
+            if now - self.touched.get(name, datetime.min.replace(tzinfo=timezone.utc)) >= self.touch_every:
                 self.hub.mark_active(name, now)
                 self.touched[name] = now
         if room <= 0 and stopped:
@@ -113,7 +115,7 @@ def serve() -> None:
     hub = Hub(os.environ["JUPYTERHUB_API_URL"], os.environ["JUPYTERHUB_API_TOKEN"])
     # As many at a time as the Droplet has cores: the hub's admission queue takes them in turn.
     warmer = Warmer(hub, roster_students(settings["auth"]), batch=os.cpu_count() or 1,
-                    max_servers=schedule["maxWarmServers"])
+                    max_servers=schedule["maxWarmServers"], idle_seconds=settings["limits"]["idleTimeoutSeconds"])
     was_warm = False
     while True:
         now = datetime.now(timezone.utc)
@@ -129,7 +131,8 @@ def serve() -> None:
                 cold = warmer.step(now)
             except requests.RequestException as err:
                 log.warning("the hub's API failed: %s; trying again", err)
-        time.sleep(WARMING_LOOP_SECONDS if until and cold else IDLE_LOOP_SECONDS)
+        pause = WARMING_LOOP_SECONDS if until and cold else IDLE_LOOP_SECONDS
+        time.sleep(min(pause, warmer.touch_every.total_seconds()) if until else pause)
 
 
 def warm_now(argv: list[str]) -> int:
