@@ -15,7 +15,8 @@ def roster_students(auth: dict) -> list[str]:
 
 def warmer_scopes(students: list[str]) -> list[str]:
     """Start servers and mark them active, for the roster's students only: never an admin's server,
-    never a user outside the roster, never stopping anything."""
+    never a user outside the roster. JupyterHub's servers scope also allows stopping them (there is
+    no start-only scope); the warmer never does, and the e2e test checks its requests in the journal."""
     return [f"{scope}!user={name}" for name in students for scope in ("servers", "users:activity")]
 
 

@@ -6,7 +6,7 @@ During that window it marks every running roster server active (every minute, or
 idleTimeoutSeconds when that is shorter): the idle culler
 counts idleness from the last activity, so it leaves warm servers alone during the meeting and
 applies its normal rules from the meeting's end on. Its role (services.py) lets it start servers and
-mark activity for the roster's students only; it never stops anything. It never lets more servers
+mark activity for the roster's students only, and it never stops anything. It never lets more servers
 run than classSchedule.maxWarmServers (what fits in the Droplet's memory, lib/classSchedule.ts).
 """
 
