@@ -1,6 +1,7 @@
 """The hub's own services and the roles that hold exactly their rights: the idle culler, and the
 class warmer (warmer.py) that starts the roster's servers before each class meeting."""
 
+from .settings import settings_path
 from .usernames import normalize_login
 
 WARMER = "class-warmer"
@@ -25,7 +26,9 @@ def hub_services(settings: dict, python: str) -> tuple[list[dict], list[dict]]:
     services, roles = [], []
     students = roster_students(settings["auth"])
     if students:
-        services.append({"name": WARMER, "command": [python, "-m", "classroom_hub.warmer"]})
+        # A managed service gets a clean environment: it is told where class.json is.
+        services.append({"name": WARMER, "command": [python, "-m", "classroom_hub.warmer"],
+                         "environment": {"CLASSROOM_SETTINGS": str(settings_path())}})
         roles.append({"name": WARMER, "scopes": warmer_scopes(students), "services": [WARMER]})
     idle_seconds = settings["limits"]["idleTimeoutSeconds"]
     if idle_seconds > 0:
