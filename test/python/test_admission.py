@@ -141,6 +141,18 @@ def test_the_slot_is_held_until_the_hub_is_done_with_the_start_ready_or_failed()
     asyncio.run(scenario())
 
 
+def test_a_student_who_tries_again_right_after_a_failed_start_gets_a_slot():
+    async def scenario():
+        spawner = spawner_with(1, "s1", None)
+        await spawner.run_pre_spawn_hook()
+        # The hub gives up and the student clicks again before the slot was seen free.
+        spawner._spawn_pending = False
+        spawner._spawn_pending = True
+        await asyncio.wait_for(spawner.run_pre_spawn_hook(), 1)
+        assert spawner.admission.starting == {"s1"}
+    asyncio.run(scenario())
+
+
 def test_progress_tells_a_waiting_student_how_many_are_ahead():
     async def scenario():
         spawners = [spawner_with(1, f"s{i}", None) for i in range(1, 5)]

@@ -3,6 +3,7 @@ such as jupyter-{USERNAME} could not shorten long names. Every start waits its t
 admission queue (admission.py) and shows the student their place in it."""
 
 import asyncio
+import contextlib
 
 from jupyterhub.utils import maybe_future
 from systemdspawner import SystemdSpawner
@@ -37,6 +38,12 @@ class ClassroomSpawner(SystemdSpawner):
         # Here and not in start(): start_timeout covers Spawner.start only, so the wait for a turn
         # never counts against it, and the account and course copy are part of the admitted work.
         admission = self.admission
+        previous = getattr(self, "_settled", None)
+        if previous is not None and not previous.done():
+            # A start that failed a moment ago, its slot not yet seen free: free it now.
+            previous.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await previous
         await admission.enter(self.user.name)
         try:
             await maybe_future(super().run_pre_spawn_hook())
