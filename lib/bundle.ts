@@ -39,6 +39,7 @@ export interface ClassSettings {
         readonly announcement: string | null;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    readonly classSchedule: Omit<ClassConfig["classSchedule"], "maxWarmServers"> & { readonly maxWarmServers: number | null };
 }
 
 /**
@@ -85,6 +86,7 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             announcement: loginPage.announcement ?? null,
             helpLinks: loginPage.helpLinks,
         },
+        classSchedule: { ...cfg.classSchedule, maxWarmServers: cfg.classSchedule.maxWarmServers ?? null },
     };
 }
 
