@@ -41,6 +41,7 @@ export interface ClassSettings {
     };
     /** JupyterHub's subdomain_host is https://<hostname>: each student's server on its own origin. */
     readonly perStudentOrigins: boolean;
+    readonly classSchedule: Omit<ClassConfig["classSchedule"], "maxWarmServers"> & { readonly maxWarmServers: number | null };
 }
 
 /**
@@ -90,6 +91,7 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             helpLinks: loginPage.helpLinks,
         },
         perStudentOrigins: cfg.perStudentOrigins,
+        classSchedule: { ...cfg.classSchedule, maxWarmServers: cfg.classSchedule.maxWarmServers ?? null },
     };
 }
 

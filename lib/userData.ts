@@ -35,7 +35,7 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
  * The rest of LIB travels as one archive, library.tar, that install.sh unpacks: compressed
  * together these files take a fifth less room than one by one, and user-data has 64 KiB in all.
  */
-const LIBRARY_FOLDERS = ["python", "schema", "templates"];
+const LIBRARY_FOLDERS = ["python", "schema", "templates", "jupyter"];
 const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
 /** Top-level files named classroom-* are the commands the admin runs with sudo. */
 const COMMAND_PREFIX = "classroom-";
@@ -50,7 +50,11 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "schema/class.schema.json", "schema/secrets.schema.json",
     // The students' environment is installed when HubSync brings its lock: students need it only
     // once classroom-apply has started the hub, and its hashes take a sixth of user-data's room.
-    "requirements/user.txt",
+    "requirements/user.txt", "jupyter/jupyter_server_config.py",
+    // The hub first starts once classroom-apply has run, after HubSync: what only the hub's
+    // configuration imports (the admission queue, its services, the class warmer) can wait for it.
+    "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
+    "python/classroom_hub/services.py", "python/classroom_hub/schedule.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

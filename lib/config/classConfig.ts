@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
+import { Meeting, MemoryFit, memoryFit } from "./classSchedule";
 import { emailLogins, rosterIdentityProblems } from "./identity";
 import { AUTH_PROVIDERS, AuthProviderSpec } from "./providers";
 import { asciiLower, matches, RULES, TextRule } from "./rules";
@@ -57,6 +58,7 @@ export interface ClassConfig {
         readonly memory: string;
         readonly cpu: number;
         readonly idleTimeoutSeconds: number;
+        /** 0: the server derives it from its vCPUs. */
         readonly concurrentSpawnLimit: number;
     };
     readonly loginPage: {
@@ -65,6 +67,13 @@ export interface ClassConfig {
         readonly primaryColor: string;
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
+    };
+    readonly classSchedule: {
+        readonly timezone: string;
+        readonly leadMinutes: number;
+        readonly meetings: readonly Meeting[];
+        /** How many servers warming may run: what fits in dropletSize's memory (classSchedule.ts); undefined: all. */
+        readonly maxWarmServers?: number;
     };
     /** Where the class runs; `kubernetes` is set exactly when platform is kubernetes. */
     readonly platform: Raw["platform"];
@@ -198,7 +207,8 @@ type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: num
 /**
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
  * class, or throws a ClassConfigError that lists every problem at once, each at its own place
- * (allowedUsers[7], not allowedUsers). `warn` hears about deprecated keys still in use.
+ * (allowedUsers[7], not allowedUsers). `warn` hears about deprecated keys still in use and a roster
+ * too big for the Droplet's memory.
  */
 export function parseClassConfig(
     raw: Record<string, unknown>,
@@ -247,7 +257,7 @@ export function parseClassConfig(
     crossKeyRules(valid as Partial<Raw>, (key, expected, fix) => problems.push(problem(key, expected, raw, { fix })));
     identityRules(valid as Partial<Raw>, origins, raw, problems);
     if (problems.length > 0) throw new ClassConfigError(problems);
-    return toClassConfig(valid as Raw);
+    return toClassConfig(valid as Raw, warn);
 }
 
 /** Adds the roster file's students and admins to the lists given in the stack config. */
@@ -311,9 +321,15 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
     }
 }
 
-function toClassConfig(c: Raw): ClassConfig {
+function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
     const unique = (names: readonly string[]) => [...new Set(names)];
+    const admins = new Set(c.adminUsers);
+    // The Droplet's memory holds every student's server; on kubernetes the autoscaler adds nodes.
+    const fit: MemoryFit = c.platform === "droplet"
+        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !admins.has(u)).length)
+        : {};
+    if (fit.warning) warn(fit.warning);
     return {
         hostname,
         dnsZone: c.dnsZone,
@@ -363,6 +379,7 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
         perStudentOrigins: c.perStudentOrigins,

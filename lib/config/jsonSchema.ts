@@ -1,4 +1,5 @@
 import { AUTH_PROVIDER_NAMES } from "./providers";
+import { WEEKDAYS } from "./classSchedule";
 import { RULES, TextRule, whole } from "./rules";
 
 /**
@@ -96,7 +97,7 @@ export function classSettingsSchema(): Schema {
                 memory: text(RULES.memory),
                 cpu: { type: "number", exclusiveMinimum: 0, maximum: 64, description: "more than 0 and at most 64 CPUs" },
                 idleTimeoutSeconds: { type: "integer", minimum: 0, description: "0 (never cull) or more whole seconds" },
-                concurrentSpawnLimit: { type: "integer", minimum: 1, description: "a whole number, at least 1" },
+                concurrentSpawnLimit: { type: "integer", minimum: 0, description: "0 (derived from the vCPUs) or more, a whole number" },
             }),
             loginPage: object({
                 title: text(RULES.title),
@@ -106,6 +107,17 @@ export function classSettingsSchema(): Schema {
                 helpLinks: list(object({ text: text(RULES.linkText), url: text(RULES.httpUrl) })),
             }),
             perStudentOrigins: { type: "boolean", description: "true or false" },
+            // Meetings arrive parsed (classSchedule.ts); the server only places them in time.
+            classSchedule: object({
+                timezone: text(RULES.timeZone),
+                leadMinutes: { type: "integer", minimum: 0, maximum: 720, description: "0 to 720 whole minutes" },
+                meetings: list(object({
+                    days: { type: "array", items: { enum: WEEKDAYS }, minItems: 1, uniqueItems: true, description: `at least one day among ${WEEKDAYS.join(", ")}` },
+                    start: text(RULES.clockTime),
+                    end: text(RULES.clockTime),
+                })),
+                maxWarmServers: { type: ["integer", "null"], minimum: 0, description: "0 or more servers, or null (no limit)" },
+            }),
         }),
         // Read by the server's user-name code (classroom_hub/usernames.py): the one hub-name pattern.
         $defs: { hubName: text(RULES.hubName) },

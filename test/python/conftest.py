@@ -78,6 +78,8 @@ _SETTINGS = {
         "helpLinks": [],
     },
     "perStudentOrigins": False,
+    "classSchedule": {"timezone": "America/New_York", "leadMinutes": 10,
+                      "meetings": [{"days": ["Mon", "Wed"], "start": "09:00", "end": "10:15"}], "maxWarmServers": None},
 }
 _SECRETS = {
     "oauthClientSecret": "client-secret-0f3c9a",
