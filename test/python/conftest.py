@@ -39,7 +39,8 @@ SERVER_PYTHON = _install_server_python()
 # Test files that make or remove accounts on this machine (useradd takes the passwd lock; the
 # accounts fixture removes the jupyter-* accounts made meanwhile) run one after the other, in one
 # worker; every other file runs whole in a worker of its own (pytest-xdist, --dist loadgroup), so
-# its module fixtures are made once.
+# its module fixtures are made once. `npm run test:python` runs these two first, on their own: their
+# hooks' short time limits do not hold on two cores shared with three busy workers.
 _HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
 
 
