@@ -743,7 +743,8 @@ print(json.dumps(out))
         }
         const forward = await server.sshTcpForward("127.0.0.1:8081");
         assert.notEqual(forward.code, 0, "sshd forwarded a TCP connection to the hub's own port");
-        assert.match(forward.stderr, /administratively prohibited|open failed/, `the forward failed, but not by refusal: ${forward.stderr}`);
+        // OpenSSH's client says "stdio forwarding failed" when sshd refuses the -W channel.
+        assert.match(forward.stderr, /administratively prohibited|open failed|stdio forwarding failed/, `the forward failed, but not by refusal: ${forward.stderr}`);
     }, 10 * 60_000);
 
     step("18. Jupyter config a student puts in their home, and a .pth file in their ~/.local, are not loaded by their server", async () => {
