@@ -1,13 +1,18 @@
 // A whole class arriving at once: N students (default 30) log in through the OIDC provider and start
-// their servers at the same moment, on the e2e test's local server (localServer/). Prints p50/p95/max
-// of login → server ready, the failures, and the hub's memory. Not a pass/fail test.
-//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30]   (root; the lock keeps it off a running e2e test)
+// their servers at the same moment, on the e2e test's local server (localServer/). Prints a table of
+// where login → ready goes (p50/p95 per phase), the failures, and what one idle student server and
+// the hub cost in CPU seconds and memory. A measurement, not a pass/fail test.
+// --warm: the class has a meeting starting now (classSchedule, UTC): the bench waits until the hub's
+// class-warmer has started every roster server, then the class logs in.
+//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30] [--warm]   (root; the lock keeps it off a running e2e test)
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassServer } from "../localServer/classServer";
 import { e2eClassServer, user } from "../test/e2e/e2eClass";
 import { request, Response, Target } from "../localServer/https-client";
 import { TestUser } from "../localServer/oidc-provider";
-import { sleep } from "../localServer/process";
+import { sleep, waitFor } from "../localServer/process";
 
 /** Cookies by name, sent back to the host that set them; enough for the hub and its login. */
 class HubClient {
@@ -47,8 +52,19 @@ function location(res: Response, what: string): string {
     return to;
 }
 
+/** What the student's side saw, in ms since the epoch. */
+interface ClientTimes {
+    readonly started: number;
+    /** The hub's OAuth callback answered: logged in. */
+    readonly loggedIn: number;
+    /** The start request the hub accepted was sent (after any 429s). */
+    readonly startRequested: number;
+    /** The users API first said ready. */
+    readonly ready: number;
+}
+
 /** Log in through the hub's OAuth flow and the provider's form, start the server, wait until the hub calls it ready. */
-async function classStart(server: ClassServer, student: TestUser, target: Target): Promise<number> {
+async function classStart(server: ClassServer, student: TestUser, target: Target): Promise<ClientTimes> {
     const started = Date.now();
     const client = new HubClient(target, server.hubUrl);
     const authorize = new URL(location(await client.send(`${server.hubUrl}/hub/oauth_login?next=`), "oauth_login"));
@@ -59,13 +75,18 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
         method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" },
     }), "the provider's login form");
     location(await client.send(callback), "the hub's OAuth callback");
+    const loggedIn = Date.now();
     await client.send(`${server.hubUrl}/hub/home`);
 
+    let startRequested: number;
     for (;;) {
+        startRequested = Date.now();
         const spawn = await client.send(`${server.hubUrl}/hub/api/users/${student.login}/server`, {
             method: "POST", headers: { "x-xsrftoken": client.xsrf(), referer: `${server.hubUrl}/hub/home` },
         });
         if (spawn.status === 201 || spawn.status === 202) break;
+        // Warmed before the student came: nothing to start.
+        if (spawn.status === 400 && /already running/.test(spawn.body)) break;
         // More students starting at once than concurrentSpawnLimit: the hub says when to come back.
         if (spawn.status === 429) {
             await sleep(Number(spawn.headers["retry-after"] ?? 5) * 1000);
@@ -76,30 +97,93 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
     for (;;) {
         const info = await client.send(`${server.hubUrl}/hub/api/users/${student.login}`);
         const state = (JSON.parse(info.body) as { servers?: Record<string, { ready?: boolean }> }).servers?.[""];
-        if (state?.ready) return Date.now() - started;
+        if (state?.ready) return { started, loggedIn, startRequested, ready: Date.now() };
         // A server the hub gave up on leaves the user's list of servers.
         if (!state) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s (see its journal)`);
-        if (Date.now() - started > 10 * 60_000) throw new Error("not ready after 10 minutes");
+        if (Date.now() - started > 30 * 60_000) throw new Error("not ready after 30 minutes");
         await sleep(1000);
     }
 }
 
-async function hubMemory(server: ClassServer): Promise<string> {
-    const pid = (await server.guest.check(["systemctl", "show", "jupyterhub.service", "-p", "MainPID", "--value"])).trim();
-    const status = await server.guest.check(["cat", `/proc/${pid}/status`]);
-    return /VmRSS:\s*(.+)/.exec(status)?.[1]?.trim() ?? "unknown";
+/** bench/serverTimeline.py's answer: timestamps in µs since the epoch, null where never reached. */
+interface ServerTimeline {
+    readonly students: Record<string, {
+        readonly InactiveExitTimestamp: number | null;
+        readonly ExecMainStartTimestamp: number | null;
+        readonly listening: number | null;
+        readonly cpuSeconds: number;
+        readonly rssBytes: number;
+    }>;
+    readonly hub: {
+        readonly ready: Record<string, number>;
+        readonly admitted: Record<string, number>;
+        readonly cpuSeconds: number;
+        readonly rssBytes: number;
+    };
 }
 
-function percentile(sorted: number[], p: number): number {
-    return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
+async function serverTimeline(server: ClassServer): Promise<ServerTimeline> {
+    const script = readFileSync(join(__dirname, "serverTimeline.py"), "utf8");
+    return JSON.parse(await server.guest.check(["python3", "-c", script])) as ServerTimeline;
+}
+
+function percentile(sorted: readonly number[], p: number): number | undefined {
+    return sorted.length ? sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] : undefined;
+}
+
+/** One row per phase: from one moment to the next, each in ms since the epoch (undefined: not recorded). */
+type Moments = Record<string, number | undefined>;
+
+const PHASES: readonly [string, string, string][] = [
+    ["OAuth round trip (login)", "started", "loggedIn"],
+    ["hub home + start request (429s retried)", "loggedIn", "startRequested"],
+    ["admission queue", "startRequested", "admitted"],
+    ["pre-spawn hook (account, course copy)", "admitted", "unitStarting"],
+    ["systemd unit start", "unitStarting", "unitExec"],
+    ["server start until it listens", "unitExec", "listening"],
+    ["hub notices it is ready", "listening", "hubReady"],
+    ["student sees ready (1 s polling)", "hubReady", "ready"],
+    ["login → ready", "started", "ready"],
+];
+
+function phaseTable(moments: readonly Moments[]): string {
+    const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
+    const rows = PHASES.map(([label, from, to]) => {
+        const spans = moments.flatMap((m) => {
+            // Without an admission queue (main), admission is the start request itself.
+            const start = m[from] ?? (from === "admitted" ? m.startRequested : undefined);
+            const end = m[to] ?? (to === "admitted" ? m.startRequested : undefined);
+            return start !== undefined && end !== undefined ? [Math.max(0, end - start)] : [];
+        }).sort((a, b) => a - b);
+        return `| ${label} | ${spans.length} | ${s(percentile(spans, 50))} | ${s(percentile(spans, 95))} | ${s(spans.at(-1))} |`;
+    });
+    return ["| phase | n | p50 | p95 | max |", "|---|---|---|---|---|", ...rows].join("\n");
+}
+
+function median(values: readonly (number | null | undefined)[]): number | undefined {
+    return percentile(values.filter((v): v is number => typeof v === "number").sort((a, b) => a - b), 50);
+}
+
+/** A meeting of the class (UTC) starting in 5 minutes, for an hour: its lead time (10 minutes) has begun. */
+function meetingStartingSoon(): string {
+    const start = new Date(Date.now() + 5 * 60_000);
+    const end = new Date(start.getTime() + 60 * 60_000);
+    const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+    return `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][start.getUTCDay()]} ${hhmm(start)}-${hhmm(end)}`;
 }
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { students: { type: "string", default: "30" } } });
+    const { values } = parseArgs({ options: { students: { type: "string", default: "30" }, warm: { type: "boolean", default: false } } });
     const count = Number(values.students);
     const students = Array.from({ length: count }, (_, i) => user(`student${String(i + 1).padStart(2, "0")}`, `Student ${i + 1}`));
     const server = e2eClassServer((config) => {
         config["jupyterhub-classroom:allowedUsers"] = students.map((s) => s.email);
+        if (values.warm) {
+            config["jupyterhub-classroom:classSchedule"] = [meetingStartingSoon()];
+            config["jupyterhub-classroom:timezone"] = "UTC";
+            // Memory for the whole roster at memoryLimit 1G (lib/config/classSchedule.ts): warming starts all of it.
+            config["jupyterhub-classroom:dropletSize"] = "s-8vcpu-16gb";
+        }
     }, students);
     try {
         await server.start();
@@ -109,15 +193,49 @@ async function main(): Promise<void> {
             if (Date.now() > deadline) throw new Error("the hub did not answer /hub/health within 2 minutes of classroom-apply");
             await sleep(2000);
         }
-        console.log(`hub memory before: ${await hubMemory(server)}; ${count} students start at once…`);
+        if (values.warm) {
+            const warmed = Date.now();
+            await waitFor("the class-warmer to start every roster server", 30 * 60_000, async () => {
+                const ready = Object.keys((await serverTimeline(server)).hub.ready).length;
+                return ready >= count ? ready : undefined;
+            }, 5000);
+            console.log(`the class-warmer had ${count} servers ready ${((Date.now() - warmed) / 1000).toFixed(0)} s after the hub answered`);
+        }
+        const before = await serverTimeline(server);
+        console.log(`cores on this machine: ${(await server.guest.check(["nproc"])).trim()}; ${count} students start at once…`);
         const results = await Promise.allSettled(students.map((s) => classStart(server, s, target)));
-        const times = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : [])).sort((a, b) => a - b);
         const failures = results.flatMap((r, i) => (r.status === "rejected" ? [`${students[i].login}: ${(r.reason as Error).message}`] : []));
-        const s = (ms: number | undefined) => (ms === undefined ? "-" : `${(ms / 1000).toFixed(1)} s`);
-        console.log(`login → server ready, ${times.length} of ${count}: p50 ${s(percentile(times, 50))}, p95 ${s(percentile(times, 95))}, max ${s(times.at(-1))}`);
-        console.log(`failures: ${failures.length}${failures.length ? `\n  ${failures.join("\n  ")}` : ""}`);
-        console.log(`hub memory after: ${await hubMemory(server)}`);
-        console.log(`guest memory:\n${await server.guest.check(["free", "-m"])}`);
+        // Idle for a while, so the servers' CPU is their start's and their memory is an idle server's.
+        await sleep(20_000);
+        const after = await serverTimeline(server);
+        const ms = (micros: number | null | undefined) => (typeof micros === "number" ? micros / 1000 : undefined);
+        const moments = results.flatMap((r, i): Moments[] => {
+            if (r.status !== "fulfilled") return [];
+            const name = students[i].login;
+            const unit = after.students[name];
+            return [{
+                ...r.value,
+                admitted: ms(after.hub.admitted[name]),
+                unitStarting: ms(unit?.InactiveExitTimestamp),
+                unitExec: ms(unit?.ExecMainStartTimestamp),
+                listening: ms(unit?.listening),
+                hubReady: ms(after.hub.ready[name]),
+            }];
+        });
+        console.log(`\n${moments.length} of ${count} ready; failures: ${failures.length}${failures.length ? `\n  ${failures.join("\n  ")}` : ""}\n`);
+        console.log(phaseTable(moments));
+        const units = Object.values(after.students);
+        const mib = (bytes: number | undefined) => (bytes === undefined ? "-" : `${(bytes / 2 ** 20).toFixed(0)} MiB`);
+        const cpu = (seconds: number | undefined) => (seconds === undefined ? "-" : `${seconds.toFixed(2)} s`);
+        console.log(`\n| cost | value |\n|---|---|`);
+        console.log(`| one student server: CPU from exec to idle (median of ${units.length}) | ${cpu(median(units.map((u) => u.cpuSeconds)))} |`);
+        console.log(`| one idle student server: RSS (median) | ${mib(median(units.map((u) => u.rssBytes)))} |`);
+        console.log(`| hub and its services: CPU per student start (whole class ÷ ${count}) | ${cpu((after.hub.cpuSeconds - before.hub.cpuSeconds) / count)} |`);
+        console.log(`| hub and its services: RSS before → after | ${mib(before.hub.rssBytes)} → ${mib(after.hub.rssBytes)} |`);
+        const raw = join(server.resultsDir, "class-start.json");
+        writeFileSync(raw, JSON.stringify({ count, warm: values.warm, client: results.map((r) => (r.status === "fulfilled" ? r.value : null)), before, after }));
+        console.log(`(raw timestamps: ${raw})`);
+        console.log(`\nguest memory:\n${await server.guest.check(["free", "-m"])}`);
     } finally {
         await server.stop();
     }

@@ -38,6 +38,8 @@ function renderSecrets(cfg: ClassConfig, env: NodeJS.ProcessEnv): ClassSecrets {
         cookieSecret,
         traefikApiPassword: env.CLASSROOM_TRAEFIK_API_PASSWORD ?? randomAlphanumeric(TRAEFIK_API_PASSWORD_LENGTH),
         courseRepoToken: cfg.course?.hasToken ? env.CLASSROOM_COURSE_REPO_TOKEN ?? "<set CLASSROOM_COURSE_REPO_TOKEN>" : null,
+        // The stack creates it (HubAcmeToken); a preview can only name where it goes.
+        cloudflareDnsToken: cfg.perStudentOrigins ? env.CLASSROOM_CLOUDFLARE_DNS_TOKEN ?? "<set CLASSROOM_CLOUDFLARE_DNS_TOKEN>" : null,
     };
 }
 

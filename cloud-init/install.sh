@@ -124,9 +124,20 @@ step "install the students' Python environment in $USER_VENV"
 # this script again before classroom-apply starts the hub, the first moment students need it.
 if [[ -f $LIB/requirements/user.txt ]]; then
   "$LIB/classroom-upgrade-env" user
+  # Every student's server reads it: the server extensions and network checks a class does not use, off.
+  install -D -m 0644 "$LIB/jupyter/jupyter_server_config.py" "$USER_VENV/etc/jupyter/jupyter_server_config.py"
 else
   echo "the students' lock arrives with HubSync: their environment is installed then"
 fi
+
+step "compile Python bytecode for every environment students and the hub run"
+# Students cannot write into these root-owned trees: whatever is not compiled here, every server
+# start compiles again in memory. Files already compiled are skipped, so a second run is quick.
+for venv in "$USER_VENV" "$HUB_VENV"; do
+  [[ -x $venv/bin/python ]] || continue
+  "$venv/bin/python" -m compileall -q -j 0 "$venv" >/dev/null || fail "compiling the bytecode under $venv failed"
+done
+"$HUB_VENV/bin/python" -m compileall -q -j 0 "$LIB/python" >/dev/null || fail "compiling the bytecode under $LIB/python failed"
 
 step "load the students' firewall"
 systemctl daemon-reload

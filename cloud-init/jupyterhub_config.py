@@ -5,9 +5,11 @@ import sys
 from pathlib import Path
 
 from classroom_hub import TEMPLATES
+from classroom_hub.admission import default_limit
 from classroom_hub.authenticators import configure_login
 from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
+from classroom_hub.services import hub_services
 from classroom_hub.settings import load_secrets, load_settings
 from classroom_hub.spawner import ClassroomSpawner
 
@@ -32,7 +34,14 @@ c.JupyterHub.cookie_secret = bytes.fromhex(secrets["cookieSecret"])
 c.JupyterHub.tornado_settings = {"cookie_options": {"secure": True}}
 # classroom-apply restarts the hub; students' servers (their own systemd units) keep running.
 c.JupyterHub.cleanup_servers = False
-c.JupyterHub.concurrent_spawn_limit = limits["concurrentSpawnLimit"]
+# Students over the limit wait in the spawner's admission queue (admission.py), never get a 429.
+c.JupyterHub.concurrent_spawn_limit = 0
+c.ClassroomSpawner.admission_limit = limits["concurrentSpawnLimit"] or default_limit(float(limits["cpu"]))
+if settings["perStudentOrigins"]:
+    # Each student's server on its own origin, https://<name>.<hostname>/, so a page one student
+    # serves cannot script another's server or the hub: JupyterHub calls one shared origin "not
+    # suitable for untrusted users". Traefik holds the wildcard certificate (DNS-01).
+    c.JupyterHub.subdomain_host = f"https://{settings['hostname']}"
 
 # --- Proxy: Traefik is its own systemd unit, so a hub restart never drops connections ---
 # The file provider, writing routes the traefik user can read (the hub runs as root).
@@ -75,17 +84,8 @@ c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
 c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
 # Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it).
 
-# --- Idle culler: stops servers nobody used for idleTimeoutSeconds (0: never) ---
-if limits["idleTimeoutSeconds"] > 0:
-    c.JupyterHub.services = [{
-        "name": "idle-culler",
-        "command": [sys.executable, "-m", "jupyterhub_idle_culler", f"--timeout={limits['idleTimeoutSeconds']}"],
-    }]
-    c.JupyterHub.load_roles = [{
-        "name": "idle-culler",
-        "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"],
-        "services": ["idle-culler"],
-    }]
+# --- Services: the idle culler (idleTimeoutSeconds, 0: none) and the class warmer (classSchedule) ---
+c.JupyterHub.services, c.JupyterHub.load_roles = hub_services(settings, sys.executable)
 
 # --- Login page: templates/login.html reads these; Jinja escapes every value ---
 c.JupyterHub.template_paths = [str(TEMPLATES)]

@@ -12,18 +12,26 @@ export interface HubDnsArgs {
     readonly ipv6Address?: pulumi.Input<string>;
     /** Route the hub through Cloudflare's proxy. Default: false (see docs/configuration.md). */
     readonly proxied?: pulumi.Input<boolean>;
+    /**
+     * Also *.<hostname> to the same addresses, for the students' own origins (perStudentOrigins).
+     * Default: false.
+     */
+    readonly wildcard?: boolean;
 }
 
 /** The hub's A and AAAA records in an existing Cloudflare zone. */
 export class HubDns extends pulumi.ComponentResource {
+    /** The zone's id, for the ACME token's scope. */
+    readonly zoneId: pulumi.Output<string>;
+
     constructor(name: string, args: HubDnsArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubDns", name, {}, opts);
         const zone = cloudflare.getZoneOutput({ filter: { name: args.zoneName } }, { parent: this });
-        const record = (type: "A" | "AAAA", content: pulumi.Input<string>) => new cloudflare.DnsRecord(`${name}-${type.toLowerCase()}`, {
+        const record = (type: "A" | "AAAA", content: pulumi.Input<string>, prefix = "") => new cloudflare.DnsRecord(`${name}-${prefix ? "wildcard-" : ""}${type.toLowerCase()}`, {
             zoneId: zone.id,
             // The full name, not the label: Cloudflare's API answers with the full name, and the
             // provider (Terraform v5 based) shows a relative name as a change on every preview.
-            name: args.hostname,
+            name: pulumi.interpolate`${prefix}${args.hostname}`,
             type,
             content,
             // 1 is "automatic"; it is also the only TTL Cloudflare accepts on proxied records.
@@ -33,6 +41,11 @@ export class HubDns extends pulumi.ComponentResource {
         }, { parent: this });
         record("A", args.ipv4Address);
         if (args.ipv6Address) record("AAAA", args.ipv6Address);
-        this.registerOutputs({});
+        if (args.wildcard) {
+            record("A", args.ipv4Address, "*.");
+            if (args.ipv6Address) record("AAAA", args.ipv6Address, "*.");
+        }
+        this.zoneId = zone.id;
+        this.registerOutputs({ zoneId: this.zoneId });
     }
 }

@@ -12,6 +12,8 @@ export interface HubSettingsSecrets {
     readonly traefikApiPassword: pulumi.Input<string>;
     /** Only with a private course repository. Default: none. */
     readonly courseRepoToken?: pulumi.Input<string>;
+    /** HubAcmeToken's token, exactly when perStudentOrigins. Default: none. */
+    readonly cloudflareDnsToken?: pulumi.Input<string>;
 }
 
 export interface HubSettingsArgs {
@@ -45,12 +47,14 @@ export class HubSettings extends pulumi.ComponentResource {
             triggers: [args.serverId],
         }, { parent: this, customTimeouts: { create: "20m" } });
 
-        const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken } = args.secrets;
+        const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken } = args.secrets;
         // Secret, so state, previews and the trigger never show the bundle or even its hash.
         const stdin = pulumi.secret(pulumi
-            .all([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken])
-            .apply(([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken]) => applyBundleJson(args.settings,
-                { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken: courseRepoToken ?? null })));
+            .all([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken])
+            .apply(([oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken]) => applyBundleJson(args.settings, {
+                oauthClientSecret, cookieSecret, traefikApiPassword,
+                courseRepoToken: courseRepoToken ?? null, cloudflareDnsToken: cloudflareDnsToken ?? null,
+            })));
         const hash = pulumi.secret(stdin.apply(bundleHash));
         new command.remote.Command(`${name}-apply`, {
             connection: args.connection,

@@ -39,6 +39,9 @@ export interface ClassSettings {
         readonly announcement: string | null;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** JupyterHub's subdomain_host is https://<hostname>: each student's server on its own origin. */
+    readonly perStudentOrigins: boolean;
+    readonly classSchedule: Omit<ClassConfig["classSchedule"], "maxWarmServers"> & { readonly maxWarmServers: number | null };
 }
 
 /**
@@ -52,6 +55,8 @@ export interface ClassSecrets {
     /** The password jupyterhub-traefik-proxy uses for Traefik's API on loopback. */
     readonly traefikApiPassword: string;
     readonly courseRepoToken: string | null;
+    /** Exactly when perStudentOrigins: the Cloudflare API token Traefik's ACME client uses for DNS-01. */
+    readonly cloudflareDnsToken: string | null;
 }
 
 /** What HubSettings sends on stdin to `sudo classroom-apply` on the server. */
@@ -85,6 +90,8 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             announcement: loginPage.announcement ?? null,
             helpLinks: loginPage.helpLinks,
         },
+        perStudentOrigins: cfg.perStudentOrigins,
+        classSchedule: { ...cfg.classSchedule, maxWarmServers: cfg.classSchedule.maxWarmServers ?? null },
     };
 }
 
@@ -100,10 +107,10 @@ export const TRAEFIK_API_PASSWORD_LENGTH = 32;
 /** The bundle's bytes, the one place they are made. */
 export function applyBundleJson(settings: ClassSettings, secrets: ClassSecrets): string {
     // Spelled out, so the bytes (and the trigger hash) never depend on the caller's key order.
-    const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken } = secrets;
+    const { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken } = secrets;
     const bundle: ApplyBundle = {
         settings,
-        secrets: { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken },
+        secrets: { oauthClientSecret, cookieSecret, traefikApiPassword, courseRepoToken, cloudflareDnsToken },
     };
     return `${JSON.stringify(bundle, null, 2)}\n`;
 }

@@ -35,7 +35,7 @@ const SYSTEM_FILES: Readonly<Record<string, string>> = {
  * The rest of LIB travels as one archive, library.tar, that install.sh unpacks: compressed
  * together these files take a fifth less room than one by one, and user-data has 64 KiB in all.
  */
-const LIBRARY_FOLDERS = ["python", "schema", "templates"];
+const LIBRARY_FOLDERS = ["python", "schema", "templates", "jupyter"];
 const LIBRARY_FILES = ["requirements/hub.txt", "requirements/user.txt"];
 /** Top-level files named classroom-* are the commands the admin runs with sudo. */
 const COMMAND_PREFIX = "classroom-";
@@ -50,7 +50,11 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "schema/class.schema.json", "schema/secrets.schema.json",
     // The students' environment is installed when HubSync brings its lock: students need it only
     // once classroom-apply has started the hub, and its hashes take a sixth of user-data's room.
-    "requirements/user.txt",
+    "requirements/user.txt", "jupyter/jupyter_server_config.py",
+    // The hub first starts once classroom-apply has run, after HubSync: what only the hub's
+    // configuration imports (the admission queue, its services, the class warmer) can wait for it.
+    "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
+    "python/classroom_hub/services.py", "python/classroom_hub/schedule.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */
@@ -142,18 +146,32 @@ function library(layer: Layer): Buffer {
     }));
 }
 
-/** cloud-init/traefik/traefik.yaml with the class's hostname and ACME account filled in. */
+/**
+ * cloud-init/traefik/traefik.yaml with the class's hostname and ACME account filled in; with
+ * perStudentOrigins, one certificate for the hostname and *.<hostname>, through DNS-01.
+ */
 function traefikStaticConfig(cfg: ClassConfig): string {
     const doc = parseDocument(readSource("traefik/traefik.yaml"));
-    doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [{ main: cfg.hostname }]);
+    const domain = cfg.perStudentOrigins ? { main: cfg.hostname, sans: [`*.${cfg.hostname}`] } : { main: cfg.hostname };
+    doc.setIn(["entryPoints", "websecure", "http", "tls", "domains"], [domain]);
+    if (cfg.perStudentOrigins) {
+        doc.deleteIn(["certificatesResolvers", "letsencrypt", "acme", "httpChallenge"]);
+        doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "dnsChallenge"], parseDocument(readSource("traefik/dns-challenge.yaml")).contents);
+    }
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "email"], cfg.tls.email);
     doc.setIn(["certificatesResolvers", "letsencrypt", "acme", "caServer"], cfg.tls.acmeDirectoryUrl);
     return doc.toString({ lineWidth: 0 });
 }
 
-/** The Host rule of the names this class answers to: a request for any other name is refused. */
+/**
+ * The Host rule of the names this class answers to: a request for any other name is refused. With
+ * perStudentOrigins also each student's own host, one DNS label below the hostname (JupyterHub
+ * makes every user name a single label there), as the wildcard certificate covers.
+ */
 function classHostsRule(cfg: ClassConfig): string {
-    return `Host(\`${cfg.hostname}\`)`;
+    const hub = `Host(\`${cfg.hostname}\`)`;
+    if (!cfg.perStudentOrigins) return hub;
+    return `${hub} || HostRegexp(\`^[a-z0-9-]{1,63}\\.${cfg.hostname.replaceAll(".", "\\.")}$\`)`;
 }
 
 /** cloud-init/traefik/defaults.yaml with the other-hosts router's rule: every host but the class's. */

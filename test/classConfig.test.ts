@@ -57,7 +57,7 @@ test("a minimal GitHub class gets the documented defaults", () => {
     assert.deepEqual(cfg.admin, { user: "instructor", sshKeys: [] });
     assert.deepEqual(cfg.ssh, { allowedCidrs: ["0.0.0.0/0", "::/0"], hasPrivateKey: false });
     assert.deepEqual(cfg.tls, { email: "prof@example.edu", acmeDirectoryUrl: LETS_ENCRYPT });
-    assert.deepEqual(cfg.limits, { memory: "2G", cpu: 1, idleTimeoutSeconds: 3600, concurrentSpawnLimit: 20 });
+    assert.deepEqual(cfg.limits, { memory: "2G", cpu: 1, idleTimeoutSeconds: 3600, concurrentSpawnLimit: 0 });
     assert.equal(cfg.course, undefined);
     assert.equal(cfg.auth.oidc, undefined);
 });

@@ -229,6 +229,7 @@ test("config errors for the kubernetes keys name the key and the fix, before any
         [{ kubernetesMaxNodes: "2" }, /^kubernetesMaxNodes: got "2"; expected at least 4 nodes to hold the user placeholders/],
         [{ singleuserImage: "quay.io/jupyter/scipy-notebook:latest" }, /^singleuserImage: got "quay\.io\/jupyter\/scipy-notebook:latest"; expected an image pinned by digest/],
         [{ courseRepoUrl: "https://git.example.edu/{course}.git" }, /^courseRepoUrl: got .*; expected no \{ or \} when platform is kubernetes/],
+        [{ perStudentOrigins: "true" }, /^perStudentOrigins: got "true"; expected false when platform is kubernetes: only the Droplet serves students' own origins so far\. Fix: pulumi config rm perStudentOrigins$/],
         [{ studentStorageGb: "0" }, /^studentStorageGb: got "0"; expected at least 1 GiB\. Fix: pulumi config set studentStorageGb 5$/],
     ];
     for (const [change, expected] of cases) {

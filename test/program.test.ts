@@ -195,7 +195,7 @@ test("HubSettings waits for cloud-init, then sends the bundle on stdin, never in
     assert.equal(apply.environment, undefined);
 
     const expected = applyBundleJson(classSettings(cfg), {
-        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword,
+        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword, cloudflareDnsToken: null,
     });
     assert.ok(isSecretInput(apply.stdin));
     assert.equal(unwrap(apply.stdin), expected);

@@ -110,6 +110,7 @@ test("secrets come from the environment and never reach user-data", () => {
         cookieSecret: planted.CLASSROOM_COOKIE_SECRET,
         traefikApiPassword: planted.CLASSROOM_TRAEFIK_API_PASSWORD,
         courseRepoToken: planted.CLASSROOM_COURSE_REPO_TOKEN,
+        cloudflareDnsToken: null,
     });
     const userData = readFileSync(join(dir("fromEnv"), "user-data"), "utf8");
     for (const secret of Object.values(planted)) assert.ok(!userData.includes(secret));

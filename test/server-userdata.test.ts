@@ -95,7 +95,7 @@ test("every server file under cloud-init/ reaches the server byte for byte throu
     const files = await serverFiles(renderSyncDocument(devConfig(), [STACK_PUBLIC_KEY]));
     const delivered = [...files.values()];
     const notShipped = (source: string) => source === "user-data.yaml" || source.endsWith(".in")
-        || source === "traefik/traefik.yaml" || source === "traefik/defaults.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
+        || source === "traefik/traefik.yaml" || source === "traefik/defaults.yaml" || source === "traefik/dns-challenge.yaml" || source.split("/").some((p) => p.startsWith(".") || p === "__pycache__");
     for (const path of listFiles(CLOUD_INIT)) {
         const source = relative(CLOUD_INIT, path);
         if (notShipped(source)) continue;
@@ -122,7 +122,10 @@ test("the first boot's user-data leaves out only the day-2 tools, which HubSync 
     const complete = await serverFiles(renderSyncDocument(devConfig(), [STACK_PUBLIC_KEY]));
     const missing = [...complete.keys()].filter((path) => !firstBoot.has(path)).sort();
     assert.deepEqual(missing, [
-        "classroom-archive", "classroom-health", "classroom-restore",
+        "classroom-archive", "classroom-health", "classroom-restore", "classroom-warm",
+        "jupyter/jupyter_server_config.py",
+        "python/classroom_hub/admission.py", "python/classroom_hub/schedule.py", "python/classroom_hub/services.py",
+        "python/classroom_hub/warmer.py",
         "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
         "requirements/user.txt", "schema/class.schema.json", "schema/secrets.schema.json",
     ].map((source) => `${LIB}/${source}`));

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { readFileSync } from "node:fs";
 import { CONFIG_KEYS, ConfigKey, ConfigKeyName, SECRET_KEYS } from "./keys";
+import { Meeting, MemoryFit, memoryFit } from "./classSchedule";
 import { emailLogins, rosterIdentityProblems } from "./identity";
 import { AUTH_PROVIDERS, AuthProviderSpec } from "./providers";
 import { asciiLower, matches, RULES, TextRule } from "./rules";
@@ -57,6 +58,7 @@ export interface ClassConfig {
         readonly memory: string;
         readonly cpu: number;
         readonly idleTimeoutSeconds: number;
+        /** 0: the server derives it from its vCPUs. */
         readonly concurrentSpawnLimit: number;
     };
     readonly loginPage: {
@@ -66,9 +68,18 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    readonly classSchedule: {
+        readonly timezone: string;
+        readonly leadMinutes: number;
+        readonly meetings: readonly Meeting[];
+        /** How many servers warming may run: what fits in dropletSize's memory (classSchedule.ts); undefined: all. */
+        readonly maxWarmServers?: number;
+    };
     /** Where the class runs; `kubernetes` is set exactly when platform is kubernetes. */
     readonly platform: Raw["platform"];
     readonly kubernetes?: KubernetesClass;
+    /** Each student's server at https://<user>.<hostname>/ with a wildcard certificate (DNS-01). */
+    readonly perStudentOrigins: boolean;
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -91,7 +102,7 @@ export class ClassConfigError extends Error {
 }
 
 /** Rules between keys; each runs only when the keys it reads are valid on their own. */
-function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string) => void): void {
+function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string, fix?: string) => void): void {
     if ("subdomain" in c && "hostname" in c && !c.subdomain && !c.hostname) {
         add("subdomain", "expected subdomain or hostname to be set");
     }
@@ -113,6 +124,9 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     }
     if (c.allowedUsers?.length === 0 && c.githubOrganizations?.length === 0 && c.googleHostedDomains?.length === 0) {
         add("allowedUsers", "expected at least one student: allowedUsers, githubOrganizations (github) or googleHostedDomains (google); otherwise nobody can log in");
+    }
+    if (c.perStudentOrigins && c.dnsProxied) {
+        add("dnsProxied", "expected false when perStudentOrigins is true: Cloudflare's proxy has no edge certificate for *.<hostname> (a name two levels below the zone)");
     }
     if (c.courseRepoToken && "courseRepoUrl" in c && !c.courseRepoUrl?.startsWith("https://")) {
         add("courseRepoToken", "expected courseRepoUrl to be an https:// URL when a token is set");
@@ -193,7 +207,8 @@ type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: num
 /**
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
  * class, or throws a ClassConfigError that lists every problem at once, each at its own place
- * (allowedUsers[7], not allowedUsers). `warn` hears about deprecated keys still in use.
+ * (allowedUsers[7], not allowedUsers). `warn` hears about deprecated keys still in use and a roster
+ * too big for the Droplet's memory.
  */
 export function parseClassConfig(
     raw: Record<string, unknown>,
@@ -239,10 +254,10 @@ export function parseClassConfig(
         const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
         mergeRoster(valid, origins, readRoster, (expected) => problems.push(problem("rosterFile", expected, raw, { fix })));
     }
-    crossKeyRules(valid as Partial<Raw>, (key, expected) => problems.push(problem(key, expected, raw)));
+    crossKeyRules(valid as Partial<Raw>, (key, expected, fix) => problems.push(problem(key, expected, raw, { fix })));
     identityRules(valid as Partial<Raw>, origins, raw, problems);
     if (problems.length > 0) throw new ClassConfigError(problems);
-    return toClassConfig(valid as Raw);
+    return toClassConfig(valid as Raw, warn);
 }
 
 /** Adds the roster file's students and admins to the lists given in the stack config. */
@@ -306,9 +321,15 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
     }
 }
 
-function toClassConfig(c: Raw): ClassConfig {
+function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
     const unique = (names: readonly string[]) => [...new Set(names)];
+    const admins = new Set(c.adminUsers);
+    // The Droplet's memory holds every student's server; on kubernetes the autoscaler adds nodes.
+    const fit: MemoryFit = c.platform === "droplet"
+        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !admins.has(u)).length)
+        : {};
+    if (fit.warning) warn(fit.warning);
     return {
         hostname,
         dnsZone: c.dnsZone,
@@ -358,7 +379,9 @@ function toClassConfig(c: Raw): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
+        perStudentOrigins: c.perStudentOrigins,
     };
 }

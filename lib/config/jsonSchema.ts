@@ -1,4 +1,5 @@
 import { AUTH_PROVIDER_NAMES } from "./providers";
+import { WEEKDAYS } from "./classSchedule";
 import { RULES, TextRule, whole } from "./rules";
 
 /**
@@ -96,7 +97,7 @@ export function classSettingsSchema(): Schema {
                 memory: text(RULES.memory),
                 cpu: { type: "number", exclusiveMinimum: 0, maximum: 64, description: "more than 0 and at most 64 CPUs" },
                 idleTimeoutSeconds: { type: "integer", minimum: 0, description: "0 (never cull) or more whole seconds" },
-                concurrentSpawnLimit: { type: "integer", minimum: 1, description: "a whole number, at least 1" },
+                concurrentSpawnLimit: { type: "integer", minimum: 0, description: "0 (derived from the vCPUs) or more, a whole number" },
             }),
             loginPage: object({
                 title: text(RULES.title),
@@ -104,6 +105,18 @@ export function classSettingsSchema(): Schema {
                 primaryColor: text(RULES.color),
                 announcement: nullableText(RULES.announcement),
                 helpLinks: list(object({ text: text(RULES.linkText), url: text(RULES.httpUrl) })),
+            }),
+            perStudentOrigins: { type: "boolean", description: "true or false" },
+            // Meetings arrive parsed (classSchedule.ts); the server only places them in time.
+            classSchedule: object({
+                timezone: text(RULES.timeZone),
+                leadMinutes: { type: "integer", minimum: 0, maximum: 720, description: "0 to 720 whole minutes" },
+                meetings: list(object({
+                    days: { type: "array", items: { enum: WEEKDAYS }, minItems: 1, uniqueItems: true, description: `at least one day among ${WEEKDAYS.join(", ")}` },
+                    start: text(RULES.clockTime),
+                    end: text(RULES.clockTime),
+                })),
+                maxWarmServers: { type: ["integer", "null"], minimum: 0, description: "0 or more servers, or null (no limit)" },
             }),
         }),
         // Read by the server's user-name code (classroom_hub/usernames.py): the one hub-name pattern.
@@ -123,23 +136,41 @@ export function classSecretsSchema(): Schema {
             traefikApiPassword: text(RULES.traefikApiPassword),
             // Goes into an HTTP header: no line breaks.
             courseRepoToken: nullableText({ ...RULES.oneLine, expected: "a token on one line" }),
+            cloudflareDnsToken: nullableText(RULES.cloudflareToken),
         }),
         $defs: {
             /** {settings, secrets}: rules between the two files. */
-            withSettings: when(
-                { properties: { secrets: { properties: { courseRepoToken: { type: "string" } } } } },
-                {
-                    properties: {
-                        settings: {
+            withSettings: {
+                allOf: [
+                    when(
+                        { properties: { secrets: { properties: { courseRepoToken: { type: "string" } } } } },
+                        {
                             properties: {
-                                course: {
-                                    properties: { repositoryUrl: { pattern: "^https://", description: "an https:// URL: the token is only ever sent over https" } },
+                                settings: {
+                                    properties: {
+                                        course: {
+                                            properties: { repositoryUrl: { pattern: "^https://", description: "an https:// URL: the token is only ever sent over https" } },
+                                        },
+                                    },
                                 },
                             },
                         },
-                    },
-                },
-            ),
+                    ),
+                    // Traefik's DNS-01 token is on the server exactly while it serves students' own origins.
+                    ...[true, false].map((on) => when(
+                        { properties: { settings: { properties: { perStudentOrigins: { const: on } } } } },
+                        {
+                            properties: {
+                                secrets: {
+                                    properties: {
+                                        cloudflareDnsToken: { type: on ? "string" : "null", description: "a token exactly when perStudentOrigins is true" },
+                                    },
+                                },
+                            },
+                        },
+                    )),
+                ],
+            },
         },
     };
 }

@@ -1,6 +1,7 @@
 import { z } from "zod";
 import { AUTH_PROVIDER_NAMES } from "./providers";
 import { asciiLower, regExp, RULES, TextRule } from "./rules";
+import { canonicalTimeZone, MEETING_EXAMPLE, meetingSchema } from "./classSchedule";
 
 /**
  * Every stack config key the program reads, in the `jupyterhub-classroom:` namespace.
@@ -324,9 +325,9 @@ export const CONFIG_KEYS = {
     },
     concurrentSpawnLimit: {
         type: "integer",
-        schema: number().pipe(z.number().int("expected a whole number").min(1, "expected at least 1")).default(20),
-        example: "20",
-        description: "How many students' servers may be starting at the same moment; more wait and retry.",
+        schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 (derive it) or more")).default(0),
+        example: "4",
+        description: "How many students' servers may be starting at the same moment; the rest wait in the hub's queue, in order. 0: the Droplet's vCPUs ÷ cpuLimit (at most 1).",
     },
     loginTitle: {
         type: "string",
@@ -375,6 +376,27 @@ export const CONFIG_KEYS = {
         example: "'git.lab.example.edu'",
         structured: true,
         description: "Hosts that may be reached over plain http:// (OIDC endpoints, courseRepoUrl), such as a lab's own git server on a trusted network. Empty by default: every such URL must be https://.",
+    },
+    classSchedule: {
+        type: "list",
+        schema: list(meetingSchema).default([]),
+        example: MEETING_EXAMPLE,
+        structured: true,
+        description: "When the class meets, in timezone, such as 'Mon,Wed 09:00-10:15'; the roster's servers start warmLeadMinutes before each meeting.",
+    },
+    timezone: {
+        type: "string",
+        schema: z.string().transform((name, ctx) => canonicalTimeZone(name) ?? (ctx.addIssue({
+            code: z.ZodIssueCode.custom, message: "expected an IANA time zone such as America/New_York",
+        }), z.NEVER)).default("UTC"),
+        example: "America/New_York",
+        description: "The IANA time zone of classSchedule's times.",
+    },
+    warmLeadMinutes: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected whole minutes").min(0, "expected 0 or more minutes").max(720, "expected at most 720 minutes")).default(10),
+        example: "10",
+        description: "How many minutes before each class meeting the roster's servers start.",
     },
     // --- The platform, and the keys only platform kubernetes reads (docs/kubernetes.md) ---
     platform: {
@@ -438,6 +460,12 @@ export const CONFIG_KEYS = {
         schema: number().pipe(z.number().int("expected a whole number of GiB").min(1, "expected at least 1 GiB").max(1000, "expected at most 1000 GiB")).default(10),
         example: "5",
         description: "kubernetes only: the size of each student's own volume (DigitalOcean block storage, kept when the stack is destroyed).",
+    },
+    perStudentOrigins: {
+        type: "boolean",
+        schema: bool().default(false),
+        example: "true",
+        description: "Droplet only: serve each student's server on its own origin, https://<user>.<hostname>/, with a wildcard certificate (ACME DNS-01 through Cloudflare, with an API token the stack creates). Needs Cloudflare credentials that may create API tokens and dnsProxied false.",
     },
 } satisfies Record<string, ConfigKey>;
 

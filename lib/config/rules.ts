@@ -72,7 +72,13 @@ export const RULES = {
         pattern: String.raw`[^\x00-\x08\x0b-\x1f\x7f-\x9f]{0,500}`,
         expected: "plain text of at most 500 characters (line breaks and tabs allowed, no other control characters)",
     },
+    /** A class meeting's local time, 24-hour HH:MM. */
+    clockTime: { pattern: "(?:[01][0-9]|2[0-3]):[0-5][0-9]", expected: "a 24-hour time such as 09:00" },
+    /** The spelling of an IANA time zone name; whether it exists is the time zone database's to say. */
+    timeZone: { pattern: "[A-Za-z][A-Za-z0-9_+-]*(?:/[A-Za-z0-9_+-]+)*", expected: "an IANA time zone such as America/New_York" },
     cookieSecret: { pattern: "[0-9a-fA-F]{64}", expected: "64 hex characters" },
+    /** Goes into a systemd EnvironmentFile unquoted: only the characters Cloudflare's tokens have. */
+    cloudflareToken: { pattern: "[A-Za-z0-9_-]{20,200}", expected: "a Cloudflare API token" },
     traefikApiPassword: { pattern: String.raw`[^\x00-\x20\x7f]{16,}`, expected: "at least 16 characters, no spaces" },
 } as const satisfies Record<string, TextRule>;
 

@@ -1,4 +1,5 @@
 import * as pulumi from "@pulumi/pulumi";
+import { HubAcmeToken } from "../../components/hubAcmeToken";
 import { HubArchive } from "../../components/hubArchive";
 import { HubDns } from "../../components/hubDns";
 import { HubHealth } from "../../components/hubHealth";
@@ -16,13 +17,15 @@ import { sshConnection } from "../../lib/sshConnection";
 export function dropletStack(cfg: ClassConfig, secrets: StackSecrets) {
     const settings = classSettings(cfg);
     const server = new HubServer("hub", { config: cfg, sshPrivateKey: secrets.sshPrivateKey });
-    new HubDns("hub", {
+    const dns = new HubDns("hub", {
         zoneName: cfg.dnsZone,
         hostname: cfg.hostname,
         ipv4Address: server.ipv4,
         ipv6Address: server.ipv6,
         proxied: cfg.dnsProxied,
+        wildcard: cfg.perStudentOrigins,
     });
+    const acmeToken = cfg.perStudentOrigins ? new HubAcmeToken("hub", { zoneId: dns.zoneId, hostname: cfg.hostname }) : undefined;
     const generated = new HubSecrets("hub");
     const connection = sshConnection(server.ipv4, cfg.admin.user, server.privateKey, server.hostPublicKey);
     const sync = new HubSync("hub", { connection, syncDocument: server.syncDocument, serverId: server.dropletId });
@@ -34,6 +37,7 @@ export function dropletStack(cfg: ClassConfig, secrets: StackSecrets) {
             cookieSecret: generated.cookieSecret,
             traefikApiPassword: generated.traefikApiPassword,
             courseRepoToken: secrets.courseRepoToken,
+            cloudflareDnsToken: acmeToken?.value,
         },
         serverId: server.dropletId,
         after: [sync],

@@ -60,7 +60,7 @@ function studentsPerNode(c: Raw): number {
 const rosterSize = (c: Raw) => new Set([...c.allowedUsers, ...c.adminUsers].map((n) => n.toLowerCase())).size;
 
 /** The rules between keys for platform kubernetes; each names the key to change. */
-export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string) => void): void {
+export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string, fix?: string) => void): void {
     if (c.platform !== "kubernetes") return;
     if ("kubernetesVersion" in c && !c.kubernetesVersion) {
         add("kubernetesVersion", "is required when platform is kubernetes (`doctl kubernetes options versions` lists them)");
@@ -70,6 +70,9 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
     }
     if (c.courseRepoToken) {
         add("courseRepoToken", "expected none when platform is kubernetes: the cluster copies public course repositories only; `pulumi config rm courseRepoToken`");
+    }
+    if (c.perStudentOrigins) {
+        add("perStudentOrigins", "expected false when platform is kubernetes: only the Droplet serves students' own origins so far", "pulumi config rm perStudentOrigins");
     }
     if (c.courseRepoUrl && /[{}]/.test(c.courseRepoUrl)) {
         add("courseRepoUrl", "expected no { or } when platform is kubernetes: KubeSpawner reads them in the course-copy command as {username}-style templates");

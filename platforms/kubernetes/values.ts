@@ -101,7 +101,9 @@ export function chartValues(cfg: ClassConfig) {
     const image = imageOf(k8s.singleuserImage);
     return {
         hub: {
-            concurrentSpawnLimit: cfg.limits.concurrentSpawnLimit,
+            // 0 asks the Droplet's hub to derive its admission limit from its vCPUs; KubeSpawner has no
+            // admission queue, so the chart keeps its own bounded limit rather than JupyterHub's 0 (none).
+            concurrentSpawnLimit: cfg.limits.concurrentSpawnLimit || null,
             existingSecret: HUB_SECRET.name,
             extraEnv: {
                 CLASSROOM_SETTINGS: `${HUB_CLASSROOM}/class.json`,

@@ -150,7 +150,8 @@ async function hubProcesses(): Promise<string[]> {
     const processes = (await server.guest.check(["ps", "-e", "-o", "pid=,unit=,args="])).split("\n")
         .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
         .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && m[1] !== main);
-    return processes.map((m) => (/jupyterhub_idle_culler/.test(m[3]) ? "idle-culler" : m[3])).sort();
+    const named = (args: string) => (/jupyterhub_idle_culler/.test(args) ? "idle-culler" : /classroom_hub\.warmer/.test(args) ? "class-warmer" : args);
+    return processes.map((m) => named(m[3])).sort();
 }
 
 /** Signs in with a browser session of its own and returns what the hub answered. */
@@ -413,7 +414,7 @@ print(json.dumps(out))
         assert.equal(await mainPid("jupyterhub.service"), hubPid, "restarting Traefik restarted the hub");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
-        assert.deepEqual(await hubProcesses(), ["idle-culler"], "the restarts left processes of an earlier hub behind");
+        assert.deepEqual(await hubProcesses(), ["class-warmer", "idle-culler"], "the restarts left processes of an earlier hub behind");
 
         assertRefused(carol, await refusedSignIn(carol));
         const bundle = await server.renderChanged("roster-change", (config) => {
@@ -781,6 +782,56 @@ print(json.dumps(out))
         const environ = await server.guest.check(["sh", "-c", `tr '\\0' '\\n' </proc/$(systemctl show -p MainPID --value jupyter-${alice.login}-singleuser)/environ`]);
         assert.match(environ, /^JUPYTERHUB_DISABLE_USER_CONFIG=1$/m);
     });
+
+    step("19. a class meeting's lead time warms the roster's servers; the culler leaves them alone during the meeting; a student finds theirs running; the warmer used only its scopes", async () => {
+        const { alice, bob, prof } = USERS;
+        const admin = (await session(prof)).hub;
+        await stopEveryServer(admin);
+        const since = (await server.guest.check(["date", "--utc", "+%Y-%m-%d %H:%M:%S"])).trim();
+        // The clock is moved by the schedule: a meeting (UTC) that starts in 5 minutes is in its lead time now.
+        const start = new Date(Date.now() + 5 * 60_000);
+        const hhmm = (d: Date) => d.toISOString().slice(11, 16);
+        const meeting = `${["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"][start.getUTCDay()]} ${hhmm(start)}-${hhmm(new Date(start.getTime() + 60 * 60_000))}`;
+        const bundle = await server.renderChanged("class-meeting", (config) => {
+            config["jupyterhub-classroom:classSchedule"] = [meeting];
+            config["jupyterhub-classroom:timezone"] = "UTC";
+            // The culler looks every 30 s and stops what was idle for a minute.
+            config["jupyterhub-classroom:idleTimeoutSeconds"] = "60";
+        });
+        await server.deliverBundle(bundle);
+        await hubAnswers("the hub to answer after classroom-apply delivered the schedule");
+        const unit = (user: TestUser) => `jupyter-${user.login}-singleuser.service`;
+        const warm = await waitFor("the class-warmer to start alice's and bob's servers", 4 * 60_000, async () => {
+            const running = await runningServers();
+            return unit(alice) in running && unit(bob) in running ? running : undefined;
+        }, 2000);
+        assert.ok(!(unit(prof) in warm), "the warmer started an admin's server");
+
+        // A server nobody warms, started and left idle: the culler stops it, and not the warm ones.
+        const started = await apiFromPage(admin, "POST", `/hub/api/users/${prof.login}/server`);
+        assert.ok([201, 202].includes(started.status), `starting prof's server: ${started.status} ${started.text}`);
+        await waitFor("the idle culler to stop prof's idle server", 4 * 60_000, async () => {
+            const info = JSON.parse((await apiFromPage(admin, "GET", `/hub/api/users/${prof.login}`)).text);
+            return info.servers?.[""] === undefined ? true : undefined;
+        }, 3000);
+        const during = await runningServers();
+        for (const user of [alice, bob]) {
+            assert.equal(during[unit(user)], warm[unit(user)], `${user.login}'s warm server was stopped or restarted during the meeting`);
+        }
+
+        await serverReady(alice);
+        assert.equal((await runningServers())[unit(alice)], warm[unit(alice)], "alice's login started a new server instead of using the warm one");
+        assert.match(await python(alice, "print(6 * 7)"), /^42/);
+
+        // Every request the warmer made, as the hub logged it: only the roster's students, only starting and marking active, all allowed.
+        const journal = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "-u", "jupyterhub.service", "--since", since]);
+        const requests = journal.split("\n").filter((line) => line.includes("(class-warmer@"));
+        assert.ok(requests.some((line) => new RegExp(`20[12] POST /hub/api/users/${bob.login}/server`).test(line)), `the journal shows no start by the warmer:\n${requests.join("\n")}`);
+        assert.ok(requests.some((line) => /200 POST \/hub\/api\/users\/\w+\/activity/.test(line)), "the journal shows the warmer never marked a server active");
+        const allowed = /\] (200 GET \/hub\/api\/users\/(alice|bob)|(20[12]|400) POST \/hub\/api\/users\/(alice|bob)\/server|200 POST \/hub\/api\/users\/(alice|bob)\/activity) \(class-warmer@/;
+        const outside = requests.filter((line) => !allowed.test(line));
+        assert.deepEqual(outside, [], "the warmer made requests beyond its role's scopes");
+    }, 10 * 60_000);
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */

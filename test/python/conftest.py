@@ -78,12 +78,16 @@ _SETTINGS = {
         "announcement": None,
         "helpLinks": [],
     },
+    "perStudentOrigins": False,
+    "classSchedule": {"timezone": "America/New_York", "leadMinutes": 10,
+                      "meetings": [{"days": ["Mon", "Wed"], "start": "09:00", "end": "10:15"}], "maxWarmServers": None},
 }
 _SECRETS = {
     "oauthClientSecret": "client-secret-0f3c9a",
     "cookieSecret": "ab" * 32,
     "traefikApiPassword": "traefik-password-5e1d7b2c",
     "courseRepoToken": None,
+    "cloudflareDnsToken": None,
 }
 _PROVIDER_AUTH = {
     "github": {"githubOrganizations": ["engr101-students"]},

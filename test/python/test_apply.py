@@ -61,6 +61,7 @@ class Server:
             "CLASSROOM_SETTINGS": str(self.etc / "class.json"),
             "CLASSROOM_SECRETS": str(self.etc / "secrets.json"),
             "CLASSROOM_USER_VENV": str(venv),
+            "CLASSROOM_TRAEFIK_ACME_ENV": str(self.etc / "traefik-acme.env"),
             "SYSTEMCTL_LOG": str(self.systemctl_log),
             "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(self.wheels),
@@ -162,6 +163,14 @@ def _bad(change):
     (_bad(lambda b: b["secrets"].update(cookieSecret="not-hex-but-secret-value")),
      "cookieSecret: got a secret value; expected 64 hex"),
     (_bad(lambda b: b["secrets"].update(courseRepoToken="ghp_line\nInjected: header")), "courseRepoToken: got a secret value"),
+    (_bad(lambda b: b["settings"].update(perStudentOrigins="yes")), "perStudentOrigins: got \"yes\"; expected true or false"),
+    (_bad(lambda b: b["settings"].update(perStudentOrigins=True)),
+     "cloudflareDnsToken: expected a token exactly when perStudentOrigins is true"),
+    (_bad(lambda b: b["secrets"].update(cloudflareDnsToken="cf-token-0123456789abcdef")),
+     "cloudflareDnsToken: expected a token exactly when perStudentOrigins is true"),
+    (_bad(lambda b: (b["settings"].update(perStudentOrigins=True),
+                     b["secrets"].update(cloudflareDnsToken="cf-token-0123456789abcdef\nLEGO_CA_CERTIFICATES=/tmp/x"))),
+     "cloudflareDnsToken: got a secret value; expected a Cloudflare API token"),
     (_bad(lambda b: b["secrets"].update(extra="an-unexpected-secret-value")),
      "secrets has 1 problem:\n  - extra: is not a known setting"),
 ])
@@ -174,6 +183,29 @@ def test_a_bad_bundle_changes_nothing_and_says_which_key(server, sent, expected)
     assert server.systemctl_calls() == []
     if isinstance(sent, dict) and "secrets" in sent:
         assert_no_secret_in(result, sent)
+
+
+def test_the_dns_token_goes_to_traefiks_root_only_environment_file_and_restarts_traefik(server):
+    token = "cfToken_0123456789abcdefghijABCDEFGHIJ-xyz"
+    sent = bundle(perStudentOrigins=True)
+    sent["secrets"]["cloudflareDnsToken"] = token
+    result = server.apply(sent)
+    assert result.returncode == 0, result.stderr
+    env = server.etc / "traefik-acme.env"
+    st = env.stat()
+    assert stat.S_IMODE(st.st_mode) == 0o600 and st.st_uid == 0
+    assert env.read_text() == f"CLOUDFLARE_DNS_API_TOKEN={token}\n"
+    assert server.systemctl_calls() == ["restart traefik.service", "restart jupyterhub.service"]
+    assert_no_secret_in(result, sent)
+
+    # The same token again: Traefik keeps running, its certificates and connections untouched.
+    assert server.apply(sent).returncode == 0
+    assert server.systemctl_calls()[2:] == ["start jupyterhub.service"]
+
+    # Turned off: the token leaves the server and Traefik forgets it.
+    assert server.apply(bundle()).returncode == 0
+    assert not env.exists()
+    assert server.systemctl_calls()[3:] == ["restart traefik.service", "restart jupyterhub.service"]
 
 
 def test_course_packages_are_installed_only_when_they_change(server):

@@ -3,6 +3,7 @@
 import asyncio
 import json
 import logging
+import os
 from types import SimpleNamespace
 
 import pytest
@@ -68,7 +69,8 @@ def test_hub_traits(hub):
     # Every cookie Secure; the _xsrf cookie's options default to these (test_login_page.py sees them).
     assert app.tornado_settings == {"cookie_options": {"secure": True}}
     assert app.cleanup_servers is False
-    assert app.concurrent_spawn_limit == 20
+    # The admission queue (classroom_hub.admission) takes over: nobody gets a 429.
+    assert app.concurrent_spawn_limit == 0
     assert app.proxy_class is ClassroomTraefikProxy
     proxy = h.config.TraefikFileProviderProxy
     assert proxy.should_start is False
@@ -76,6 +78,17 @@ def test_hub_traits(hub):
     assert (proxy.traefik_api_username, proxy.traefik_api_password) == ("jupyterhub", "traefik-password-5e1d7b2c")
     assert proxy.dynamic_config_file == "/var/lib/jupyterhub-classroom/traefik-rules/rules.toml"
     assert (proxy.traefik_entrypoint, proxy.traefik_api_entrypoint) == ("websecure", "traefik")
+
+
+def test_one_origin_for_everyone_unless_per_student_origins(hub):
+    assert hub(class_settings("github")).app.subdomain_host == ""
+    settings = class_settings("github")
+    settings["perStudentOrigins"] = True
+    app = hub(settings, {**class_secrets(), "cloudflareDnsToken": "cfToken_0123456789abcdefghij"}).app
+    assert app.subdomain_host == "https://engr101.example.edu"
+    # The hub stays where the login provider sends students back: the callback is unchanged.
+    assert app.public_url == "https://engr101.example.edu/"
+    assert app.hub_routespec == "/"
 
 
 def test_spawner_traits(hub):
@@ -96,6 +109,7 @@ def test_spawner_traits(hub):
     assert callable(spawner.pre_spawn_hook)
     # The sandbox (classroom_hub/sandbox.py, test_sandbox.py) is the spawner's, set as it starts.
     assert type(spawner).__name__ == "ClassroomSpawner"
+    assert spawner.admission_limit == 20
 
 
 def test_github_login(hub):
@@ -162,15 +176,35 @@ def test_unsafe_logins_are_refused(hub, login):
 
 def test_idle_culler_service_and_its_role(hub):
     app = hub(class_settings("github")).app
-    assert [s["name"] for s in app.services] == ["idle-culler"]
-    assert "--timeout=3600" in app.services[0]["command"]
-    assert app.load_roles == [{"name": "idle-culler", "services": ["idle-culler"],
-                               "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]}]
+    culler = next(s for s in app.services if s["name"] == "idle-culler")
+    assert "--timeout=3600" in culler["command"]
+    assert {"name": "idle-culler", "services": ["idle-culler"],
+            "scopes": ["list:users", "read:users:activity", "read:servers", "delete:servers"]} in app.load_roles
+
+
+def test_the_class_warmer_may_only_start_and_mark_active_the_rosters_students_servers(hub):
+    settings = class_settings("oidc")
+    settings["auth"]["adminUsers"].append("ada@example.edu")
+    app = hub(settings).app
+    warmer = next(s for s in app.services if s["name"] == "class-warmer")
+    assert warmer["command"][-2:] == ["-m", "classroom_hub.warmer"]
+    role = next(r for r in app.load_roles if r["name"] == "class-warmer")
+    # ada is an admin too: never warmed. grace.hopper is the roster's only student.
+    assert role == {"name": "class-warmer", "services": ["class-warmer"],
+                    "scopes": ["servers!user=grace.hopper", "users:activity!user=grace.hopper"]}
+
+
+def test_a_derived_admission_limit_when_concurrentSpawnLimit_is_0(hub):
+    settings = class_settings("github")
+    settings["limits"].update(concurrentSpawnLimit=0, cpu=0.5)
+    assert hub(settings).spawner.admission_limit == 2 * os.cpu_count()
 
 
 def test_an_idle_timeout_of_zero_runs_no_culler(hub):
     settings = class_settings("github")
     settings["limits"]["idleTimeoutSeconds"] = 0
+    settings["auth"]["allowedUsers"] = []
+    settings["auth"]["githubOrganizations"] = ["engr101-students"]
     app = hub(settings).app
     assert app.services == [] and app.load_roles == []
 

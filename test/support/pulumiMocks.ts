@@ -37,6 +37,8 @@ export interface MockWorld {
     /** platform kubernetes: the cluster's kubeconfig and the proxy's load balancer address. */
     readonly kubeconfig: string;
     readonly loadBalancerIp: string;
+    /** The value Cloudflare gives a new API token. */
+    readonly cloudflareToken: string;
 }
 
 export function mockWorld(): MockWorld {
@@ -53,6 +55,7 @@ export function mockWorld(): MockWorld {
         zoneId: "zone-0123456789",
         kubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: planted-cluster-token-7a41\n",
         loadBalancerIp: "203.0.113.80",
+        cloudflareToken: "plantedCloudflareToken0123456789abcdefAB",
     };
 }
 
@@ -77,6 +80,8 @@ function outputsOf(type: string, name: string, inputs: Record<string, any>, worl
             return { ...inputs, status: { name: inputs.name, namespace: inputs.namespace, status: "deployed" } };
         case "kubernetes:core/v1:Service":
             return { ...inputs, status: { loadBalancer: { ingress: [{ ip: world.loadBalancerIp }] } } };
+        case "cloudflare:index/apiToken:ApiToken":
+            return { ...inputs, value: world.cloudflareToken, status: "active" };
         default:
             return inputs;
     }

@@ -5,11 +5,13 @@
 The whole bundle is checked before anything changes. Then coursePackages are installed into the
 students' venv when they differ from the last install there, class.json and secrets.json are
 written (root, 0600, atomically), and jupyterhub.service is restarted when either changed, or
-started when not. It prints what it did and never a secret's value. Exit status: 0 done, 2 bad
-bundle (nothing changed), 1 failed.
+started when not. With perStudentOrigins, the Cloudflare token also goes to traefik-acme.env
+(root, 0600), Traefik's EnvironmentFile, and traefik.service restarts when it changed. It prints
+what it did and never a secret's value. Exit status: 0 done, 2 bad bundle (nothing changed),
+1 failed.
 
 systemctl is found on PATH (sudo's secure_path on the server); CLASSROOM_SETTINGS,
-CLASSROOM_SECRETS and CLASSROOM_USER_VENV point at other files, for tests.
+CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV and CLASSROOM_USER_VENV point at other files, for tests.
 """
 
 import json
@@ -27,6 +29,22 @@ BUNDLE = "the bundle on stdin"
 
 def user_venv() -> Path:
     return Path(os.environ.get("CLASSROOM_USER_VENV", "/opt/jupyterhub-classroom/user"))
+
+
+def traefik_acme_env() -> Path:
+    return Path(os.environ.get("CLASSROOM_TRAEFIK_ACME_ENV", "/etc/jupyterhub-classroom/traefik-acme.env"))
+
+
+def write_traefik_acme_env(token: str | None, path: Path) -> bool:
+    """Traefik's DNS-01 credentials, or none; returns whether the file changed. secrets.schema.json
+    allows only [A-Za-z0-9_-] in the token, so the line needs no quoting."""
+    if token is None:
+        try:
+            path.unlink()
+            return True
+        except FileNotFoundError:
+            return False
+    return write_atomically(path, f"CLOUDFLARE_DNS_API_TOKEN={token}\n", 0o600)
 
 
 def read_bundle(text: str) -> tuple[dict, dict]:
@@ -104,6 +122,10 @@ def main() -> int:
         systemctl = shutil.which("systemctl")
         if systemctl is None:
             raise FileNotFoundError("systemctl is not on PATH")
+        if write_traefik_acme_env(secrets["cloudflareDnsToken"], traefik_acme_env()):
+            # Traefik reads its environment only at start; it then asks for the certificate again.
+            subprocess.run([systemctl, "restart", "traefik.service"], check=True)
+            print("traefik-acme.env: updated; traefik.service: restarted")
         subprocess.run([systemctl, "restart" if changed else "start", "jupyterhub.service"], check=True)
         print(f"jupyterhub.service: {'restarted' if changed else 'running'}")
     except (OSError, subprocess.CalledProcessError) as e:

@@ -14,6 +14,7 @@ import json
 import os
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from jsonschema import Draft202012Validator
 
@@ -117,6 +118,16 @@ def roster_identity_problems(auth: dict) -> list[tuple[str, int, str]]:
     return problems
 
 
+def _time_zone_problems(name: str) -> list[str]:
+    """The schema checks the zone's spelling; whether this server's time zone database has it, only
+    the server can tell."""
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return [f"classSchedule.timezone: {name!r} is not a time zone this server knows"]
+    return []
+
+
 def check_settings(data: Any, source: str = "class.json") -> dict:
     """Returns data when it is a ClassSettings this server understands; raises SettingsError otherwise."""
     if not isinstance(data, dict):
@@ -125,6 +136,8 @@ def check_settings(data: Any, source: str = "class.json") -> dict:
         raise SettingsError(source, [f"version: got {json.dumps(data.get('version'))}; this server reads version "
                                      f"{SUPPORTED_VERSION}. Deploy a jupyterhub-classroom release that matches the server"])
     problems = _problems(_SETTINGS, data)
+    if not problems:
+        problems = _time_zone_problems(data["classSchedule"]["timezone"])
     auth = data.get("auth")
     if isinstance(auth, dict):
         problems += [f"auth.{key}[{index}]: got {json.dumps(auth[key][index])}; expected {expected}"
@@ -134,12 +147,18 @@ def check_settings(data: Any, source: str = "class.json") -> dict:
     return data
 
 
+def _between_message(error) -> str:
+    """A rule between the files names the secret it is about, never its value."""
+    if error.absolute_path[0] == "secrets":
+        return f"{error.absolute_path[-1]}: expected {error.schema['description']}"
+    return f"courseRepoToken: is only sent to {error.schema['description']} (course.repositoryUrl)"
+
+
 def check_secrets(data: Any, settings: dict, source: str = "secrets.json") -> dict:
     """Returns data when it is a complete ClassSecrets; problems name keys, never values."""
     problems = _problems(_SECRETS, data, secret=True)
     if not problems:
-        problems = [f"courseRepoToken: is only sent to {error.schema['description']} (course.repositoryUrl)"
-                    for error in _BETWEEN.iter_errors({"settings": settings, "secrets": data})]
+        problems = [_between_message(error) for error in _BETWEEN.iter_errors({"settings": settings, "secrets": data})]
     if problems:
         raise SettingsError(source, problems)
     return data

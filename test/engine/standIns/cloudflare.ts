@@ -42,6 +42,13 @@ export interface CloudflareOptions {
     readonly token: string;
     /** The one zone that exists in the account. */
     readonly zoneName: string;
+    /** The address to listen on. Default: 127.0.0.1. */
+    readonly host?: string;
+    /**
+     * Called after each change to the records, before the API answers: Cloudflare's DNS serves a
+     * record as soon as the API has created it.
+     */
+    readonly onRecordsChanged?: (records: ReadonlyMap<string, DnsRecord>) => Promise<void>;
 }
 
 const BASE = "/client/v4";
@@ -139,9 +146,18 @@ export async function startCloudflare(options: CloudflareOptions): Promise<Cloud
         },
     ];
 
+    const changed = options.onRecordsChanged;
     const server = await startStrictServer({
         name: "Cloudflare",
-        routes,
+        host: options.host,
+        routes: changed ? routes.map((route) => route.method === "GET" ? route : {
+            ...route,
+            handle: async (request) => {
+                const reply = await route.handle(request);
+                await changed(records);
+                return reply;
+            },
+        }) : routes,
         authorization: `Bearer ${options.token}`,
         errorBody: (status, message) => ({ success: false, errors: [{ code: status === 404 ? 7003 : 1004, message }], messages: [], result: null }),
     });

@@ -27,7 +27,7 @@ export interface Route {
     readonly body?: z.ZodTypeAny;
     /** Query parameters the route accepts; any other one is a problem. */
     readonly query?: readonly string[];
-    readonly handle: (request: Request) => Reply;
+    readonly handle: (request: Request) => Reply | Promise<Reply>;
 }
 
 /** An error reply the route chose to give: a problem, unlike a 404 for a deleted resource. */
@@ -52,6 +52,8 @@ export interface StrictServerOptions {
     readonly authorization: string;
     /** The API's error envelope. */
     readonly errorBody: (status: number, message: string) => unknown;
+    /** The address to listen on. Default: 127.0.0.1. */
+    readonly host?: string;
 }
 
 export async function startStrictServer(options: StrictServerOptions): Promise<StrictServer> {
@@ -109,7 +111,7 @@ export async function startStrictServer(options: StrictServerOptions): Promise<S
         }
         try {
             const params = route.path.exec(url.pathname)!.slice(1);
-            const out = route.handle({ params, query: url.searchParams, body });
+            const out = await route.handle({ params, query: url.searchParams, body });
             log.push(`${line} -> ${out.status}`);
             reply(res, out.status, out.body);
         } catch (err) {
@@ -119,10 +121,11 @@ export async function startStrictServer(options: StrictServerOptions): Promise<S
     };
 
     const server = createServer((req, res) => { void serve(req, res); });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const host = options.host ?? "127.0.0.1";
+    await new Promise<void>((resolve) => server.listen(0, host, resolve));
     const { port } = server.address() as AddressInfo;
     return {
-        url: `http://127.0.0.1:${port}`,
+        url: `http://${host}:${port}`,
         log,
         problems,
         close: () => new Promise((resolve) => { server.closeAllConnections(); server.close(() => resolve()); }),

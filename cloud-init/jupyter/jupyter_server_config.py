@@ -1,0 +1,20 @@
+# The students' servers start only what a class uses: install.sh puts this file in the students'
+# environment (/opt/jupyterhub-classroom/user/etc/jupyter), where every student's server reads it.
+# Each start of a whole class costs the Droplet's CPU; bench/student_server_start.py measures what
+# each line saves (docs/performance.md).
+c = get_config()  # noqa: F821 (defined by traitlets while it loads this file)
+
+c.ServerApp.jpserver_extensions = {
+    # The hub copies the course into each home before the server starts (classroom_hub/course_repo.py);
+    # nbgitpuller's links are not how this class gets its notebooks.
+    "nbgitpuller": False,
+    # Language servers: none is installed in the students' environment, so it would only search for them.
+    "jupyter_lsp": False,
+    # Serves classic Notebook extensions to Notebook 7, which the students' environment does not have.
+    "notebook_shim": False,
+}
+# Nothing reaches the network when a student opens JupyterLab: no news feed, no update check, no
+# extension catalogue from PyPI (students cannot install extensions into the shared environment).
+c.LabApp.news_url = None
+c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
+c.LabApp.extension_manager = "readonly"
