@@ -1,17 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
-import { badCases, github, oidc, without } from "./support/configCases";
-
-function problemsOf(raw: Record<string, unknown>) {
-    try {
-        parseClassConfig(raw);
-    } catch (err) {
-        assert.ok(err instanceof ClassConfigError, String(err));
-        return err.problems;
-    }
-    return assert.fail("expected a ClassConfigError");
-}
+import { badCases, github, oidc, problemsOf, without } from "./support/configCases";
 
 
 for (const bad of badCases) {

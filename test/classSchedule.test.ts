@@ -2,8 +2,9 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, test } from "node:test";
-import { ClassConfigError, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
+import { parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { classSettings } from "../lib/bundle";
+import { github, problemsOf } from "./support/configCases";
 import { runProgram } from "./support/pulumiMocks";
 
 /** The table test/python/test_schedule.py places in time: both sides read the same meetings. */
@@ -11,26 +12,6 @@ const CASES = JSON.parse(readFileSync(join(__dirname, "cases/class-schedule.json
     meetings: Record<string, unknown>;
     invalid: string[];
 };
-
-const github: Record<string, unknown> = {
-    dnsZone: "example.edu",
-    subdomain: "engr101",
-    letsEncryptEmail: "prof@example.edu",
-    authProvider: "github",
-    oauthClientId: "Iv1.0123456789abcdef",
-    oauthClientSecret: SECRET_IS_SET,
-    allowedUsers: '["ada-lovelace"]',
-};
-
-function problemsOf(raw: Record<string, unknown>) {
-    try {
-        parseClassConfig(raw);
-    } catch (err) {
-        assert.ok(err instanceof ClassConfigError, String(err));
-        return err.problems;
-    }
-    return assert.fail("expected a ClassConfigError");
-}
 
 test("each meeting of the shared table reaches class.json as its days and local times", () => {
     const entries = Object.keys(CASES.meetings);

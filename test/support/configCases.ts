@@ -1,6 +1,7 @@
 // The stack config cases the tests share: a valid GitHub class and every invalid case of
 // test/classConfig.test.ts, which test/contract.test.ts also puts to the server's check.
-import { SECRET_IS_SET } from "../../lib/config/classConfig";
+import assert from "node:assert/strict";
+import { ClassConfigError, parseClassConfig, SECRET_IS_SET } from "../../lib/config/classConfig";
 
 /** A valid GitHub class, as Pulumi hands it over: every value a string, lists as JSON text. */
 export const github: Record<string, unknown> = {
@@ -62,3 +63,14 @@ export const badCases: BadCase[] = [
     { what: "a plain-http ACME directory", raw: { ...github, acmeDirectoryUrl: "http://acme.example.edu/directory" }, key: "acmeDirectoryUrl", says: "expected an https URL for the ACME directory" },
     { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
 ];
+
+/** The problems parseClassConfig reports for a config it must refuse. */
+export function problemsOf(raw: Record<string, unknown>) {
+    try {
+        parseClassConfig(raw);
+    } catch (err) {
+        assert.ok(err instanceof ClassConfigError, String(err));
+        return err.problems;
+    }
+    return assert.fail("expected a ClassConfigError");
+}
