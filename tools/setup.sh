@@ -22,7 +22,8 @@ python3 -m pip install --quiet --disable-pip-version-check "uv==0.9.30"
 # Debian's interpreter, not a user's own build: the tests run it as test students, as the server
 # runs its hub venv's python for them.
 uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv
-uv pip install --quiet --python .venv/bin/python --require-hashes -r cloud-init/requirements/hub.txt
+# --no-deps as on the server: the lock deliberately leaves out packages nothing in a class uses (tools/lock.py).
+uv pip install --quiet --python .venv/bin/python --require-hashes --no-deps -r cloud-init/requirements/hub.txt
 uv pip install --quiet --python .venv/bin/python -r test/python/requirements-test.txt
 # The Zero to JupyterHub chart's hub environment, for the kubernetes platform's hub-config test.
 uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv-k8s
