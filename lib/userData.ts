@@ -54,7 +54,7 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // The hub first starts once classroom-apply has run, after HubSync: what only the hub's
     // configuration imports (the admission queue, its services, the class warmer) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
-    "python/classroom_hub/services.py", "python/classroom_hub/schedule.py",
+    "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from classroom_hub import warmer
-from classroom_hub.services import roster_students
+from classroom_hub.staff import roster_students
 from classroom_hub.warmer import Warmer, warm_now, warm_until
 
 NOW = datetime(2027, 3, 8, 13, 55, tzinfo=timezone.utc)

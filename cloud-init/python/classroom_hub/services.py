@@ -2,16 +2,9 @@
 class warmer (warmer.py) that starts the roster's servers before each class meeting."""
 
 from .settings import settings_path
-from .usernames import normalize_login
+from .staff import roster_students
 
 WARMER = "class-warmer"
-
-
-def roster_students(auth: dict) -> list[str]:
-    """The hub names of the roster's students (admins excluded), in roster order."""
-    admins = {normalize_login(login) for login in auth["adminUsers"]}
-    names = (normalize_login(login) for login in auth["allowedUsers"])
-    return list(dict.fromkeys(name for name in names if name not in admins))
 
 
 def warmer_scopes(students: list[str]) -> list[str]:

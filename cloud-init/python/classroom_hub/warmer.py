@@ -21,7 +21,7 @@ from pathlib import Path
 import requests
 
 from .schedule import warm_meeting
-from .services import roster_students
+from .staff import roster_students
 from .settings import load_settings
 
 # `classroom-warm` writes the end of an unscheduled warm window here (ISO 8601, UTC).
