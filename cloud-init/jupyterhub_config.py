@@ -11,6 +11,8 @@ from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.services import hub_services
 from classroom_hub.settings import load_secrets, load_settings
+from classroom_hub.shared_data import SHARED_DATA
+from classroom_hub.staff import course_staff
 from classroom_hub.spawner import ClassroomSpawner
 
 c = get_config()  # noqa: F821 (defined by traitlets while it loads this file)
@@ -80,7 +82,11 @@ c.Spawner.http_timeout = 120
 c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
     settings["course"], secrets["courseRepoToken"],
     homes=Path("/srv/classroom/home"), mirror=Path(f"{CLASSROOM_STATE}/course-mirror.git"),
+    shared=settings["sharedData"], shared_root=SHARED_DATA,
 )
+# The shared data folder (classroom_hub/shared_data.py): writable in course staff's servers only.
+c.ClassroomSpawner.shared_data = str(SHARED_DATA) if settings["sharedData"] else ""
+c.ClassroomSpawner.course_staff = course_staff(auth)
 c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
 # Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it).
 

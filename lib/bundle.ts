@@ -31,6 +31,13 @@ export interface ClassSettings {
         readonly directory: string;
     } | null;
     readonly coursePackages: readonly string[];
+    /**
+     * The shared folder: on the volume at /srv/classroom/shared, course staff write it, students
+     * read it, through a link named `directory` in every home. null: none.
+     */
+    readonly sharedData: { readonly directory: string } | null;
+    /** Each student's quota on the students' volume, in GiB (kernel quotas). null: none. */
+    readonly diskQuotaGb: number | null;
     readonly limits: ClassConfig["limits"];
     readonly loginPage: {
         readonly title: string;
@@ -82,6 +89,8 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
         },
         course: course ? { repositoryUrl: course.repositoryUrl, branch: course.branch, directory: course.directory } : null,
         coursePackages: cfg.coursePackages,
+        sharedData: cfg.sharedData ? { directory: cfg.sharedData.directory } : null,
+        diskQuotaGb: cfg.diskQuotaGb ?? null,
         limits: cfg.limits,
         loginPage: {
             title: loginPage.title,

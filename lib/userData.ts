@@ -55,6 +55,10 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // configuration imports (the admission queue, its services, the class warmer) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
+    // The shared data folder: classroom-apply opens it, the hub links it into homes.
+    "python/classroom_hub/shared_data.py",
+    // The students' servers: the spawner, its pre-spawn hook and the sandbox, read by the hub alone.
+    "python/classroom_hub/spawner.py", "python/classroom_hub/spawn_hook.py", "python/classroom_hub/sandbox.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

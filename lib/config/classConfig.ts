@@ -27,6 +27,8 @@ export interface ClassConfig {
         readonly volumeSizeGb: number;
         /** Keep the students' volume when the stack deletes it (retainVolume, formerly protectVolume). */
         readonly retainVolume: boolean;
+        /** Between terms: no Droplet; the volume, the stack's keys and the hostname stay. */
+        readonly paused: boolean;
     };
     readonly admin: { readonly user: string; readonly sshKeys: readonly string[] };
     readonly operations: { readonly healthCheckTimeoutMinutes: number; readonly archiveOnDestroy: boolean };
@@ -54,6 +56,10 @@ export interface ClassConfig {
         readonly hasToken: boolean;
     };
     readonly coursePackages: readonly string[];
+    /** The folder staff write and students read, linked into every home as `directory`. */
+    readonly sharedData?: { readonly directory: string };
+    /** Each student's share of the volume, in GiB; undefined: no quota. */
+    readonly diskQuotaGb?: number;
     readonly limits: {
         readonly memory: string;
         readonly cpu: number;
@@ -139,6 +145,12 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     }
     if (c.rosterEmailDomain && c.authProvider && !emailLogins(c.authProvider, c.oidcUsernameClaim)) {
         add("rosterEmailDomain", "expected it only with e-mail logins (google, or oidc with oidcUsernameClaim email)");
+    }
+    if (c.sharedData && c.courseDirectory && c.courseDirectory.split("/")[0] === c.sharedData) {
+        add("sharedData", `expected a name other than courseDirectory's ${c.courseDirectory}: both are folders in every student's home`, "pulumi config set sharedData datasets");
+    }
+    if (c.diskQuotaGb && c.volumeSizeGb && c.diskQuotaGb > c.volumeSizeGb) {
+        add("diskQuotaGb", `expected at most volumeSizeGb (${c.volumeSizeGb} GiB): a student cannot use more than the whole volume`);
     }
     if (c.retainVolume !== undefined && c.protectVolume !== undefined) {
         add("protectVolume", "expected only retainVolume, its new name (pulumi config rm protectVolume)");
@@ -336,6 +348,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
         dnsProxied: c.dnsProxied,
         droplet: { region: c.region, size: c.dropletSize, image: c.image, volumeSizeGb: c.volumeSizeGb,
             retainVolume: c.retainVolume ?? c.protectVolume ?? true,
+            paused: c.paused,
         },
         admin: { user: c.adminUser, sshKeys: c.adminSshKeys },
         operations: { healthCheckTimeoutMinutes: c.healthCheckTimeoutMinutes, archiveOnDestroy: c.archiveOnDestroy },
@@ -366,6 +379,8 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             hasToken: c.courseRepoToken !== undefined,
         } : undefined,
         coursePackages: c.coursePackages,
+        sharedData: c.sharedData ? { directory: c.sharedData } : undefined,
+        diskQuotaGb: c.diskQuotaGb,
         limits: {
             memory: c.memoryLimit,
             cpu: c.cpuLimit,

@@ -93,6 +93,8 @@ export function classSettingsSchema(): Schema {
                 directory: text(RULES.directory),
             }, true),
             coursePackages: list(text(RULES.requirement, "a pip requirement such as numpy==2.1.3")),
+            sharedData: object({ directory: text(RULES.folderName) }, true),
+            diskQuotaGb: { type: ["integer", "null"], minimum: 1, maximum: 16384, description: "1 to 16384 whole GiB, or null (no quota)" },
             limits: object({
                 memory: text(RULES.memory),
                 cpu: { type: "number", exclusiveMinimum: 0, maximum: 64, description: "more than 0 and at most 64 CPUs" },

@@ -61,6 +61,8 @@ const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.
 /** A URL by its rule, and one the WHATWG URL parser reads too (stricter than the server, never looser). */
 const url = (rule: TextRule, what: string) => text(rule, `expected ${rule.expected} for ${what}`)
     .refine((u) => URL.canParse(u), `expected ${rule.expected} for ${what}`);
+/** sharedData: true puts the shared folder in every home under this name. */
+export const SHARED_DATA_DEFAULT = "shared";
 const rosterList = list(lowerText(RULES.rosterEntry, `expected ${RULES.rosterEntry.expected}`));
 
 export const CONFIG_KEYS = {
@@ -127,6 +129,12 @@ export const CONFIG_KEYS = {
         schema: bool().default(true),
         example: "false",
         description: "Before the Droplet is deleted (`pulumi destroy`, or a replacement), copy an archive of the students' homes and the hub database to archives/ on this machine; a failed copy stops the deletion. Set false only when the server is beyond reach.",
+    },
+    paused: {
+        type: "boolean",
+        schema: bool().default(false),
+        example: "true",
+        description: "Droplet only: between terms, archive the class (as before a destroy) and delete the Droplet, so it is no longer billed; the students' volume, the stack and its keys stay, and the hostname's address records are removed. false brings up a new server on the same volume (docs/operations.md, \"Between terms\").",
     },
     healthCheckTimeoutMinutes: {
         type: "integer",
@@ -304,6 +312,21 @@ export const CONFIG_KEYS = {
         example: "'pandas==2.2.3'",
         structured: true,
         description: "Extra Python packages for the students' environment, as pip requirements (pin them).",
+    },
+    sharedData: {
+        type: "string",
+        schema: z.preprocess(
+            (v) => (v === true || v === "true" ? SHARED_DATA_DEFAULT : v === false || v === "false" || v === "" ? undefined : v),
+            text(RULES.folderName, `expected true, false or ${RULES.folderName.expected}`).optional(),
+        ),
+        example: "true",
+        description: "Droplet only: a folder on the students' volume that course staff can write and students can only read, in every home as ~/shared (true) or under the name given (such as datasets). Upload with rsync over SSH (docs/operations.md, \"Shared data\").",
+    },
+    diskQuotaGb: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number of GiB").min(1, "expected at least 1 GiB").max(16384, "expected at most 16384 GiB")).optional(),
+        example: "5",
+        description: "Droplet only: how much of the students' volume each student may use (kernel quotas); a student over it gets \"Disk quota exceeded\" and nobody else is affected. Default: no quota. `sudo classroom-usage` lists each student's use.",
     },
     memoryLimit: {
         type: "string",

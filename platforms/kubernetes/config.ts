@@ -74,6 +74,14 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
     if (c.perStudentOrigins) {
         add("perStudentOrigins", "expected false when platform is kubernetes: only the Droplet serves students' own origins so far", "pulumi config rm perStudentOrigins");
     }
+    for (const key of ["sharedData", "diskQuotaGb"] as const) {
+        if (c[key] !== undefined) {
+            add(key, "expected none when platform is kubernetes: only the Droplet has it so far (each student there has a volume of their own, studentStorageGb)", `pulumi config rm ${key}`);
+        }
+    }
+    if (c.paused) {
+        add("paused", "expected false when platform is kubernetes: only the Droplet can be paused so far", "pulumi config rm paused");
+    }
     if (c.courseRepoUrl && /[{}]/.test(c.courseRepoUrl)) {
         add("courseRepoUrl", "expected no { or } when platform is kubernetes: KubeSpawner reads them in the course-copy command as {username}-style templates");
     }

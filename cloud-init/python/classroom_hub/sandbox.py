@@ -64,6 +64,10 @@ STUDENT_SANDBOX = {
 # compilers students use need (numba, Julia, PyPy).
 
 
-def student_unit_properties(home: str) -> dict[str, str]:
-    """The sandbox of a student whose home is `home`, the one place they may write."""
-    return {**STUDENT_SANDBOX, "ReadWritePaths": home}
+def student_unit_properties(home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The sandbox of a student whose home is `home`, the one place they may write; `extra` adds
+    to it (shared_data.unit_properties: one more writable path, a group, for course staff)."""
+    properties = {**STUDENT_SANDBOX, "ReadWritePaths": home}
+    for key, value in (extra or {}).items():
+        properties[key] = f"{properties[key]} {value}" if key in properties else value
+    return properties

@@ -1,4 +1,4 @@
-"""Archives the students' homes and the hub database into one tar.gz.
+"""Archives the students' homes, the shared data folder and the hub database into one tar.gz.
 
 Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
 The archive stays in a root-only directory, with the newest ARCHIVES_KEPT before it; a copy goes
@@ -43,15 +43,21 @@ def archive_size_bound() -> int:
     data in whole blocks) and the database, before gzip, which shrinks most of it and grows the
     rest by a fraction of a percent."""
     total = layout.HUB_DATABASE.stat().st_size + TAR_BLOCK if layout.HUB_DATABASE.exists() else 0
-    for home in (layout.HOMES.iterdir() if layout.HOMES.is_dir() else []):
-        for directory, subdirectories, files in os.walk(home):
-            if Path(directory) == home and ".cache" in subdirectories:
+    trees = [*(layout.HOMES.iterdir() if layout.HOMES.is_dir() else []), *volume_folders()[1:]]
+    for tree in trees:
+        for directory, subdirectories, files in os.walk(tree):
+            if tree.parent == layout.HOMES and Path(directory) == tree and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
             total += TAR_BLOCK * (1 + len(subdirectories))
             for name in files:
                 size = os.lstat(os.path.join(directory, name)).st_size
                 total += TAR_BLOCK * (1 + -(-size // TAR_BLOCK))
     return total + total // 100 + 64 * 1024
+
+
+def volume_folders() -> list[Path]:
+    """What of the volume the archive holds: the homes, and the shared data folder if there is one."""
+    return [layout.HOMES, *([layout.SHARED_DATA] if layout.SHARED_DATA.is_dir() else [])]
 
 
 def room_advice(directory: Path) -> str:
@@ -62,8 +68,8 @@ def room_advice(directory: Path) -> str:
 
 
 def make_archive(target: Path) -> None:
-    """Writes target: home/<account>/… as on the volume (owners by name and id, modes, times),
-    hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
+    """Writes target: home/<account>/… and shared/… as on the volume (owners by name and id, modes,
+    times), hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
     if not layout.HOMES.is_dir():
         raise SystemExit(f"classroom-archive: {layout.HOMES} is missing; is the students' volume mounted?")
     with tempfile.TemporaryDirectory(dir=target.parent) as staging_dir:
@@ -81,7 +87,7 @@ def make_archive(target: Path) -> None:
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
             "--exclude", f"{layout.HOMES.name}/*/.cache",
-            "--directory", str(layout.HOMES.parent), layout.HOMES.name,
+            "--directory", str(layout.HOMES.parent), *(folder.name for folder in volume_folders()),
             "--directory", str(staging), *extras,
         ])
         if tar.returncode == TAR_FILES_CHANGED:

@@ -2,6 +2,9 @@
 
 from pathlib import Path
 
+# Beside the homes on the volume: the shared data folder, named where the hub uses it.
+from classroom_hub.shared_data import SHARED_DATA  # noqa: F401
+
 ETC = Path("/etc/jupyterhub-classroom")
 CLASS_SETTINGS = ETC / "class.json"
 SECRETS = ETC / "secrets.json"

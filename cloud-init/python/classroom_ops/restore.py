@@ -1,10 +1,13 @@
-"""Restores an archive made by classroom-archive onto this server: students' homes, then the hub database.
+"""Restores an archive made by classroom-archive onto this server: students' homes and the shared data
+folder, then the hub database.
 
 Student-safe by construction: it refuses to touch a home that already holds files unless
 --force-merge is given, and even then never replaces, truncates or writes through anything that
 exists (the student's version stays; the archived entry is listed as skipped). Each account is
 created the way the hub creates it at first login (classroom_hub.accounts) and files get their
-owners by name, so a restored home belongs to the same student on the new server.
+owners by name, so a restored home belongs to the same student on the new server. The shared data
+folder is restored the same way (refused when it holds files, merged with --force-merge), and
+stays closed to students until classroom-apply opens it (sharedData).
 """
 
 import argparse
@@ -18,7 +21,10 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from types import SimpleNamespace
+
 from classroom_hub.accounts import AccountError, ensure_account
+from classroom_hub.shared_data import CLOSED_MODE, staff_gid
 from classroom_hub.usernames import is_student_account
 
 from . import layout, systemd
@@ -43,15 +49,33 @@ def home_parts(name: str) -> list[str]:
     return parts[1:]
 
 
-def scan(archive: Path) -> tuple[list[str], bool]:
-    """One pass over the archive before anything is written: the accounts, and whether it holds a database."""
-    accounts, manifest, has_database = set(), None, False
+def shared_parts(name: str) -> list[str]:
+    """["week1", "data.csv"] for shared/week1/data.csv; refuses anything outside the shared folder."""
+    parts = name.rstrip("/").split("/")
+    if parts[0] != layout.SHARED_DATA.name or any(p in ("", ".", "..") for p in parts):
+        raise Refused(f"{name!r} is not a path this restore writes (shared/…)")
+    return parts[1:]
+
+
+def is_shared(name: str) -> bool:
+    return name == layout.SHARED_DATA.name or name.startswith(f"{layout.SHARED_DATA.name}/")
+
+
+def scan(archive: Path) -> tuple[list[str], bool, bool]:
+    """One pass over the archive before anything is written: the accounts, whether it holds shared
+    data, and whether it holds a database."""
+    accounts, manifest, has_database, has_shared = set(), None, False, False
     with tarfile.open(archive, "r|gz") as tar:
         for member in tar:
             if member.name == MANIFEST:
                 manifest = json.load(tar.extractfile(member))
             elif member.name == DATABASE_MEMBER:
                 has_database = True
+            elif is_shared(member.name):
+                shared_parts(member.name)
+                if member.islnk():
+                    shared_parts(member.linkname)
+                has_shared = True
             elif member.name not in ("hub", layout.HOMES.name):
                 parts = home_parts(member.name)
                 if member.islnk() and home_parts(member.linkname)[0] != parts[0]:
@@ -61,13 +85,15 @@ def scan(archive: Path) -> tuple[list[str], bool]:
         raise Refused(f"{archive} was not made by classroom-archive (no {MANIFEST})")
     if manifest.get("format") != FORMAT:
         raise Refused(f"{archive} is archive format {manifest.get('format')}; this server reads format {FORMAT}")
-    return sorted(accounts), has_database
+    return sorted(accounts), has_shared, has_database
 
 
-def refuse_unless_empty(accounts: list[str]) -> None:
+def refuse_unless_empty(accounts: list[str], has_shared: bool) -> None:
     occupied = [a for a in accounts if (layout.HOMES / a).is_dir() and any((layout.HOMES / a).iterdir())]
+    if has_shared and layout.SHARED_DATA.is_dir() and any(layout.SHARED_DATA.iterdir()):
+        occupied.append(f"the shared data folder {layout.SHARED_DATA}")
     if occupied:
-        raise Refused(f"these homes already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
+        raise Refused(f"these already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
                       " archived files they lack (existing files are never replaced), run again with --force-merge")
 
 
@@ -108,7 +134,7 @@ def owner_of(member: tarfile.TarInfo, student: pwd.struct_passwd) -> tuple[int, 
 
 
 def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, parts: list[str],
-                 student: pwd.struct_passwd) -> bool:
+                 student: pwd.struct_passwd, parts_of=home_parts) -> bool:
     """Creates one archived entry where nothing is in its place; False when it was skipped."""
     parent = open_parent(homes_fd, parts)
     if parent is None:
@@ -127,7 +153,7 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, p
             os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
             return True
         elif member.islnk():
-            source_parent = open_parent(homes_fd, home_parts(member.linkname))
+            source_parent = open_parent(homes_fd, parts_of(member.linkname))
             if source_parent is None:
                 return False
             try:
@@ -153,15 +179,22 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, p
         os.close(parent)
 
 
-def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path) -> list[str]:
-    """One pass: homes' entries into place, the database to `database`; returns what was skipped."""
+def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path, has_shared: bool) -> list[str]:
+    """One pass: homes' and shared entries into place, the database to `database`; returns what was skipped."""
     skipped = []
     homes_fd = os.open(layout.HOMES, NO_FOLLOW_DIR)
+    shared_fd = os.open(shared_folder(), NO_FOLLOW_DIR) if has_shared else None
+    # An owner the new server does not know: root, and the course staff's group.
+    staff = SimpleNamespace(pw_uid=0, pw_gid=staff_gid()) if has_shared else None
     try:
         with tarfile.open(archive, "r|gz") as tar:
             for member in tar:
                 if member.name == DATABASE_MEMBER:
                     copy_out(tar, member, os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                elif is_shared(member.name):
+                    parts = shared_parts(member.name)
+                    if parts and not create_entry(tar, member, shared_fd, parts, staff, shared_parts):
+                        skipped.append(member.name)
                 elif member.name.startswith(f"{layout.HOMES.name}/"):
                     parts = home_parts(member.name)
                     # The home itself was made by ensure_account, as the hub makes it.
@@ -169,7 +202,18 @@ def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Pat
                         skipped.append(member.name)
     finally:
         os.close(homes_fd)
+        if shared_fd is not None:
+            os.close(shared_fd)
     return skipped
+
+
+def shared_folder() -> Path:
+    """The shared data folder, made closed to students if this server has none yet."""
+    if not layout.SHARED_DATA.is_dir():
+        layout.SHARED_DATA.mkdir(mode=0o700)
+        os.chown(layout.SHARED_DATA, 0, staff_gid())
+        os.chmod(layout.SHARED_DATA, CLOSED_MODE)
+    return layout.SHARED_DATA
 
 
 def replace_database(restored: Path) -> None:
@@ -191,9 +235,9 @@ def replace_database(restored: Path) -> None:
 
 
 def restore(archive: Path, force_merge: bool) -> None:
-    accounts, has_database = scan(archive)
+    accounts, has_shared, has_database = scan(archive)
     if not force_merge:
-        refuse_unless_empty(accounts)
+        refuse_unless_empty(accounts, has_shared)
     try:
         students = {account: ensure_account(account, layout.HOMES) for account in accounts}
     except AccountError as err:
@@ -201,8 +245,10 @@ def restore(archive: Path, force_merge: bool) -> None:
     layout.HUB_STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=layout.HUB_STATE) as staging:
         database = Path(staging) / "restored.sqlite"
-        skipped = extract(archive, students, database)
+        skipped = extract(archive, students, database, has_shared)
         print(f"restored the homes of {len(accounts)} students into {layout.HOMES}")
+        if has_shared:
+            print(f"restored the shared data into {layout.SHARED_DATA}")
         for name in skipped:
             print(f"skipped, something is already there: {name}")
         if has_database:
