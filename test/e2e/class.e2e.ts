@@ -3,7 +3,7 @@
 // Run with `npm run test:e2e` (root); see docs/testing.md.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
@@ -832,6 +832,115 @@ print(json.dumps(out))
         const outside = requests.filter((line) => !allowed.test(line));
         assert.deepEqual(outside, [], "the warmer made requests beyond its role's scopes");
     }, 10 * 60_000);
+
+    step("22. a student reads the shared data and cannot write it", async () => {
+        const { alice, prof } = USERS;
+        const shared = "/srv/classroom/shared";
+        const link = String(server.setting("sharedData")) === "true" ? "shared" : String(server.setting("sharedData"));
+        // The admin uploads as docs/operations.md says without rsync: scp, then sudo cp, chown, chmod.
+        const upload = join(server.privateDir("shared-upload"), "week3");
+        mkdirSync(upload);
+        writeFileSync(join(upload, "measurements.csv"), "t,v\n0,1.5\n1,2.5\n");
+        await server.copyToAdminHome(upload);
+        const placed = await server.ssh(server.adminUser, [`sudo cp -r week3 ${shared}/week3 && sudo chown -R root:jupyterhub-course-staff ${shared}/week3`
+            + ` && sudo chmod -R g+w,a+rX ${shared}/week3 && rm -r week3`]);
+        assert.equal(placed.code, 0, `the admin's upload: ${placed.stderr}`);
+
+        // Course staff write it from their own JupyterLab, through the link in their home.
+        await serverReady(prof);
+        const { lab: profLab } = await session(prof);
+        const note = await apiFromPage(profLab, "PUT", `/user/${prof.login}/api/contents/${link}/week3/README.md`,
+            { type: "file", format: "text", content: "Week 3: use measurements.csv\n" });
+        assert.ok([200, 201].includes(note.status), `course staff could not write the shared data: ${note.status} ${note.text}`);
+        const owner = await server.guest.check(["stat", "-c", "%U:%G %a", `${shared}/week3/README.md`, shared]);
+        assert.deepEqual(owner.trim().split("\n"), [`jupyter-${prof.login}:jupyterhub-course-staff 644`, "root:jupyterhub-course-staff 2775"]);
+
+        // The student sees it in JupyterLab's file browser and reads it.
+        await serverReady(alice);
+        const { lab } = await session(alice);
+        await lab.goto(`${server.hubUrl}/user/${alice.login}/lab/tree/${link}/week3`);
+        for (const name of ["measurements.csv", "README.md"]) {
+            await lab.locator(".jp-DirListing-itemText", { hasText: name }).first().waitFor({ timeout: 60_000 });
+        }
+        await lab.screenshot({ path: join(server.resultsDir, "alice-shared-data.png") });
+        const read = await apiFromPage(lab, "GET", `/user/${alice.login}/api/contents/${link}/week3/measurements.csv?type=file&format=text&content=1`);
+        assert.equal(read.status, 200, `alice could not read the shared data: ${read.status} ${read.text}`);
+        assert.equal(JSON.parse(read.text).content, "t,v\n0,1.5\n1,2.5\n");
+
+        // She cannot write, replace or delete anything there: not from JupyterLab, not from a kernel.
+        const put = await apiFromPage(lab, "PUT", `/user/${alice.login}/api/contents/${link}/week3/mine.csv`,
+            { type: "file", format: "text", content: "alice's\n" });
+        assert.ok(put.status >= 400, `JupyterLab saved alice's file in the shared data: ${put.status} ${put.text}`);
+        const overwrite = await apiFromPage(lab, "PUT", `/user/${alice.login}/api/contents/${link}/week3/measurements.csv`,
+            { type: "file", format: "text", content: "changed\n" });
+        assert.ok(overwrite.status >= 400, `JupyterLab overwrote the shared data for alice: ${overwrite.status}`);
+        const removed = await apiFromPage(lab, "DELETE", `/user/${alice.login}/api/contents/${link}/week3/README.md`);
+        assert.ok(removed.status >= 400, `JupyterLab deleted a shared file for alice: ${removed.status}`);
+        const attempts = JSON.parse(await python(alice, `
+import errno, json, os
+out = {"link": os.readlink(${JSON.stringify(link)})}
+for name, attempt in [("create", lambda: open(${JSON.stringify(`${link}/week3/kernel.csv`)}, "w")),
+                      ("append", lambda: open(${JSON.stringify(`${link}/week3/measurements.csv`)}, "a")),
+                      ("delete", lambda: os.remove(${JSON.stringify(`${link}/week3/measurements.csv`)})),
+                      ("mkdir", lambda: os.mkdir(${JSON.stringify(`${link}/mine`)})),
+                      ("chmod", lambda: os.chmod(${JSON.stringify(`${link}/week3`)}, 0o777))]:
+    try:
+        attempt()
+        out[name] = "done"
+    except OSError as e:
+        out[name] = errno.errorcode[e.errno]
+print(json.dumps(out))
+`)) as Record<string, string>;
+        assert.equal(attempts.link, shared);
+        for (const name of ["create", "append", "delete", "mkdir", "chmod"]) {
+            assert.ok(["EACCES", "EPERM", "EROFS"].includes(attempts[name]), `alice's ${name} in the shared data: ${attempts[name]}`);
+        }
+        const hers = await server.guest.check(["find", shared, "-user", `jupyter-${alice.login}`]);
+        assert.equal(hers.trim(), "", `alice's files in the shared data: ${hers}`);
+        assert.equal(await server.guest.check(["cat", `${shared}/week3/measurements.csv`]), "t,v\n0,1.5\n1,2.5\n");
+    });
+
+    step("23. a pause archives and powers off, a resume brings back every file (byte-identical manifest, as step 11 does)", async () => {
+        const { alice, prof } = USERS;
+        await python(alice, `open("before-the-break.md", "w").write("alice's last notes of the term\\n")`);
+        const admin = (await session(prof)).hub;
+        await stopEveryServer(admin);
+        const homes = await server.homesManifest();
+        const shared = await server.homesManifest("/srv/classroom/shared");
+        assert.ok(homes.some((e) => e.path === `jupyter-${alice.login}/before-the-break.md`), "alice's notes are not in her home");
+        assert.ok(shared.some((e) => e.path === "week3/measurements.csv"), "the shared data is not on the volume");
+        // Step 12 left the server on the new class's volume: the pause keeps whichever it has.
+        const volume = server.attachedVolume;
+        const uuid = await volume.uuid();
+
+        // paused: true — HubArchive's delete runs the archive, then the Droplet goes.
+        const archive = await server.pause(server.privateDir("pause-archives"));
+        const members = (await check("tar", ["-tzf", archive])).split("\n");
+        for (const member of ["hub/jupyterhub.sqlite", `home/jupyter-${alice.login}/before-the-break.md`, "shared/week3/measurements.csv", "shared/week3/README.md"]) {
+            assert.ok(members.includes(member), `the pause's archive lacks ${member}`);
+        }
+        const answered = await request(target(), `${server.hubUrl}/hub/health`).then((r) => `HTTP ${r.status}`, () => undefined);
+        assert.equal(answered, undefined, `the paused class still answers: ${answered}`);
+
+        // paused: false — a new server on the same volume.
+        await server.resume();
+        const install = await server.guest.check(["cat", "/var/log/cloud-init-output.log"]);
+        assert.ok(!install.includes("formatting the new, empty volume"), "the resume formatted the students' volume");
+        assert.match(install, new RegExp(`the students' volume \\S+ holds ext4 file system ${uuid}`));
+        assert.equal(await volume.uuid(), uuid);
+        // Before anyone logs in: every entry, byte for byte, with the same ids, modes and times.
+        const comparable = (e: HomeEntry) => ({ ...e, user: undefined, group: undefined });
+        assert.deepEqual(differences(homes.map(comparable), (await server.homesManifest()).map(comparable)), [],
+            "the homes after the resume are not as they were");
+        assert.deepEqual(differences(shared.map(comparable), (await server.homesManifest("/srv/classroom/shared")).map(comparable)), [],
+            "the shared data after the resume is not as it was");
+
+        await freshBrowser();
+        await serverReady(alice);
+        const seen = await python(alice, `print(open("before-the-break.md").read() + open("shared/week3/measurements.csv").read())`);
+        assert.match(seen, /alice's last notes of the term/);
+        assert.match(seen, /0,1\.5/);
+    }, 15 * 60_000);
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */
