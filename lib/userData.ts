@@ -55,10 +55,12 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // configuration imports (the admission queue, its services, the class warmer) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
-    // The shared data folder: classroom-apply opens it, the hub links it into homes.
-    "python/classroom_hub/shared_data.py",
-    // The students' servers: the spawner, its pre-spawn hook and the sandbox, read by the hub alone.
+    // The students' servers and logins, read by the hub alone: the spawner, its pre-spawn hook (the
+    // account, the course copy, the shared data link), the sandbox, the authenticators, the proxy.
     "python/classroom_hub/spawner.py", "python/classroom_hub/spawn_hook.py", "python/classroom_hub/sandbox.py",
+    "python/classroom_hub/accounts.py", "python/classroom_hub/course_repo.py", "python/classroom_hub/course_mirror.py",
+    "python/classroom_hub/student_copy.py", "python/classroom_hub/processes.py", "python/classroom_hub/shared_data.py",
+    "python/classroom_hub/authenticators.py", "python/classroom_hub/proxy.py",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

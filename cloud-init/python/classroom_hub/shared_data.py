@@ -15,7 +15,8 @@ import pwd
 import subprocess
 from pathlib import Path
 
-# On the volume beside the homes, so it outlives every Droplet and travels in the archive.
+# On the volume beside the homes, so it outlives every Droplet and travels in the archive
+# (classroom_ops.layout.SHARED_DATA, for the archive and the restore, is this path).
 SHARED_DATA = Path("/srv/classroom/shared")
 STAFF_GROUP = "jupyterhub-course-staff"
 # setgid: what staff create there belongs to the staff group, so other staff may replace it.

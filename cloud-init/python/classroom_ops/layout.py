@@ -2,9 +2,6 @@
 
 from pathlib import Path
 
-# Beside the homes on the volume: the shared data folder, named where the hub uses it.
-from classroom_hub.shared_data import SHARED_DATA  # noqa: F401
-
 ETC = Path("/etc/jupyterhub-classroom")
 CLASS_SETTINGS = ETC / "class.json"
 SECRETS = ETC / "secrets.json"
@@ -22,6 +19,8 @@ HUB_DATABASE = HUB_STATE / "jupyterhub.sqlite"
 HUB_DATABASE_BACKUPS = HUB_STATE / "backups"
 
 HOMES = Path("/srv/classroom/home")
+# Beside the homes: the shared data folder (classroom_hub/shared_data.py, whose SHARED_DATA it is).
+SHARED_DATA = Path("/srv/classroom/shared")
 ARCHIVES = Path("/var/backups/jupyterhub-classroom")
 ACME_STORAGE = Path("/var/lib/traefik/acme.json")
 TRAEFIK_CONFIG = Path("/etc/traefik/traefik.yaml")
