@@ -32,7 +32,7 @@ put_file() {
 
 step "check the system"
 [[ $EUID -eq 0 ]] || fail "run as root"
-for command in python3 git nft blkid mkfs.ext4 tune2fs e2fsck setquota sshd systemctl tar; do
+for command in python3 git nft blkid mkfs.ext4 tune2fs e2fsck sshd systemctl tar; do
   command -v "$command" >/dev/null || fail "$command is missing (cloud-init installs it from user-data packages)"
 done
 for file in "$ETC/server.json" "$LIB/library.tar"; do

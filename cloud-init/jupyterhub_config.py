@@ -11,6 +11,7 @@ from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.services import hub_services
 from classroom_hub.settings import load_secrets, load_settings
+from classroom_hub.quotas import staff_accounts
 from classroom_hub.shared_data import SHARED_DATA
 from classroom_hub.staff import course_staff
 from classroom_hub.spawner import ClassroomSpawner
@@ -83,6 +84,7 @@ c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
     settings["course"], secrets["courseRepoToken"],
     homes=Path("/srv/classroom/home"), mirror=Path(f"{CLASSROOM_STATE}/course-mirror.git"),
     shared=settings["sharedData"], shared_root=SHARED_DATA,
+    quota_gb=settings["diskQuotaGb"], staff_accounts=frozenset(staff_accounts(auth)), volume=Path("/srv/classroom"),
 )
 # The shared data folder (classroom_hub/shared_data.py): writable in course staff's servers only.
 c.ClassroomSpawner.shared_data = str(SHARED_DATA) if settings["sharedData"] else ""

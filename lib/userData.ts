@@ -61,6 +61,8 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "python/classroom_hub/accounts.py", "python/classroom_hub/course_repo.py", "python/classroom_hub/course_mirror.py",
     "python/classroom_hub/student_copy.py", "python/classroom_hub/processes.py", "python/classroom_hub/shared_data.py",
     "python/classroom_hub/authenticators.py", "python/classroom_hub/proxy.py",
+    // Disk quotas: classroom-apply sets them, the hub for a new account, classroom-usage lists them.
+    "python/classroom_hub/quotas.py", "classroom-usage",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

@@ -4,7 +4,8 @@
 
 The whole bundle is checked before anything changes. Then coursePackages are installed into the
 students' venv when they differ from the last install there, the shared data folder is opened to
-students or closed to them (sharedData; shared_data.py), class.json and secrets.json are
+students or closed to them (sharedData; shared_data.py), every student's disk quota is set
+(diskQuotaGb; quotas.py), class.json and secrets.json are
 written (root, 0600, atomically), and jupyterhub.service is restarted when either changed, or
 started when not. With perStudentOrigins, the Cloudflare token also goes to traefik-acme.env
 (root, 0600), Traefik's EnvironmentFile, and traefik.service restarts when it changed. It prints
@@ -12,8 +13,8 @@ what it did and never a secret's value. Exit status: 0 done, 2 bad bundle (nothi
 1 failed.
 
 systemctl is found on PATH (sudo's secure_path on the server); CLASSROOM_SETTINGS,
-CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV and CLASSROOM_SHARED_DATA point
-at other files, for tests.
+CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV, CLASSROOM_SHARED_DATA and
+CLASSROOM_VOLUME point at other files, for tests.
 """
 
 import json
@@ -25,6 +26,7 @@ import sys
 from pathlib import Path
 
 from .settings import SettingsError, check_secrets, check_settings, secrets_path, settings_path
+from .quotas import set_limits, staff_accounts, volume_root
 from .shared_data import prepare_folder, shared_data_root
 
 BUNDLE = "the bundle on stdin"
@@ -118,6 +120,7 @@ def main() -> int:
     try:
         print(f"course packages: {install_course_packages(settings['coursePackages'], user_venv())}")
         print(f"shared data: {prepare_folder(settings['sharedData'], shared_data_root())}")
+        print(f"disk quotas: {set_limits(settings['diskQuotaGb'], staff_accounts(settings['auth']), volume_root())}")
         changed = False
         for name, path, data in (("class.json", settings_path(), settings), ("secrets.json", secrets_path(), secrets)):
             wrote = write_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o600)
