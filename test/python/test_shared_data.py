@@ -134,7 +134,7 @@ def test_only_staff_servers_may_write_the_folder_in_their_sandbox(monkeypatch):
     for name in ("prof", "ada"):
         spawner = ClassroomSpawner(user=SimpleNamespace(name=name, id=1), shared_data=str(root), course_staff=["prof"])
         asyncio.run(spawner.start())
-    assert started["prof"]["ReadWritePaths"] == f"{homes['jupyter-prof']} {root}"
+    assert started["prof"]["ReadWritePaths"] == f"{homes['jupyter-prof']} -{root}"
     assert started["prof"]["SupplementaryGroups"] == STAFF_GROUP
     assert started["ada"] == student_unit_properties(homes["jupyter-ada"])
     assert "SupplementaryGroups" not in started["ada"] and started["ada"]["ProtectSystem"] == "strict"

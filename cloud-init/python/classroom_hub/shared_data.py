@@ -91,4 +91,5 @@ def _remove_our_links(fd: int, root: Path) -> str:
 def unit_properties(root: Path, staff: bool) -> dict[str, str]:
     """What a server's sandbox adds for the folder: writable, with the staff group, for staff;
     nothing for students, whose sandbox leaves it read-only like everything outside their home."""
-    return {"ReadWritePaths": str(root), "SupplementaryGroups": STAFF_GROUP} if staff else {}
+    # "-": a folder that is missing (classroom-apply has not made it yet) must not stop the server.
+    return {"ReadWritePaths": f"-{root}", "SupplementaryGroups": STAFF_GROUP} if staff else {}
