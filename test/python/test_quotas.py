@@ -3,15 +3,18 @@ turns the quota feature on (classroom_ops/volume_quota.py, as install.sh runs it
 as install.sh does, sets the limits (classroom_hub/quotas.py, as classroom-apply does) and lists the
 use (classroom-usage); real accounts write until the kernel says EDQUOT.
 
-Enforcement needs a kernel with quota support (CONFIG_QFMT_V2, Debian's and Ubuntu's kernels as a
-module): on a kernel without it, which refuses to mount a file system with the quota feature at
-all, the test of enforcement is skipped with that reason, and the rest proves the volume still
-mounts with every file, as install.sh's fallback does on the e2e's container.
+Enforcement needs a kernel with quota support (CONFIG_QFMT_V2; Debian's and Ubuntu's kernels, which
+Droplets run, have it as a module). A kernel without it refuses to mount a file system with the
+quota feature at all; there the enforcement test runs the same code under Debian 12's own kernel as
+User-Mode Linux (quota_uml_init.sh), with this machine's files and the same volume, and the other
+tests prove the volume still mounts with every file, as install.sh's fallback does on the e2e's
+container.
 """
 
-import errno
+import json
 import os
 import pwd
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -20,8 +23,10 @@ from types import SimpleNamespace
 import pytest
 
 from classroom_hub.accounts import ensure_account
-from classroom_hub.quotas import KIB_PER_GIB, limit_command, set_limits, usage_report, why_not_enforced
+from classroom_hub.quotas import KIB_PER_GIB, limit_command, usage_report, why_not_enforced
 from classroom_ops.volume_quota import has_quota
+
+HERE = Path(__file__).resolve().parent
 
 VOLUME_GIB = 1.5
 
@@ -32,9 +37,8 @@ def run(*argv: str, check: bool = True) -> subprocess.CompletedProcess:
 
 def ops(action: str, device: str) -> subprocess.CompletedProcess:
     """classroom_ops.volume_quota as install.sh runs it: the system python3, the library on its path."""
-    server_python = Path(sys.modules["classroom_ops"].__file__).parent.parent
-    return subprocess.run(["python3", "-m", "classroom_ops.volume_quota", action, device], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONPATH": str(server_python)})
+    return subprocess.run(["/usr/bin/python3", "-m", "classroom_ops.volume_quota", action, device], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONPATH": server_python()})
 
 
 @pytest.fixture
@@ -46,7 +50,7 @@ def loop_volume(world_dir, as_root):
     mount = world_dir / "classroom"
     mount.mkdir()
     made: list[str] = []
-    yield SimpleNamespace(device=device, mount=mount, accounts=made)
+    yield SimpleNamespace(device=device, image=image, mount=mount, accounts=made)
     run("umount", str(mount), check=False)
     run("losetup", "--detach", device, check=False)
     for name in made:
@@ -107,46 +111,61 @@ def test_limits_are_whole_gib_hard_limits_with_no_grace():
     assert limit_command("jupyter-ada", None, Path("/srv/classroom"))[3:5] == ["0", "0"]
 
 
+def enforcement_here(volume, names: list[str]) -> dict:
+    """quota_enforcement.py on this machine's kernel, the volume mounted as fstab mounts it."""
+    run("mount", "-o", "noatime,usrquota", volume.device, str(volume.mount))
+    done = subprocess.run([sys.executable, str(HERE / "quota_enforcement.py"), str(volume.mount), *names],
+                          capture_output=True, text=True, env={**os.environ, "PYTHONPATH": server_python()})
+    assert done.returncode == 0, done.stderr
+    return json.loads(done.stdout.splitlines()[-1])
+
+
+def enforcement_under_debians_kernel(volume, names: list[str]) -> dict:
+    """quota_enforcement.py under Debian 12's own kernel (6.1, CONFIG_QFMT_V2=m) as User-Mode Linux:
+    the volume is its disk, this machine's files (accounts included) its root."""
+    uml = shutil.which("linux.uml")
+    assert uml and shutil.which("insmod"), ("this kernel cannot enforce ext4 quotas (no CONFIG_QFMT_V2), and Debian's "
+                                            "kernel as User-Mode Linux is missing: apt-get install user-mode-linux kmod "
+                                            "(tools/setup.sh)")
+    run("losetup", "--detach", volume.device)
+    results = volume.mount.parent / "uml-results.txt"
+    environment = {"RESULTS": results, "MOUNT": volume.mount, "SERVER_PYTHON": server_python(), "PYTHON": sys.executable,
+                   "SCRIPT": HERE / "quota_enforcement.py", "FIRST": names[0], "SECOND": names[1]}
+    subprocess.run([uml, f"ubd0={volume.image}", "root=/dev/root", "rootfstype=hostfs", "rootflags=/", "rw",
+                    "mem=256M", f"init={HERE / 'quota_uml_init.sh'}", "con=null", "con0=null",
+                    *(f"{key}={value}" for key, value in environment.items())], capture_output=True, timeout=900)
+    lines = results.read_text().splitlines() if results.exists() else []
+    assert lines and lines[-1].startswith("{"), "the User-Mode Linux run said:\n" + "\n".join(lines)
+    return json.loads(lines[-1])
+
+
 def test_a_student_over_quota_gets_edquot_and_nobody_else_is_affected(loop_volume):
     # As install.sh formats a new volume.
     run("mkfs.ext4", "-q", "-L", "classroom-homes", "-O", "quota", "-E", "quotatype=usrquota", loop_volume.device)
-    how = mount_as_install_sh(loop_volume)
-    ada, grace = student(loop_volume, "jupyter-term-qada"), student(loop_volume, "jupyter-term-qgrace")
-    reason = why_not_enforced(loop_volume.mount)
-    if how == "without quotas":
-        assert reason is not None and "no quota feature" in reason
-        assert set_limits(1, set(), loop_volume.mount).startswith("NOT enforced:")
-        pytest.skip(f"this kernel ({os.uname().release}) cannot enforce ext4 quotas (built without CONFIG_QFMT_V2): "
-                    "it refuses to mount a file system with the quota feature, so install.sh mounts it without")
-    assert reason is None
-    assert set_limits(1, set(), loop_volume.mount) == "1 GiB for each of 2 students"
+    names = ["jupyter-term-qada", "jupyter-term-qgrace"]
+    # The accounts, in this machine's /etc/passwd (a User-Mode Linux run reads the same files).
+    for name in names:
+        student(loop_volume, name)
+    here_can = subprocess.run(["mount", "-o", "noatime,usrquota", loop_volume.device, str(loop_volume.mount)],
+                              capture_output=True).returncode == 0
+    if here_can:
+        run("umount", str(loop_volume.mount))
+    out = (enforcement_here if here_can else enforcement_under_debians_kernel)(loop_volume, names)
 
-    fill = f"""
-import errno, os
-written = 0
-try:
-    with open(os.path.join({ada.pw_dir!r}, "big.bin"), "wb") as f:
-        while True:
-            f.write(b"x" * (1 << 20))
-            f.flush()
-            os.fsync(f.fileno())
-            written += 1
-except OSError as e:
-    print(errno.errorcode[e.errno], e.strerror, written)
-"""
-    filled = run("runuser", "-u", ada.pw_name, "--", "/usr/bin/python3", "-c", fill)
-    code, *_, megabytes = filled.stdout.split()
-    assert code == "EDQUOT" and "Disk quota exceeded" in filled.stdout, filled.stdout + filled.stderr
-    assert 1000 <= int(megabytes) <= 1024
-    # Grace writes on, in her own home, on the same file system.
-    other = run("runuser", "-u", grace.pw_name, "--", "/usr/bin/python3", "-c",
-                f"open({grace.pw_dir + '/notes.txt'!r}, 'w').write('grace is fine' * 1000); print('ok')")
-    assert other.stdout.strip() == "ok", other.stderr
+    assert out["reason"] is None, out
+    assert out["limits"] == "1 GiB for each of 2 students"
+    code, *words, megabytes = out["ada"]
+    assert (code, " ".join(words)) == ("EDQUOT", "Disk quota exceeded"), out["ada"]
+    assert 1000 <= int(megabytes) <= 1024, out["ada"]
+    assert out["grace"] == "ok", f"another student could not write while one was over her quota: {out['grace']}"
+    rows = [line.split() for line in out["report"].splitlines()]
+    assert rows[1][:2] == [names[0], "qada"] and rows[1][-1] in ("99%", "100%"), out["report"]
+    assert rows[2][:2] == [names[1], "qgrace"], out["report"]
+    assert "disk quotas: enforced by the kernel" in out["report"]
 
-    report = usage_report(loop_volume.mount / "home", {ada.pw_name: "qada"}, 1, set(), loop_volume.mount)
-    first = report.splitlines()[1].split()
-    assert first[:2] == [ada.pw_name, "qada"] and first[-1] in ("99%", "100%"), report
-    assert "disk quotas: enforced by the kernel" in report
+
+def server_python() -> str:
+    return str(Path(sys.modules["classroom_ops"].__file__).parent.parent)
 
 
 def test_classroom_usage_lists_each_student_most_first(loop_volume):
