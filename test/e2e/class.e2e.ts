@@ -167,7 +167,8 @@ async function refusedSignIn(user: TestUser): Promise<{ url: string; body: strin
 }
 
 function assertRefused(user: TestUser, answer: { url: string; body: string }): void {
-    assert.ok(!answer.url.includes(`/user/${user.login}`), `${user.login} reached ${answer.url}`);
+    // The hub names an e-mail login by its local part: an impostor would land on that user's server.
+    for (const name of [user.login, user.email.split("@")[0]]) assert.ok(!answer.url.includes(`/user/${name}`), `${user.login} reached ${answer.url}`);
     assert.match(answer.body, /403|not allowed|Forbidden/i, `${user.login}'s login was not refused: ${answer.url} ${answer.body.slice(0, 300)}`);
 }
 
@@ -358,9 +359,9 @@ print(json.dumps({f: open(os.path.join(d, f)).read() for f in sorted(os.listdir(
         assert.match(files["lab2.ipynb"] ?? "", /lab 2/, "the new lab2.ipynb did not arrive");
     });
 
-    step("6. a user not on the roster is refused; an admin reaches the admin panel", async () => {
-        const { mallory, prof } = USERS;
-        assertRefused(mallory, await refusedSignIn(mallory));
+    step("6. a user not on the roster is refused, and so are a student's and an admin's local parts at another e-mail domain; an admin reaches the admin panel", async () => {
+        const { mallory, prof, aliceElsewhere, profElsewhere } = USERS;
+        for (const stranger of [mallory, aliceElsewhere, profElsewhere]) assertRefused(stranger, await refusedSignIn(stranger));
 
         const admin = (await session(prof)).hub;
         const panel = await admin.goto(`${server.hubUrl}/hub/admin`);
