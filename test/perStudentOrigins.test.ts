@@ -57,7 +57,7 @@ test("perStudentOrigins: a token that can only read the class's zone and edit it
     const acme = traefik.certificatesResolvers.letsencrypt.acme;
     assert.equal(acme.httpChallenge, undefined);
     assert.equal(acme.dnsChallenge.provider, "cloudflare");
-    // Traefik answers the students' own hosts too (server-traefik-dns01 proves the rule on the real Traefik).
+    // Traefik answers the students' own hosts too (servers/traefik-dns01 proves the rule on the real Traefik).
     const traefikRules = parse(writeFiles(unwrap(droplet.userData)).find((f) => f.path.endsWith("/traefik-rules/defaults.yaml"))!.content.toString());
     assert.equal(traefikRules.http.routers["other-hosts"].rule,
         "!(Host(`engr101.example.edu`) || HostRegexp(`^[a-z0-9-]{1,63}\\.engr101\\.example\\.edu$`))");

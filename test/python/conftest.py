@@ -44,12 +44,26 @@ SERVER_PYTHON = _install_server_python()
 _HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
 
 
+# Test files that start the server's real parts (a hub, a namespace server, pip installs, host
+# accounts): `npm run test:servers` runs them (marked `servers`), `npm test` the rest in seconds.
+_SERVERS = _HOST_ACCOUNTS | {
+    "test_apply.py", "test_kubernetes_hub_config.py",
+    "test_ops_archive.py", "test_ops_health.py", "test_ops_sync.py", "test_ops_upgrade.py",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "servers: starts the server's real parts; run by `npm run test:servers`")
+
+
 # Before xdist's own hook, which names each item's group from these marks.
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.path.name
         item.add_marker(pytest.mark.xdist_group("host-accounts" if name in _HOST_ACCOUNTS else name))
+        if name in _SERVERS:
+            item.add_marker(pytest.mark.servers)
 
 
 def pytest_unconfigure(config):
