@@ -4,19 +4,13 @@ import { parse } from "yaml";
 import { DNS_WRITE, ZONE_READ } from "../components/hubAcmeToken";
 import { isSecretInput, plainText, runProgram, unwrap } from "./support/pulumiMocks";
 import { writeFiles } from "./support/server";
+import { github } from "./support/configCases";
 
 /** A class as `pulumi config set` stores it, with each student's server on its own origin. */
-const engr101: Record<string, string> = {
-    dnsZone: "example.edu",
-    subdomain: "engr101",
-    letsEncryptEmail: "prof@example.edu",
-    authProvider: "github",
-    oauthClientId: "Iv1.0123456789abcdef",
-    oauthClientSecret: "planted-oauth-client-secret-91c2",
-    allowedUsers: '["ada-lovelace","alan-turing"]',
-    adminUsers: '["prof-hopper"]',
-    perStudentOrigins: "true",
-};
+const engr101 = {
+    ...github, oauthClientSecret: "planted-oauth-client-secret-91c2",
+    allowedUsers: '["ada-lovelace","alan-turing"]', adminUsers: '["prof-hopper"]', perStudentOrigins: "true",
+} as Record<string, string>;
 
 const TOKEN = "cloudflare:index/apiToken:ApiToken";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
