@@ -56,7 +56,8 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // rights, the pages) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
-    "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py", "templates/home.html",
+    "python/classroom_hub/authenticators.py", "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py",
+    "templates/home.html",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */
