@@ -16,6 +16,7 @@ export const USERS = {
     carol: user("carol", "Carol Latecomer"),
     mallory: user("mallory", "Mallory Notenrolled"),
     prof: user("prof", "Prof Hopper"),
+    tess: user("tess", "Tess Assistant"),
 } as const;
 
 export function user(login: string, name: string): TestUser {
