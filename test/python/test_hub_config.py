@@ -304,3 +304,12 @@ def test_the_home_pages_announcement(hub):
     settings = class_settings("github")
     settings["homePage"]["announcement"] = "Office hours: Tue 14:00"
     assert hub(settings).app.template_vars["classroom"]["home_announcement"] == "Office hours: Tue 14:00"
+
+
+@pytest.mark.parametrize("provider", ["google", "oidc"])
+def test_a_teaching_assistant_logs_in_with_the_rosters_address_only_and_is_no_admin(hub, provider):
+    settings = _one_domain(provider)
+    settings["auth"]["teachingAssistants"] = ["tara@example.edu"]
+    logged_in = _login(hub(settings).authenticator, _user_info(provider, "tara@example.edu"))
+    assert logged_in is not None and logged_in["name"] == "tara" and not logged_in["admin"]
+    assert _login(hub(settings).authenticator, _user_info(provider, "tara@evil.example")) is None
