@@ -220,7 +220,14 @@ export const CONFIG_KEYS = {
         schema: rosterList.default([]),
         example: "'prof@example.edu'",
         structured: true,
-        description: "Hub admins (instructors, TAs): they may log in and use the admin panel.",
+        description: "Instructors: hub admins with every right on the hub (the admin panel, every user and server).",
+    },
+    teachingAssistants: {
+        type: "list",
+        schema: rosterList.default([]),
+        example: "'ta@example.edu'",
+        structured: true,
+        description: "Teaching assistants, named as in allowedUsers: they may log in, list the students, open, start and stop the students' servers, and nothing else (not in adminUsers too).",
     },
     rosterFile: {
         type: "string",
@@ -364,11 +371,17 @@ export const CONFIG_KEYS = {
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
     },
+    homeAnnouncement: {
+        type: "string",
+        schema: text(RULES.announcement).optional(),
+        example: "'The hub restarts tonight at 22:00; save your work.'",
+        description: "A short notice on the hub's home page, which everyone sees once logged in (plain text).",
+    },
     rosterEmailDomain: {
         type: "string",
         schema: lowerText(RULES.hostname, "expected a domain such as example.edu").optional(),
         example: "example.edu",
-        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
+        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers, teachingAssistants and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
     },
     insecureHttpHosts: {
         type: "list",

@@ -57,7 +57,7 @@ function studentsPerNode(c: Raw): number {
 }
 
 /** Everyone who may start a server: the students and the staff. */
-const rosterSize = (c: Raw) => new Set([...c.allowedUsers, ...c.adminUsers].map((n) => n.toLowerCase())).size;
+const rosterSize = (c: Raw) => new Set([...c.allowedUsers, ...c.adminUsers, ...c.teachingAssistants].map((n) => n.toLowerCase())).size;
 
 /** The rules between keys for platform kubernetes; each names the key to change. */
 export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string, fix?: string) => void): void {
@@ -78,7 +78,7 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
         add("courseRepoUrl", "expected no { or } when platform is kubernetes: KubeSpawner reads them in the course-copy command as {username}-style templates");
     }
     const all = c as Raw;
-    if (!c.memoryLimit || !c.cpuLimit || !c.kubernetesNodeSize || !c.allowedUsers || !c.adminUsers) return;
+    if (!c.memoryLimit || !c.cpuLimit || !c.kubernetesNodeSize || !c.allowedUsers || !c.adminUsers || !c.teachingAssistants) return;
     if ("memoryGuarantee" in c && c.memoryGuarantee && bytesOf(c.memoryGuarantee) > bytesOf(c.memoryLimit)) {
         add("memoryGuarantee", `expected at most memoryLimit (${c.memoryLimit})`);
         return;

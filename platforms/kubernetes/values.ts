@@ -31,7 +31,7 @@ const HOME_VOLUME = "home";
 /**
  * The shared hub package travels as hub.extraFiles, one file each (the chart mounts each by
  * subPath), laid out as on the Droplet: python/classroom_hub/*.py beside templates/ and schema/,
- * so classroom_hub.TEMPLATES finds the same login page and classroom_hub.SCHEMAS the same contract.
+ * so classroom_hub.TEMPLATES finds the same login and home pages and classroom_hub.SCHEMAS the same contract.
  */
 function hubPackageFiles(): Record<string, { mountPath: string; stringData: string }> {
     const files: Record<string, { mountPath: string; stringData: string }> = {};
@@ -42,10 +42,12 @@ function hubPackageFiles(): Record<string, { mountPath: string; stringData: stri
             stringData: readFileSync(join(pkg, file), "utf8"),
         };
     }
-    files["templates.login.html"] = {
-        mountPath: `${HUB_CLASSROOM}/templates/login.html`,
-        stringData: readFileSync(join(CLOUD_INIT, "templates", "login.html"), "utf8"),
-    };
+    for (const template of readdirSync(join(CLOUD_INIT, "templates")).filter((f) => f.endsWith(".html")).sort()) {
+        files[`templates.${template}`] = {
+            mountPath: `${HUB_CLASSROOM}/templates/${template}`,
+            stringData: readFileSync(join(CLOUD_INIT, "templates", template), "utf8"),
+        };
+    }
     // The settings contract: classroom_hub checks class.json, and takes its user-name rule, from these.
     for (const schema of readdirSync(join(CLOUD_INIT, "schema")).filter((f) => f.endsWith(".schema.json")).sort()) {
         files[`schema.${schema.replace(/\.schema\.json$/, "")}`] = {
