@@ -15,15 +15,10 @@ import { ClassConfig } from "./config/classConfig";
 export interface ClassSettings {
     readonly version: 1;
     readonly hostname: string;
-    readonly auth: {
-        readonly provider: ClassConfig["auth"]["provider"];
-        readonly clientId: string;
+    /** The stack's login settings as they are, with the OAuth callback made from the hostname and JSON's null. */
+    readonly auth: Pick<ClassConfig["auth"], "provider" | "clientId" | "allowedUsers" | "adminUsers" | "teachingAssistants"
+        | "githubOrganizations" | "googleHostedDomains"> & {
         readonly callbackUrl: string;
-        readonly allowedUsers: readonly string[];
-        readonly adminUsers: readonly string[];
-        readonly teachingAssistants: readonly string[];
-        readonly githubOrganizations: readonly string[];
-        readonly googleHostedDomains: readonly string[];
         readonly oidc: ClassConfig["auth"]["oidc"] | null;
     };
     readonly course: {
