@@ -155,7 +155,8 @@ export function chartValues(cfg: ClassConfig) {
         scheduling: {
             userScheduler: { enabled: true },
             podPriority: { enabled: true },
-            userPlaceholder: { enabled: k8s.userPlaceholders > 0, replicas: k8s.userPlaceholders },
+            // With a class schedule the StatefulSet exists even at 0 replicas: PlaceholderSchedule scales it.
+            userPlaceholder: { enabled: k8s.userPlaceholders > 0 || cfg.classSchedule.meetings.length > 0, replicas: k8s.userPlaceholders },
             // The node pools carry hub.jupyter.org/node-purpose: core or user (ClassCluster).
             corePods: { nodeAffinity: { matchNodePurpose: "require" as const } },
             userPods: { nodeAffinity: { matchNodePurpose: "require" as const } },

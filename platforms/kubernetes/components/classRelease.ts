@@ -24,6 +24,8 @@ export const NAMESPACE = "jupyterhub-classroom";
 export class ClassRelease extends pulumi.ComponentResource {
     /** The public address of the proxy's DigitalOcean load balancer. */
     readonly loadBalancerIp: pulumi.Output<string>;
+    /** The namespace of the release's objects, once the release is installed. */
+    readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: ClassReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:ClassRelease", name, {}, opts);
@@ -56,6 +58,7 @@ export class ClassRelease extends pulumi.ComponentResource {
         const proxy = kubernetes.core.v1.Service.get(`${name}-proxy-public`,
             pulumi.interpolate`${release.status.namespace}/proxy-public`, { ...resource, dependsOn: [release] });
         this.loadBalancerIp = proxy.status.loadBalancer.ingress[0].ip;
-        this.registerOutputs({ loadBalancerIp: this.loadBalancerIp });
+        this.namespace = release.status.namespace as pulumi.Output<string>;
+        this.registerOutputs({ loadBalancerIp: this.loadBalancerIp, namespace: this.namespace });
     }
 }
