@@ -7,7 +7,10 @@ import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { runProgram, unwrap } from "../support/pulumiMocks";
+import { parseClassConfig } from "../../lib/config/classConfig";
+import { rawClassConfig } from "../../lib/config/stack";
+import { restoreObjects } from "../../platforms/kubernetes/restore";
+import { namespaced, runProgram, unwrap } from "../support/pulumiMocks";
 
 /**
  * Opt-in (`npm run test:apiserver`): a real kube-apiserver, on a real etcd, on loopback, accepts by
@@ -87,8 +90,9 @@ const plain = (value: any): any => {
 };
 
 const groupPath = (apiVersion: string) => (apiVersion === "v1" ? "/api/v1" : `/apis/${apiVersion}`);
+const plural = (kind: string) => (kind === "PersistentVolumeClaim" ? "persistentvolumeclaims" : `${kind.toLowerCase()}s`);
 const pathOf = (o: any, name = o.metadata.name) => o.kind === "Namespace"
-    ? `/api/v1/namespaces/${name}` : `${groupPath(o.apiVersion)}/namespaces/${o.metadata.namespace}/${o.kind.toLowerCase()}s/${name}`;
+    ? `/api/v1/namespaces/${name}` : `${groupPath(o.apiVersion)}/namespaces/${o.metadata.namespace}/${plural(o.kind)}/${name}`;
 
 const apply = (o: any, dryRun: boolean) => call("PATCH",
     `${pathOf(o)}?fieldManager=pulumi-kubernetes&force=true${dryRun ? "&dryRun=All" : ""}`, o, "application/apply-patch+yaml");
@@ -115,6 +119,20 @@ test("the API server accepts, by server-side dry run, every object the stack cre
         assert.ok(dry.status === 200 || dry.status === 201, `${object.kind}: ${JSON.stringify(dry.body)}`);
         // The Secret's dry run needs its namespace to exist; nothing else is created for real.
         if (object.kind === "Namespace") assert.ok([200, 201].includes((await apply(object, false)).status));
+    }
+    // restoreHomes.ts's objects for one student (a Droplet archive into the cluster), kubectl's to create.
+    const cfg = parseClassConfig(rawClassConfig(namespaced({
+        platform: "kubernetes", kubernetesVersion: "1.34.1-do.0", dnsZone: "example.edu", subdomain: "engr101",
+        letsEncryptEmail: "prof@example.edu", authProvider: "github", oauthClientId: "Iv1.0123456789abcdef",
+        oauthClientSecret: "x", allowedUsers: '["ada"]',
+    })));
+    const restore = restoreObjects(cfg, { hubName: "ada", claim: "claim-ada", tar: "ada.tar" });
+    // A cluster's controller manager makes each namespace's "default" account, which a pod's admission looks up; none runs here.
+    const defaultAccount = { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: "default", namespace: restore.pod.metadata.namespace } };
+    assert.ok([200, 201].includes((await apply(defaultAccount, false)).status));
+    for (const object of [restore.claim, restore.pod]) {
+        const dry = await apply(object, true);
+        assert.ok(dry.status === 200 || dry.status === 201, `${object.kind}: ${JSON.stringify(dry.body)}`);
     }
     const wrongType = { ...objects.find((o) => o.kind === "Secret"), type: 42 };
     assert.equal((await apply(wrongType, true)).status >= 400, true, "the server checks what it is sent");
