@@ -20,6 +20,7 @@ not name (a hashed account whose hub name is not in the archive's hub database).
 import hashlib
 import json
 import re
+import shutil
 import sqlite3
 import sys
 import tarfile
@@ -111,7 +112,7 @@ def split(archive: Path, out: Path) -> dict:
                     if member.name == DATABASE_MEMBER:
                         database = Path(scratch) / "jupyterhub.sqlite"
                         with database.open("wb") as copy:
-                            copy.write(source.extractfile(member).read())
+                            shutil.copyfileobj(source.extractfile(member), copy, 1 << 20)
                         continue
                     if not member.name.startswith("home/"):
                         continue
