@@ -22,9 +22,10 @@ const CLOUD_INIT = join(__dirname, "..", "..", "cloud-init");
 const HUB_CLASSROOM = "/usr/local/etc/jupyterhub/classroom";
 /** Where the student's pod finds student_copy.py (from singleuser.extraFiles). */
 const STUDENT_COPY_PATH = "/opt/jupyterhub-classroom/student_copy.py";
-/** The docker-stacks images' user and home; the chart's default uid is the same 1000. */
-const STUDENT_HOME = "/home/jovyan";
-const STUDENT_UID = 1000;
+/** The docker-stacks images' user and home; the chart's defaults are the same uid 1000 and fsGid 100 (values.yaml, 4.4.0). */
+export const STUDENT_HOME = "/home/jovyan";
+export const STUDENT_UID = 1000;
+export const STUDENT_GID = 100;
 /** The students' volume's name inside their pod, so the course-copy init container can mount it. */
 const HOME_VOLUME = "home";
 
@@ -157,7 +158,8 @@ export function chartValues(cfg: ClassConfig) {
         scheduling: {
             userScheduler: { enabled: true },
             podPriority: { enabled: true },
-            userPlaceholder: { enabled: k8s.userPlaceholders > 0, replicas: k8s.userPlaceholders },
+            // With a class schedule the StatefulSet exists even at 0 replicas: PlaceholderSchedule scales it.
+            userPlaceholder: { enabled: k8s.userPlaceholders > 0 || cfg.classSchedule.meetings.length > 0, replicas: k8s.userPlaceholders },
             // The node pools carry hub.jupyter.org/node-purpose: core or user (ClassCluster).
             corePods: { nodeAffinity: { matchNodePurpose: "require" as const } },
             userPods: { nodeAffinity: { matchNodePurpose: "require" as const } },
