@@ -47,7 +47,7 @@ _HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_course_staf
 # Test files that start the server's real parts (a hub, a namespace server, pip installs, host
 # accounts): `npm run test:servers` runs them (marked `servers`), `npm test` the rest in seconds.
 _SERVERS = _HOST_ACCOUNTS | {
-    "test_apply.py", "test_kubernetes_hub_config.py",
+    "test_apply.py", "test_kubernetes_hub_config.py", "test_kubernetes_restore.py",
     "test_ops_archive.py", "test_ops_health.py", "test_ops_sync.py", "test_ops_upgrade.py",
 }
 
