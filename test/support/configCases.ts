@@ -68,6 +68,11 @@ export const badCases: BadCase[] = [
     { what: "a zero disk quota", raw: { ...github, diskQuotaGb: "0" }, key: "diskQuotaGb", says: "expected at least 1 GiB" },
     { what: "a disk quota larger than the volume", raw: { ...github, diskQuotaGb: "50" }, key: "diskQuotaGb", says: "diskQuotaGb: got \"50\"; expected at most volumeSizeGb (20 GiB): a student cannot use more than the whole volume" },
     { what: "yes for paused", raw: { ...github, paused: "yes" }, key: "paused", says: 'paused: got "yes"; expected true or false. Fix: pulumi config set paused true' },
+    { what: "a teaching assistant who is an instructor too", raw: { ...github, adminUsers: '["prof"]', teachingAssistants: '["tara","Prof"]' }, key: "teachingAssistants", says: "teachingAssistants[1]: got \"prof\"; expected someone who is not in adminUsers too: an instructor has every right a teaching assistant has and more; keep them in one of the two lists. Fix: pulumi config rm --path 'teachingAssistants[1]'" },
+    { what: "a teaching assistant's e-mail address on GitHub", raw: { ...github, teachingAssistants: '["tara@example.edu"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"tara@example.edu\"; expected a GitHub user name, which has no @" },
+    { what: "a teaching assistant's bare name with e-mail logins", raw: { ...oidc, oidcAuthorizeUrl: "https://login.example.edu/authorize", oidcTokenUrl: "https://login.example.edu/token", oidcUserdataUrl: "https://login.example.edu/userinfo", teachingAssistants: '["tara"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"tara\"; expected a whole e-mail address (tara@<domain>)" },
+    { what: "a teaching assistant that is not a roster name", raw: { ...github, teachingAssistants: '["ta ra"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"ta ra\"; expected " },
+    { what: "a home announcement with a control character", raw: { ...github, homeAnnouncement: "bell\u0007" }, key: "homeAnnouncement", says: "homeAnnouncement: got \"bell\\u0007\"; expected plain text of at most 500 characters" },
     { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
 ];
 
