@@ -506,7 +506,7 @@ export class ClassServer {
         const daemon = startDaemon("ip", ["netns", "exec", this.network.metadataNetns, "python3", "-m", "http.server",
             "--bind", this.network.metadataAddress, "--directory", root, "80"], join(this.resultsDir, "host", "metadata.log"));
         this.teardowns.push(() => daemon.stop());
-        await waitFor("the stand-in metadata service", 15_000, async () => {
+        await waitFor("the stand-in metadata service", 60_000, async () => {
             const probe = await run("ip", ["netns", "exec", this.network.metadataNetns, "curl", "-sf", "--max-time", "2", `http://${this.network.metadataAddress}/metadata/v1/user-data`]);
             return probe.stdout.includes("stand-in") ? true : undefined;
         }, 300);
