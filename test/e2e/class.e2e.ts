@@ -854,7 +854,7 @@ print(json.dumps(out))
     }, 10 * 60_000);
 
     step("19a. alice's and bob's servers are on different origins, and a page served by alice's server cannot call bob's", async () => {
-        assert.ok(server.perStudentOrigins, "the e2e class must have perStudentOrigins on (Pulumi.e2e.yaml)");
+        assert.ok(server.perStudentOrigins, "the e2e class must have perStudentOrigins on (its default; Pulumi.e2e.yaml)");
         const { alice, bob, prof } = USERS;
         const directory = String(server.setting("courseDirectory"));
         await serverReady(alice);
