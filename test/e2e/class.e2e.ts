@@ -936,34 +936,28 @@ interface InPageXhr {
  * a file into it (a JSON PUT) and start a kernel (a no-cors POST: a simple request the browser sends).
  */
 function crossOriginCalls(page: Page, api: string, apiPath: string): Promise<Record<"read" | "xhr" | "write" | "kernel" | "samePath", CallOutcome>> {
+    // No named functions inside: tsx would wrap them in a helper the page does not have.
     return page.evaluate(async ({ api, apiPath }) => {
         const { XMLHttpRequest } = globalThis as unknown as InPageXhr;
-        const outcome = async (call: () => Promise<Response>): Promise<CallOutcome> => {
-            try {
-                const res = await call();
-                return { status: res.status, text: (await res.text()).slice(0, 2000) };
-            } catch (err) {
-                return { error: String(err) };
-            }
-        };
-        const xhr = (url: string) => new Promise<CallOutcome>((resolve) => {
+        const xhr = await new Promise<CallOutcome>((resolve) => {
             const request = new XMLHttpRequest();
-            request.open("GET", url);
+            request.open("GET", `${api}/contents`);
             request.withCredentials = true;
             request.onload = () => resolve({ status: request.status, text: request.responseText.slice(0, 2000) });
             request.onerror = () => resolve({ error: "XMLHttpRequest failed", status: request.status });
             request.send();
         });
-        return {
-            read: await outcome(() => fetch(`${api}/contents`, { credentials: "include" })),
-            xhr: await xhr(`${api}/contents`),
-            write: await outcome(() => fetch(`${api}/contents/from-alice.txt`, {
-                method: "PUT", credentials: "include", headers: { "content-type": "application/json" },
-                body: JSON.stringify({ type: "file", format: "text", content: "alice was here" }),
-            })),
-            kernel: await outcome(() => fetch(`${api}/kernels`, { method: "POST", credentials: "include", mode: "no-cors", body: "{}" })),
-            samePath: await outcome(() => fetch(`${apiPath}/contents`, { credentials: "include" })),
-        };
+        const read = await fetch(`${api}/contents`, { credentials: "include" })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const write = await fetch(`${api}/contents/from-alice.txt`, {
+            method: "PUT", credentials: "include", headers: { "content-type": "application/json" },
+            body: JSON.stringify({ type: "file", format: "text", content: "alice was here" }),
+        }).then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const kernel = await fetch(`${api}/kernels`, { method: "POST", credentials: "include", mode: "no-cors", body: "{}" })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const samePath = await fetch(`${apiPath}/contents`, { credentials: "include" })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        return { read, xhr, write, kernel, samePath };
     }, { api, apiPath });
 }
 
