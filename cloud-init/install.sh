@@ -48,12 +48,13 @@ for command in "$LIB"/classroom-*; do
   ln -sfn "$command" /usr/local/sbin/
 done
 
-step "harden sshd: no root login, no passwords"
+step "harden sshd: no root login, no passwords, no students"
 # sshd refuses to check its configuration without this directory, which socket activation omits.
 install -d -m 0755 /run/sshd
 sshd -t
 effective=$(sshd -T)
-for setting in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no"; do
+for setting in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no" \
+  "denygroups jupyterhub-students"; do
   grep -qx "$setting" <<<"$effective" || fail "sshd does not apply '$setting'; another sshd_config file overrides it"
 done
 systemctl try-reload-or-restart ssh.service

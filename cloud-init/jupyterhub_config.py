@@ -4,9 +4,10 @@
 import sys
 from pathlib import Path
 
-from classroom_hub import TEMPLATES
 from classroom_hub.admission import default_limit
 from classroom_hub.authenticators import configure_login
+from classroom_hub.hub_rights import configure_rights
+from classroom_hub.pages import configure_pages
 from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.services import hub_services
@@ -16,7 +17,7 @@ from classroom_hub.spawner import ClassroomSpawner
 c = get_config()  # noqa: F821 (defined by traitlets while it loads this file)
 settings = load_settings()
 secrets = load_secrets(settings)
-auth, limits, login_page = settings["auth"], settings["limits"], settings["loginPage"]
+auth, limits = settings["auth"], settings["limits"]
 
 USER_VENV = "/opt/jupyterhub-classroom/user"
 CLASSROOM_STATE = "/var/lib/jupyterhub-classroom"
@@ -87,12 +88,8 @@ c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
 # --- Services: the idle culler (idleTimeoutSeconds, 0: none) and the class warmer (classSchedule) ---
 c.JupyterHub.services, c.JupyterHub.load_roles = hub_services(settings, sys.executable)
 
-# --- Login page: templates/login.html reads these; Jinja escapes every value ---
-c.JupyterHub.template_paths = [str(TEMPLATES)]
-c.JupyterHub.template_vars = {"classroom": {
-    "title": login_page["title"],
-    "logo_url": login_page["logoUrl"],
-    "primary_color": login_page["primaryColor"],
-    "announcement": login_page["announcement"],
-    "help_links": login_page["helpLinks"],
-}}
+# --- Course staff: the students' and staff's groups, the instructors' and TAs' roles (hub_rights.py) ---
+configure_rights(c, auth)
+
+# --- Login and home pages: the course's title, links and announcements (classroom_hub/pages.py) ---
+configure_pages(c, settings)

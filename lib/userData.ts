@@ -52,9 +52,12 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // once classroom-apply has started the hub, and its hashes take a sixth of user-data's room.
     "requirements/user.txt", "jupyter/jupyter_server_config.py",
     // The hub first starts once classroom-apply has run, after HubSync: what only the hub's
-    // configuration imports (the admission queue, its services, the class warmer) can wait for it.
+    // configuration imports (the admission queue, its services, the class warmer, the staff's
+    // rights, the pages) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
+    "python/classroom_hub/authenticators.py", "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py",
+    "templates/home.html",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

@@ -166,6 +166,8 @@ export class ClassServer {
 
     private get renderDir(): string { return join(this.secretDir, "render"); }
     private get sshKey(): string { return join(this.secretDir, "id_ed25519"); }
+    /** The public half of the stack's SSH key, as it is in the admin's authorized_keys. */
+    get sshPublicKey(): string { return readFileSync(`${this.sshKey}.pub`, "utf8").trim(); }
     private get knownHosts(): string { return join(this.secretDir, "known_hosts"); }
     /** The host key the first render made and every boot's user-data installs, as the stack's is one per stack. */
     get hostPublicKey(): string { return readFileSync(join(this.renderDir, "ssh_host_ed25519_key.pub"), "utf8").trim(); }

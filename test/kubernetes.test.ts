@@ -190,6 +190,9 @@ test("an unknown or mistyped value fails the schema", () => {
         ["extra file with an unknown field", (v) => { v.hub.extraFiles["class.json"].path = "/x"; }],
         ["init container with an unknown field", (v) => { v.singleuser.initContainers[0].workdir = "/"; }],
         ["secret value in extraEnv", (v) => { v.hub.extraEnv.OAUTH_CLIENT_SECRET = { value: PLANTED }; }],
+        // The proxy token stays the chart's, made in the cluster (docs/kubernetes.md, Secrets): never a value.
+        ["proxy token as a value", (v) => { v.proxy.secretToken = "planted-proxy-token"; }],
+        ["proxy token in hub.config", (v) => { v.hub.config = { ConfigurableHTTPProxy: { auth_token: "planted-proxy-token" } }; }],
     ];
     assert.ok(chartValuesSchema.safeParse(good()).success);
     for (const [what, mutate] of breaks) {

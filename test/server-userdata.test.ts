@@ -124,10 +124,12 @@ test("the first boot's user-data leaves out only the day-2 tools, which HubSync 
     assert.deepEqual(missing, [
         "classroom-archive", "classroom-health", "classroom-restore", "classroom-warm",
         "jupyter/jupyter_server_config.py",
-        "python/classroom_hub/admission.py", "python/classroom_hub/schedule.py", "python/classroom_hub/services.py",
+        "python/classroom_hub/admission.py", "python/classroom_hub/authenticators.py",
+        "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py",
+        "python/classroom_hub/schedule.py", "python/classroom_hub/services.py",
         "python/classroom_hub/staff.py", "python/classroom_hub/warmer.py",
         "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
-        "requirements/user.txt", "schema/class.schema.json", "schema/secrets.schema.json",
+        "requirements/user.txt", "schema/class.schema.json", "schema/secrets.schema.json", "templates/home.html",
     ].map((source) => `${LIB}/${source}`));
     for (const [path, file] of firstBoot) {
         if (path !== `${LIB}/library.tar`) assert.ok(file.content.equals(complete.get(path)!.content), `${path} differs`);

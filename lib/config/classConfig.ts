@@ -37,6 +37,7 @@ export interface ClassConfig {
         readonly clientId: string;
         readonly allowedUsers: readonly string[];
         readonly adminUsers: readonly string[];
+        readonly teachingAssistants: readonly string[];
         readonly githubOrganizations: readonly string[];
         readonly googleHostedDomains: readonly string[];
         readonly oidc?: {
@@ -68,6 +69,7 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    readonly homePage: { readonly announcement?: string };
     readonly classSchedule: {
         readonly timezone: string;
         readonly leadMinutes: number;
@@ -202,7 +204,8 @@ function validItems(value: unknown, rule: TextRule): (string | undefined)[] {
 }
 
 /** Where each roster entry came from, so a problem names the config item or the file's line. */
-type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: number } | { readonly line: RosterLine };
+type RosterKey = "allowedUsers" | "adminUsers" | "teachingAssistants";
+type Origin = { readonly key: RosterKey; readonly index: number } | { readonly line: RosterLine };
 
 /**
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
@@ -246,9 +249,9 @@ export function parseClassConfig(
             problems.push(problem(key, issue.message, raw, { where, got: where ? valueAt(raw[key], issue.path) : raw[key] }));
         }
     }
-    const origins: Record<"allowedUsers" | "adminUsers", Origin[]> = {
-        allowedUsers: Array.isArray(valid.allowedUsers) ? valid.allowedUsers.map((_, index) => ({ key: "allowedUsers", index })) : [],
-        adminUsers: Array.isArray(valid.adminUsers) ? valid.adminUsers.map((_, index) => ({ key: "adminUsers", index })) : [],
+    const origin = (key: RosterKey): Origin[] => Array.isArray(valid[key]) ? valid[key].map((_, index) => ({ key, index })) : [];
+    const origins: Record<RosterKey, Origin[]> = {
+        allowedUsers: origin("allowedUsers"), adminUsers: origin("adminUsers"), teachingAssistants: origin("teachingAssistants"),
     };
     if (typeof valid.rosterFile === "string") {
         const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
@@ -261,7 +264,7 @@ export function parseClassConfig(
 }
 
 /** Adds the roster file's students and admins to the lists given in the stack config. */
-function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+function mergeRoster(valid: Record<string, unknown>, origins: Record<RosterKey, Origin[]>,
     readRoster: (path: string) => string, add: (expected: string) => void): void {
     const path = valid.rosterFile as string;
     let text: string;
@@ -284,20 +287,22 @@ function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUse
  * Completes bare roster names with rosterEmailDomain (e-mail logins only), then applies the
  * identity rules (identity.ts), each problem naming the config item or the roster file's line.
  */
-function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+function identityRules(c: Partial<Raw>, origins: Record<RosterKey, Origin[]>,
     raw: Record<string, unknown>, problems: ConfigProblem[]): void {
     if (!c.authProvider) return;
     const byEmail = emailLogins(c.authProvider, c.oidcUsernameClaim);
     const complete = (entry: string) => byEmail && c.rosterEmailDomain && !entry.includes("@") ? `${entry}@${c.rosterEmailDomain}` : entry;
     if (c.allowedUsers) c.allowedUsers = c.allowedUsers.map(complete);
     if (c.adminUsers) c.adminUsers = c.adminUsers.map(complete);
+    if (c.teachingAssistants) c.teachingAssistants = c.teachingAssistants.map(complete);
     // A list with a bad entry still has its other entries checked, each at its own index.
-    const entries = (key: "allowedUsers" | "adminUsers") => c[key] ?? validItems(raw[key], RULES.rosterEntry).map((e) => e && complete(e));
+    const entries = (key: RosterKey) => c[key] ?? validItems(raw[key], RULES.rosterEntry).map((e) => e && complete(e));
     const found = rosterIdentityProblems({
         provider: c.authProvider,
         usernameClaim: c.oidcUsernameClaim,
         allowedUsers: entries("allowedUsers"),
         adminUsers: entries("adminUsers"),
+        teachingAssistants: entries("teachingAssistants"),
         googleHostedDomains: c.googleHostedDomains ?? validItems(raw.googleHostedDomains, RULES.hostname),
     });
     for (const p of found) {
@@ -314,7 +319,7 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
         } else {
             const where = `[${origin.index}]`;
             problems.push(problem(p.list, p.expected, raw, {
-                where, got: entry, fix: `pulumi config set --path '${p.list}${where}' ${example}` +
+                where, got: entry, fix: p.fix ?? `pulumi config set --path '${p.list}${where}' ${example}` +
                     (byEmail && !entry.includes("@") ? `, or pulumi config set rosterEmailDomain example.edu` : ""),
             }));
         }
@@ -324,10 +329,10 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
 function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
     const unique = (names: readonly string[]) => [...new Set(names)];
-    const admins = new Set(c.adminUsers);
+    const staff = new Set([...c.adminUsers, ...c.teachingAssistants]);
     // The Droplet's memory holds every student's server; on kubernetes the autoscaler adds nodes.
     const fit: MemoryFit = c.platform === "droplet"
-        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !admins.has(u)).length)
+        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !staff.has(u)).length)
         : {};
     if (fit.warning) warn(fit.warning);
     return {
@@ -349,6 +354,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             clientId: c.oauthClientId,
             allowedUsers: unique(c.allowedUsers),
             adminUsers: unique(c.adminUsers),
+            teachingAssistants: unique(c.teachingAssistants),
             githubOrganizations: c.githubOrganizations,
             googleHostedDomains: c.googleHostedDomains,
             oidc: c.authProvider === "oidc" ? {
@@ -379,6 +385,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        homePage: { announcement: c.homeAnnouncement },
         classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,

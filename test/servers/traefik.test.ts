@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect, getCiphers } from "node:tls";
 import { parse, stringify } from "yaml";
-import { renderUserData } from "../lib/userData";
-import { check, Daemon, startDaemon, waitFor } from "../localServer/process";
-import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "./support/server";
+import { renderUserData } from "../../lib/userData";
+import { check, Daemon, startDaemon, waitFor } from "../../localServer/process";
+import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
 
 const HOSTNAME = "engr101.example.edu";
 const TRAEFIK = join(PROJECT, ".venv", "bin", "traefik");
@@ -37,7 +37,7 @@ before(async () => {
         acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort(),
     };
     const pebbleApi = await startPebble();
-    // One shared origin, over HTTP-01; perStudentOrigins' DNS-01: server-traefik-dns01.test.ts.
+    // One shared origin, over HTTP-01; perStudentOrigins' DNS-01: traefik-dns01.test.ts.
     const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${ports.acme}/dir`, perStudentOrigins: false });
     const files = writeFiles(renderUserData(cfg, []));
     const staticConfig = parse(files.find((f) => f.path === "/etc/traefik/traefik.yaml")!.content.toString());
