@@ -1020,6 +1020,7 @@ type CallOutcome = { status: number; text: string } | { error: string; status?: 
 
 /** What the in-page code uses of the browser besides fetch (the project's TypeScript has no DOM types). */
 interface InPageXhr {
+    readonly document: { readonly cookie: string };
     readonly XMLHttpRequest: new () => {
         withCredentials: boolean;
         status: number;
@@ -1027,6 +1028,7 @@ interface InPageXhr {
         onload: () => void;
         onerror: () => void;
         open(method: string, url: string): void;
+        setRequestHeader(name: string, value: string): void;
         send(): void;
     };
 }
@@ -1035,28 +1037,33 @@ interface InPageXhr {
  * From inside `page`, with the browser's cookies, the calls a hostile script makes on another
  * server: read its files (fetch and XHR with credentials, and by path on the page's own host), write
  * a file into it (a JSON PUT) and start a kernel (a no-cors POST: a simple request the browser sends).
+ * Each call but the no-cors one carries the page's own `_xsrf` cookie as `X-XSRFToken`, as
+ * JupyterLab sends it: JupyterHub's servers ignore a cookie login without it, even on GET.
  */
 function crossOriginCalls(page: Page, api: string, apiPath: string): Promise<Record<"read" | "xhr" | "write" | "kernel" | "samePath", CallOutcome>> {
     // No named functions inside: tsx would wrap them in a helper the page does not have.
     return page.evaluate(async ({ api, apiPath }) => {
-        const { XMLHttpRequest } = globalThis as unknown as InPageXhr;
+        const { XMLHttpRequest, document } = globalThis as unknown as InPageXhr;
+        const xsrf = decodeURIComponent(/(?:^|; )_xsrf=([^;]*)/.exec(document.cookie)?.[1] ?? "");
+        const headers: Record<string, string> = xsrf ? { "x-xsrftoken": xsrf } : {};
         const xhr = await new Promise<CallOutcome>((resolve) => {
             const request = new XMLHttpRequest();
             request.open("GET", `${api}/contents`);
             request.withCredentials = true;
+            if (xsrf) request.setRequestHeader("x-xsrftoken", xsrf);
             request.onload = () => resolve({ status: request.status, text: request.responseText.slice(0, 2000) });
             request.onerror = () => resolve({ error: "XMLHttpRequest failed", status: request.status });
             request.send();
         });
-        const read = await fetch(`${api}/contents`, { credentials: "include" })
+        const read = await fetch(`${api}/contents`, { credentials: "include", headers })
             .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
         const write = await fetch(`${api}/contents/from-alice.txt`, {
-            method: "PUT", credentials: "include", headers: { "content-type": "application/json" },
+            method: "PUT", credentials: "include", headers: { ...headers, "content-type": "application/json" },
             body: JSON.stringify({ type: "file", format: "text", content: "alice was here" }),
         }).then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
         const kernel = await fetch(`${api}/kernels`, { method: "POST", credentials: "include", mode: "no-cors", body: "{}" })
             .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
-        const samePath = await fetch(`${apiPath}/contents`, { credentials: "include" })
+        const samePath = await fetch(`${apiPath}/contents`, { credentials: "include", headers })
             .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
         return { read, xhr, write, kernel, samePath };
     }, { api, apiPath });
