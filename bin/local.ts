@@ -76,6 +76,11 @@ async function localCourse(cfg: ClassConfig): Promise<LocalCourse> {
     return { kind: "stand-in", reason: `unreachable from here: ${why}` };
 }
 
+/** Chromium's resolver rules: the hub's host and, with perStudentOrigins, every student's host below it. */
+function resolverRules(hostname: string, address: string, perStudentOrigins: boolean): string {
+    return perStudentOrigins ? `MAP ${hostname} ${address},MAP *.${hostname} ${address}` : `MAP ${hostname} ${address}`;
+}
+
 function printReady(server: ClassServer, local: LocalClass, files: { root: string; logins: string; volume: string }, spki: string, cfg: ClassConfig, course: LocalCourse): void {
     const address = server.network.guestAddress;
     const shown = local.logins.filter((l) => l.admin).concat(local.logins.filter((l) => !l.admin)).slice(0, PRINTED_LOGINS);
@@ -84,8 +89,8 @@ function printReady(server: ClassServer, local: LocalClass, files: { root: strin
         `Your class is ready on this machine: ${cfg.loginPage.title}`,
         `  hub URL:      ${server.hubUrl}`,
         `  address:      ${address}, reachable from this machine only; for your browser, either`,
-        `    hosts file: ${address} ${server.hostname}          (a line for /etc/hosts)`,
-        `    Chromium:   chromium --host-resolver-rules="MAP ${server.hostname} ${address}" --ignore-certificate-errors-spki-list=${spki} ${server.hubUrl}`,
+        `    hosts file: ${address} ${server.hostname}          (a line for /etc/hosts${server.perStudentOrigins ? `; each student's server is at <name>.${server.hostname}, which needs a name of its own there` : ""})`,
+        `    Chromium:   chromium --host-resolver-rules="${resolverRules(server.hostname, address, server.perStudentOrigins)}" --ignore-certificate-errors-spki-list=${spki} ${server.hubUrl}`,
         `  certificate:  from the local ACME CA; its root, to import in the browser: ${files.root}`,
         `  log in with:  the local OpenID Connect provider (standing in for the class's ${cfg.auth.provider}); one-time passwords:`,
         ...shown.map((l) => `    login: ${l.login} ${l.password}${l.admin ? " (admin)" : ""}`),

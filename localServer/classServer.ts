@@ -8,6 +8,8 @@ import { ClassConfig, LETS_ENCRYPT, parseClassConfig } from "../lib/config/class
 import { rawClassConfigFromStackFile } from "../lib/config/stack";
 import { ClassSecrets } from "../lib/bundle";
 import { knownHostsLine, parsePublicKey } from "../lib/hostKey";
+import { Dns01World } from "../test/support/dns01World";
+import { startAcmeDns01 } from "./acmeDns01";
 import { CourseRepo, startCourseRepo } from "./git-server";
 import { Guest } from "./guest";
 import { OidcProvider, startOidcProvider, TestUser } from "./oidc-provider";
@@ -40,10 +42,12 @@ export class Timings {
 
 interface Network {
     readonly netns: string;
+    readonly hostInterface: string;
     readonly hostAddress: string;
     readonly guestAddress: string;
     readonly metadataNetns: string;
     readonly metadataAddress: string;
+    readonly nftTable: string;
 }
 
 /** One line of testssl.sh's flat JSON. */
@@ -104,6 +108,8 @@ export class ClassServer {
     readonly hostname: string;
     readonly hubUrl: string;
     readonly adminUser: string;
+    /** Whether each student's server has its own origin, https://<name>.<hostname>/ (perStudentOrigins). */
+    readonly perStudentOrigins: boolean;
     readonly resultsDir: string;
     /** Keys, rendered files and secrets: private, removed at the end. */
     private readonly secretDir: string;
@@ -117,6 +123,10 @@ export class ClassServer {
     pebble!: Pebble;
     oidc!: OidcProvider;
     course!: CourseRepo;
+    /** With perStudentOrigins: Cloudflare's API and the zone's DNS, for DNS-01 (acmeDns01.ts). */
+    dns01?: Dns01World;
+    /** With perStudentOrigins: the Cloudflare token the render puts in the apply bundle, as HubAcmeToken's. */
+    private readonly cloudflareToken = randomBytes(30).toString("base64url");
     /** Pebble's issuing root (PEM), known once pebble runs. */
     issuingRoot!: string;
     /** The students' volume the first server boots with, and its replacement after it. */
@@ -150,6 +160,7 @@ export class ClassServer {
         this.hostname = this.classConfig.hostname;
         this.hubUrl = `https://${this.hostname}`;
         this.adminUser = this.classConfig.admin.user;
+        this.perStudentOrigins = this.classConfig.perStudentOrigins;
     }
 
     setting(key: string): unknown {
@@ -195,6 +206,13 @@ export class ClassServer {
         this.pebble = await this.timings.time("local ACME CA (pebble)", () => startPebble(acme, logs, this.network.hostAddress, { [this.hostname]: this.network.guestAddress }));
         this.teardowns.push(() => this.pebble.stop());
         this.issuingRoot = await this.pebble.issuingRoot();
+        if (this.perStudentOrigins) {
+            this.dns01 = await this.timings.time("DNS-01 stand-ins (Cloudflare's API, the zone's resolvers)", () => startAcmeDns01({
+                hostAddress: this.network.hostAddress, hostInterface: this.network.hostInterface, nftTable: this.network.nftTable,
+                zone: this.classConfig.dnsZone, challtestsrvUrl: this.pebble.challtestsrvUrl, token: this.cloudflareToken,
+            }));
+            this.teardowns.push(() => this.dns01!.close());
+        }
         const authorize = new URL(String(this.setting("oidcAuthorizeUrl")));
         this.oidc = await startOidcProvider({
             host: authorize.hostname, port: Number(authorize.port),
@@ -330,7 +348,10 @@ export class ClassServer {
     async render(outDir: string, stackFile: string, env: Record<string, string>): Promise<void> {
         await check("npm", ["run", "--silent", "render", "--", "--config", stackFile, "--out", outDir, "--ssh-public-key", `${this.sshKey}.pub`], {
             cwd: PROJECT,
-            env: { ...process.env, CLASSROOM_OAUTH_CLIENT_SECRET: this.oauthClientSecret, ...env },
+            env: {
+                ...process.env, CLASSROOM_OAUTH_CLIENT_SECRET: this.oauthClientSecret,
+                ...(this.perStudentOrigins ? { CLASSROOM_CLOUDFLARE_DNS_TOKEN: this.cloudflareToken } : {}), ...env,
+            },
         });
     }
 
@@ -367,14 +388,16 @@ export class ClassServer {
 
     /**
      * The one thing the test adds to the server: trust in the local ACME CA's API, where
-     * traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box).
+     * traefik.service reads it (a real Droplet trusts Let's Encrypt's API out of the box), and with
+     * perStudentOrigins where Cloudflare's API is (lego's CLOUDFLARE_BASE_URL: the stand-in).
      */
     private acmeTrust(): Record<string, string> {
         const trust = join(this.secretDir, "acme-trust");
         mkdirSync(trust, { mode: 0o755 });
         writeFileSync(join(trust, "acme-api-ca.pem"), readFileSync(this.pebble.apiCaFile), { mode: 0o644 });
         const traefikEnv = join(this.secretDir, "traefik.env");
-        writeFileSync(traefikEnv, "LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n", { mode: 0o644 });
+        const cloudflare = this.dns01 ? `CLOUDFLARE_BASE_URL=${this.dns01.cloudflare.baseUrl}\n` : "";
+        writeFileSync(traefikEnv, `LEGO_CA_CERTIFICATES=/usr/local/share/jhc-e2e/acme-api-ca.pem\n${cloudflare}`, { mode: 0o644 });
         return { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" };
     }
 
@@ -509,7 +532,7 @@ export class ClassServer {
         const daemon = startDaemon("ip", ["netns", "exec", this.network.metadataNetns, "python3", "-m", "http.server",
             "--bind", this.network.metadataAddress, "--directory", root, "80"], join(this.resultsDir, "host", "metadata.log"));
         this.teardowns.push(() => daemon.stop());
-        await waitFor("the stand-in metadata service", 15_000, async () => {
+        await waitFor("the stand-in metadata service", 60_000, async () => {
             const probe = await run("ip", ["netns", "exec", this.network.metadataNetns, "curl", "-sf", "--max-time", "2", `http://${this.network.metadataAddress}/metadata/v1/user-data`]);
             return probe.stdout.includes("stand-in") ? true : undefined;
         }, 300);

@@ -76,8 +76,8 @@ table ip $nft_table {
   }
 }
 NFT
-  printf 'netns=%s\nhost_address=%s\nguest_address=%s\nmetadata_netns=%s\nmetadata_address=%s\n' \
-    "$netns" "$host_addr" "$guest_addr" "$metadata_netns" "$metadata_addr"
+  printf 'netns=%s\nhost_interface=%s\nhost_address=%s\nguest_address=%s\nmetadata_netns=%s\nmetadata_address=%s\nnft_table=%s\n' \
+    "$netns" "$host_if" "$host_addr" "$guest_addr" "$metadata_netns" "$metadata_addr" "$nft_table"
 }
 
 case ${1:-} in

@@ -14,6 +14,8 @@ export interface Pebble {
     readonly directoryUrl: string;
     /** The CA that signed pebble's API listener certificate (PEM), for the ACME client to trust. */
     readonly apiCaFile: string;
+    /** pebble-challtestsrv's management API: the DNS the CA asks, where DNS-01 records are published. */
+    readonly challtestsrvUrl: string;
     /** The root that pebble's issued certificates chain to (PEM). */
     issuingRoot(): Promise<string>;
     issuingIntermediate(): Promise<string>;
@@ -76,6 +78,7 @@ export async function startPebble(dir: string, logDir: string, host: string, hos
         return {
             directoryUrl,
             apiCaFile,
+            challtestsrvUrl: `http://${host}:${DNS_MANAGEMENT_PORT}`,
             issuingRoot: () => get(`https://${host}:${ACME_MANAGEMENT_PORT}/roots/0`, ca),
             issuingIntermediate: () => get(`https://${host}:${ACME_MANAGEMENT_PORT}/intermediates/0`, ca),
             stop,

@@ -56,7 +56,7 @@ function deletionOrder(old: Run, gone: readonly string[]): string[] {
 test("paused: no Droplet and no SSH step; the volume, the keys, the firewall and the secrets stay as they were", () => {
     const gone = names(running).filter((n) => !names(paused).includes(n));
     assert.deepEqual(gone.sort(), ["hub-a", "hub-aaaa", "hub-apply", "hub-before-delete", "hub-check", "hub-droplet",
-        "hub-sync", "hub-wait-for-cloud-init"]);
+        "hub-sync", "hub-wait-for-cloud-init", "hub-wildcard-a", "hub-wildcard-aaaa"]);
     assert.equal(paused.ofType("digitalocean:index/droplet:Droplet").length, 0);
     assert.equal(paused.ofType("command:remote:Command").length, 0);
     // Every resource that stays is asked for exactly as while the class ran: nothing is replaced or changed.
@@ -113,8 +113,10 @@ test("resumed: a new Droplet with the same volume attached, the same host key an
     assert.deepEqual(droplet, running.named("hub-droplet", "digitalocean:index/droplet:Droplet").inputs,
         "the Droplet of a resumed class is the one a running class asks for");
     assert.deepEqual(names(resumed).sort(), names(running).sort());
-    const records = resumed.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => [r.inputs.type, r.inputs.content]);
-    assert.deepEqual(records.sort(), [["A", resumed.world.ipv4], ["AAAA", resumed.world.ipv6]]);
+    const records = resumed.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => [r.inputs.type, r.inputs.name, r.inputs.content]);
+    const { ipv4, ipv6 } = resumed.world;
+    assert.deepEqual(records.sort(), [["A", "*.engr101.example.edu", ipv4], ["A", "engr101.example.edu", ipv4],
+        ["AAAA", "*.engr101.example.edu", ipv6], ["AAAA", "engr101.example.edu", ipv6]]);
     // The resumed server is configured as a new Droplet is: sync, settings, health, and archived before it goes.
     assert.ok(resumed.request("hub-before-delete").dependencies.includes("hub-droplet"));
     assert.ok(resumed.request("hub-check").dependencies.includes("hub-apply"));

@@ -1,8 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parse } from "yaml";
-import { DNS_WRITE, ZONE_READ } from "../components/hubAcmeToken";
-import { isSecretInput, plainText, runProgram, unwrap } from "./support/pulumiMocks";
+import * as pulumi from "@pulumi/pulumi";
+import { acmePermissionGroups, DNS_WRITE, tokenPermissionRefusal, ZONE_READ } from "../components/hubAcmeToken";
+import { parseClassConfig } from "../lib/config/classConfig";
+import { rawClassConfig } from "../lib/config/stack";
+import { isSecretInput, namespaced, plainText, runProgram, unwrap } from "./support/pulumiMocks";
 import { writeFiles } from "./support/server";
 import { github } from "./support/configCases";
 
@@ -57,9 +60,17 @@ test("perStudentOrigins: a token that can only read the class's zone and edit it
         "!(Host(`engr101.example.edu`) || HostRegexp(`^[a-z0-9-]{1,63}\\.engr101\\.example\\.edu$`))");
 });
 
-test("without perStudentOrigins (the default) there is no token and no wildcard, and Traefik uses HTTP-01", async () => {
-    const { perStudentOrigins: _, ...defaults } = engr101;
-    const run = await runProgram(defaults, ["oauthClientSecret"]);
+test("unset, perStudentOrigins is on for the Droplet, off with Cloudflare's proxy and on kubernetes", () => {
+    const { perStudentOrigins: _, ...unset } = engr101;
+    const parsed = (raw: Record<string, string>) => parseClassConfig(rawClassConfig(namespaced(raw))).perStudentOrigins;
+    assert.equal(parsed(unset), true);
+    assert.equal(parsed({ ...unset, dnsProxied: "true" }), false);
+    assert.equal(parsed({ ...unset, platform: "kubernetes", kubernetesVersion: "1.34.1-do.0" }), false);
+    assert.equal(parsed({ ...unset, perStudentOrigins: "false" }), false);
+});
+
+test("with perStudentOrigins false there is no token and no wildcard, and Traefik uses HTTP-01", async () => {
+    const run = await runProgram({ ...engr101, perStudentOrigins: "false" }, ["oauthClientSecret"]);
     assert.equal(run.error, undefined);
     assert.deepEqual(run.ofType(TOKEN), []);
     assert.deepEqual(run.ofType(RECORD).map((r) => r.inputs.name), ["engr101.example.edu", "engr101.example.edu"]);
@@ -77,4 +88,16 @@ test("perStudentOrigins with Cloudflare's proxy is refused at preview, naming th
     const run = await runProgram({ ...engr101, dnsProxied: "true" }, ["oauthClientSecret"]);
     assert.match(String(run.error), /dnsProxied: got "true"; expected false when perStudentOrigins is true.*Fix: pulumi config set dnsProxied false/s);
     assert.deepEqual(run.registered, []);
+});
+
+test("Cloudflare credentials that may not create API tokens stop the preview, naming perStudentOrigins and both fixes", () => {
+    // What HubAcmeToken's preview-time look-up of the permission groups throws, as the CLI prints it.
+    const fix = /Fix: allow that token User → API Tokens → Edit in Cloudflare's dashboard \(My Profile → API Tokens\), or keep one shared origin: pulumi config set perStudentOrigins false$/;
+    const refused = tokenPermissionRefusal(new Error("GET /user/tokens/permission_groups: 403 Forbidden {\"code\":9109,\"message\":\"Unauthorized to access requested resource\"}\n…"));
+    assert.ok(pulumi.RunError.isInstance(refused));
+    assert.match(refused.message, /^perStudentOrigins: true \(the default on the Droplet\) creates a Cloudflare API token for the wildcard certificate, but the stack's Cloudflare credentials \(CLOUDFLARE_API_TOKEN\) may not create API tokens: Cloudflare refused to list API token permission groups \(GET \/user\/tokens\/permission_groups: 403 Forbidden .*Unauthorized to access requested resource.*\)\. /);
+    assert.match(refused.message, fix);
+    assert.throws(() => acmePermissionGroups(["82e64a83756745bbbb1c9c2701bf816b", ZONE_READ]),
+        (err: Error) => pulumi.RunError.isInstance(err) && new RegExp(`Cloudflare listed no permission group ${DNS_WRITE} \\(Zone Read, DNS Write\\)\\. `).test(err.message) && fix.test(err.message));
+    assert.deepEqual(acmePermissionGroups([DNS_WRITE, "82e64a83756745bbbb1c9c2701bf816b", ZONE_READ]), [{ id: ZONE_READ }, { id: DNS_WRITE }]);
 });

@@ -65,6 +65,9 @@ test("each resource is a child of its component, and the components are the proj
         "hub-tag-firewall": component("HubServer"),
         "hub-a": component("HubDns"),
         "hub-aaaa": component("HubDns"),
+        "hub-wildcard-a": component("HubDns"),
+        "hub-wildcard-aaaa": component("HubDns"),
+        "hub-acme-token": component("HubAcmeToken"),
         "hub-cookie-secret": component("HubSecrets"),
         "hub-traefik-api-password": component("HubSecrets"),
         "hub-sync": component("HubSync"),
@@ -74,7 +77,7 @@ test("each resource is a child of its component, and the components are the proj
         "hub-before-delete": component("HubArchive"),
     };
     const components = run.urns.filter((urn) => parentOf(urn) === "").map(typeOf).sort();
-    assert.deepEqual(components, ["HubArchive", "HubDns", "HubHealth", "HubSecrets", "HubServer", "HubSettings", "HubSync"].map(component));
+    assert.deepEqual(components, ["HubAcmeToken", "HubArchive", "HubDns", "HubHealth", "HubSecrets", "HubServer", "HubSettings", "HubSync"].map(component));
     const children = run.urns.filter((u) => parentOf(u) !== "");
     const nameOf = (urn: string) => urn.split("::")[3];
     assert.deepEqual(children.map(nameOf).sort(), Object.keys(expectedParent).sort());
@@ -176,10 +179,12 @@ test("the firewall opens web and ping to all, SSH only to sshAllowedCidrs", () =
     assert.deepEqual(outbound.sort(), ["icmp:- to 0.0.0.0/0 ::/0", "tcp:1-65535 to 0.0.0.0/0 ::/0", "udp:1-65535 to 0.0.0.0/0 ::/0"]);
 });
 
-test("DNS records in the looked-up zone point at the Droplet's addresses, not proxied", () => {
+test("DNS records in the looked-up zone point at the Droplet's addresses, not proxied, for the hub and (perStudentOrigins, the default) every student's host", () => {
     const records = run.ofType("cloudflare:index/dnsRecord:DnsRecord").map((r) => r.inputs);
     assert.deepEqual(records.map((r) => [r.type, r.name, r.content, r.zoneId, r.ttl, r.proxied]).sort(), [
+        ["A", "*.engr101.example.edu", run.world.ipv4, run.world.zoneId, 1, false],
         ["A", "engr101.example.edu", run.world.ipv4, run.world.zoneId, 1, false],
+        ["AAAA", "*.engr101.example.edu", run.world.ipv6, run.world.zoneId, 1, false],
         ["AAAA", "engr101.example.edu", run.world.ipv6, run.world.zoneId, 1, false],
     ]);
 });
@@ -195,7 +200,7 @@ test("HubSettings waits for cloud-init, then sends the bundle on stdin, never in
     assert.equal(apply.environment, undefined);
 
     const expected = applyBundleJson(classSettings(cfg), {
-        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword, cloudflareDnsToken: null,
+        ...planted, cookieSecret: run.world.cookieSecret, traefikApiPassword: run.world.traefikApiPassword, cloudflareDnsToken: run.world.cloudflareToken,
     });
     assert.ok(isSecretInput(apply.stdin));
     assert.equal(unwrap(apply.stdin), expected);

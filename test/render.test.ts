@@ -40,6 +40,7 @@ const planted = {
     CLASSROOM_COOKIE_SECRET: "ab".repeat(32),
     CLASSROOM_TRAEFIK_API_PASSWORD: "plantedTraefik7b",
     CLASSROOM_COURSE_REPO_TOKEN: "planted-token-7c",
+    CLASSROOM_CLOUDFLARE_DNS_TOKEN: "planted-cloudflare-7d",
 };
 const publicKey = openSshPublicKey("stack");
 const dir = (name: string) => join(scratch, name);
@@ -110,7 +111,8 @@ test("secrets come from the environment and never reach user-data", () => {
         cookieSecret: planted.CLASSROOM_COOKIE_SECRET,
         traefikApiPassword: planted.CLASSROOM_TRAEFIK_API_PASSWORD,
         courseRepoToken: planted.CLASSROOM_COURSE_REPO_TOKEN,
-        cloudflareDnsToken: null,
+        // perStudentOrigins is on by default: the token HubAcmeToken would create.
+        cloudflareDnsToken: planted.CLASSROOM_CLOUDFLARE_DNS_TOKEN,
     });
     const userData = readFileSync(join(dir("fromEnv"), "user-data"), "utf8");
     for (const secret of Object.values(planted)) assert.ok(!userData.includes(secret));

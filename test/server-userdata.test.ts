@@ -156,8 +156,9 @@ test("the library archive is one install.sh can compare and unpack with tar", as
     }
 });
 
-test("Traefik's static config gets the class's hostname and ACME account and nothing else", () => {
-    const cfg = providerConfig("github", { acmeDirectoryUrl: "https://acme.example.edu/directory" });
+test("with one shared origin, Traefik's static config gets the class's hostname and ACME account and nothing else", () => {
+    // perStudentOrigins' DNS-01 and wildcard: test/perStudentOrigins.test.ts.
+    const cfg = providerConfig("github", { acmeDirectoryUrl: "https://acme.example.edu/directory", perStudentOrigins: false });
     const rendered = writeFiles(renderUserData(cfg, [])).find((f) => f.path === "/etc/traefik/traefik.yaml")!;
     const config = parse(rendered.content.toString());
     assert.deepEqual(config.entryPoints.websecure.http.tls.domains, [{ main: "engr101.example.edu" }]);
@@ -169,8 +170,8 @@ test("Traefik's static config gets the class's hostname and ACME account and not
     assert.deepEqual(config, parse(readFileSync(join(CLOUD_INIT, "traefik/traefik.yaml"), "utf8")));
 });
 
-test("Traefik's defaults get the class's hostname, as the one host the other-hosts router does not refuse, and nothing else", () => {
-    const rendered = writeFiles(renderUserData(providerConfig("github"), [])).find((f) => f.path === "/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml")!;
+test("with one shared origin, Traefik's defaults get the class's hostname, as the one host the other-hosts router does not refuse, and nothing else", () => {
+    const rendered = writeFiles(renderUserData(providerConfig("github", { perStudentOrigins: false }), [])).find((f) => f.path === "/var/lib/jupyterhub-classroom/traefik-rules/defaults.yaml")!;
     const config = parse(rendered.content.toString());
     assert.equal(config.http.routers["other-hosts"].rule, "!(Host(`engr101.example.edu`))");
     delete config.http.routers["other-hosts"].rule;

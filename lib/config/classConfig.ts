@@ -404,6 +404,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
         classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
-        perStudentOrigins: c.perStudentOrigins,
+        // One origin per student unless the key says otherwise; Cloudflare's proxy cannot serve them.
+        perStudentOrigins: c.perStudentOrigins ?? (c.platform === "droplet" && !c.dnsProxied),
     };
 }

@@ -509,9 +509,10 @@ export const CONFIG_KEYS = {
     },
     perStudentOrigins: {
         type: "boolean",
-        schema: bool().default(false),
-        example: "true",
-        description: "Droplet only: serve each student's server on its own origin, https://<user>.<hostname>/, with a wildcard certificate (ACME DNS-01 through Cloudflare, with an API token the stack creates). Needs Cloudflare credentials that may create API tokens and dnsProxied false.",
+        // No default of its own here: unset, it is true on the Droplet unless dnsProxied (classConfig.ts).
+        schema: bool().optional(),
+        example: "false",
+        description: "Droplet only: serve each student's server on its own origin, https://<user>.<hostname>/, with a wildcard certificate (ACME DNS-01 through Cloudflare, with an API token the stack creates). Default true on the Droplet unless dnsProxied, false on kubernetes. Needs Cloudflare credentials that may create API tokens and dnsProxied false; false keeps one shared origin for every server.",
     },
 } satisfies Record<string, ConfigKey>;
 

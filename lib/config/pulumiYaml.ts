@@ -13,9 +13,10 @@ export interface ProjectConfigType {
  * Optional keys the CLI cannot be told about: it requires a declared key that has no default,
  * refuses a default for a `secret: true` key because a default is never encrypted, and refuses a
  * default of another type than the key's ("" for a boolean). retainVolume has no default of its
- * own so that the deprecated protectVolume still counts while it is unset.
+ * own so that the deprecated protectVolume still counts while it is unset; perStudentOrigins's
+ * depends on the platform and dnsProxied.
  */
-export const UNDECLARED_OPTIONAL_KEYS = ["sshPrivateKey", "courseRepoToken", "retainVolume", "protectVolume"] as const;
+export const UNDECLARED_OPTIONAL_KEYS = ["sshPrivateKey", "courseRepoToken", "retainVolume", "protectVolume", "perStudentOrigins"] as const;
 
 const PULUMI_TYPES: Record<ConfigKey["type"], Pick<ProjectConfigType, "type" | "items">> = {
     string: { type: "string" },

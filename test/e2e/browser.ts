@@ -3,7 +3,7 @@ import { TestUser } from "../../localServer/oidc-provider";
 
 /**
  * Chromium from the system (never a downloaded one), with a fresh profile, sent to the guest for
- * the class hostname. It trusts exactly the certificate the guest got from pebble (by its public
+ * the class hostname and every name below it (the students' own origins). It trusts exactly the certificate the guest got from pebble (by its public
  * key), not every certificate: step 2 checks the chain to pebble's root separately.
  */
 export function launchBrowser(hostname: string, guestAddress: string, trustedSpkiSha256: string): Promise<Browser> {
@@ -13,7 +13,7 @@ export function launchBrowser(hostname: string, guestAddress: string, trustedSpk
         args: [
             "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
             "--disable-sync", "--no-first-run",
-            `--host-resolver-rules=MAP ${hostname} ${guestAddress}`,
+            `--host-resolver-rules=MAP ${hostname} ${guestAddress},MAP *.${hostname} ${guestAddress}`,
             `--ignore-certificate-errors-spki-list=${trustedSpkiSha256}`,
         ],
     });

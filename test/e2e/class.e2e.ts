@@ -59,7 +59,13 @@ function step(name: string, body: () => Promise<void>, timeoutMs = 5 * 60_000): 
     });
 }
 
-const target = () => ({ hostname: server.hostname, address: server.network.guestAddress, ca: server.issuingRoot });
+/** The guest as the class hostname, or another name (a student's own host), points at it. */
+const target = (hostname = server.hostname) => ({ hostname, address: server.network.guestAddress, ca: server.issuingRoot });
+
+/** Where a user's server is: its own origin with perStudentOrigins, the hub's otherwise. */
+function userOrigin(user: TestUser): string {
+    return server.perStudentOrigins ? `https://${user.login}.${server.hostname}` : server.hubUrl;
+}
 
 function startedBrowser(): Browser {
     if (!browser) throw new Error("the browser was not started (step 3 failed?)");
@@ -263,6 +269,18 @@ describe(`a class server booted from the rendered user-data (${server.hostname})
         server.timings.record("boot → certificate issued", issuedAt - server.bootedAt);
         assert.match(cert.issuer, /Pebble Intermediate CA/, `issued by ${cert.issuer}`);
         assert.ok(cert.subjectAltName.split(", ").includes(`DNS:${server.hostname}`), `certificate names ${cert.subjectAltName}`);
+        if (server.dns01) {
+            // One certificate for the hub and every student's host, through DNS-01: the challenge
+            // records went through Cloudflare's API (the stand-in, with the token the apply
+            // bundle carried) and are gone again.
+            assert.ok(cert.subjectAltName.split(", ").includes(`DNS:*.${server.hostname}`), `certificate names ${cert.subjectAltName}`);
+            const student = await servedCertificate(target(`${USERS.alice.login}.${server.hostname}`));
+            assert.ok(student.trusted && student.spkiSha256 === cert.spkiSha256, `a student's host is served another certificate: ${JSON.stringify(student)}`);
+            assert.deepEqual(server.dns01.cloudflare.problems, []);
+            const calls = server.dns01.cloudflare.log;
+            assert.ok(calls.some((c) => /^POST \/client\/v4\/zones\/[0-9a-f]+\/dns_records -> 200$/.test(c)), `no challenge record was created through Cloudflare's API:\n${calls.join("\n")}`);
+            await waitFor("the challenge records to be deleted", 30_000, async () => (server.dns01!.cloudflare.records.size === 0 ? true : undefined), 500);
+        }
         server.certificateSpki = cert.spkiSha256;
 
         // The hub (re)starts when classroom-apply delivers the settings; give it a moment to come up.
@@ -714,11 +732,12 @@ print(json.dumps(out))
 
         // No banner from the hub or a student's server; another name is refused, at TLS and by Host.
         const { alice } = USERS;
-        for (const path of ["/hub/login", "/hub/health", `/user/${alice.login}/api/status`]) {
-            const response = await request(target(), `${server.hubUrl}${path}`);
-            assert.equal(response.headers.server, undefined, `${path} names its server: ${response.headers.server}`);
+        for (const url of [`${server.hubUrl}/hub/login`, `${server.hubUrl}/hub/health`, `${userOrigin(alice)}/user/${alice.login}/api/status`]) {
+            const response = await request(target(new URL(url).hostname), url);
+            assert.equal(response.headers.server, undefined, `${url} names its server: ${response.headers.server}`);
         }
-        for (const host of ["other.example.org", server.network.guestAddress, `evil.${server.hostname}`]) {
+        // With perStudentOrigins one label below the hostname is a student's host: two are refused.
+        for (const host of ["other.example.org", server.network.guestAddress, `evil.${server.perStudentOrigins ? "sub." : ""}${server.hostname}`]) {
             const refused = await request(target(), `${server.hubUrl}/hub/login`, { headers: { host } });
             assert.equal(refused.status, 403, `Host ${host} answered ${refused.status}: ${refused.body.slice(0, 200)}`);
         }
@@ -732,7 +751,7 @@ print(json.dumps(out))
         assert.ok(setCookies.some((c) => c.startsWith("_xsrf=")), `/hub/login set no _xsrf cookie: ${setCookies.join(" | ")}`);
         assert.deepEqual(setCookies.filter((c) => !/;\s*Secure(;|$)/i.test(c)), [], "a cookie of the login page is not Secure");
         // By the paths they are sent to: a cookie's path must match, so the bare origin would show only "/" cookies.
-        const cookies = await (await session(alice)).context.cookies([`${server.hubUrl}/hub/`, `${server.hubUrl}/user/${alice.login}/`]);
+        const cookies = await (await session(alice)).context.cookies([`${server.hubUrl}/hub/`, `${userOrigin(alice)}/user/${alice.login}/`]);
         const names = cookies.map((c) => `${c.name} ${c.path}`);
         assert.ok(names.includes("_xsrf /hub/") && names.includes(`_xsrf /user/${alice.login}/`), `alice's browser lacks an _xsrf cookie: ${names.join(", ")}`);
         assert.deepEqual(cookies.filter((c) => !c.secure).map((c) => `${c.name} ${c.path}`), [], "cookies without Secure");
@@ -833,6 +852,52 @@ print(json.dumps(out))
         const outside = requests.filter((line) => !allowed.test(line));
         assert.deepEqual(outside, [], "the warmer made requests beyond its role's scopes");
     }, 10 * 60_000);
+
+    step("19a. alice's and bob's servers are on different origins, and a page served by alice's server cannot call bob's", async () => {
+        assert.ok(server.perStudentOrigins, "the e2e class must have perStudentOrigins on (its default; Pulumi.e2e.yaml)");
+        const { alice, bob, prof } = USERS;
+        const directory = String(server.setting("courseDirectory"));
+        await serverReady(alice);
+        await serverReady(bob);
+        const origins = [(await session(alice)).lab, (await session(bob)).lab].map((page) => new URL(page.url()).origin);
+        assert.deepEqual(origins, [userOrigin(alice), userOrigin(bob)], "the students' JupyterLab is not on their own host");
+        assert.ok(!origins.includes(new URL(server.hubUrl).origin));
+
+        // The victim can open both servers: the instructor (JupyterHub's admin role may access every
+        // server), as when grading. In one browser, with a session on bob's server, the instructor
+        // opens alice's JupyterLab: a script there (a notebook output's, an extension's) runs with
+        // alice's origin.
+        const onBobs = await openServerOf(prof, bob);
+        const onAlices = await openServerOf(prof, alice);
+        const bobsCookies = (await onBobs.context().cookies(`${userOrigin(bob)}/user/${bob.login}/`)).filter((c) => c.name.startsWith("jupyterhub-user-"));
+        assert.ok(bobsCookies.length > 0, "the instructor's browser holds no cookie of bob's server");
+        assert.deepEqual(bobsCookies.filter((c) => c.domain !== `${bob.login}.${server.hostname}`).map((c) => `${c.name} ${c.domain}`), [],
+            "a cookie of bob's server is sent to other hosts");
+
+        const bobsApi = `${userOrigin(bob)}/user/${bob.login}/api`;
+        const kernelsBefore = await apiFromPage(onBobs, "GET", `/user/${bob.login}/api/kernels`);
+        assert.equal(kernelsBefore.status, 200, `bob's kernels, from bob's origin: ${kernelsBefore.status}`);
+        const fromAlices = await crossOriginCalls(onAlices, bobsApi, `/user/${bob.login}/api`);
+        // Reading bob's files: fetch() and XHR with credentials fail (no CORS grant for alice's origin).
+        assert.ok("error" in fromAlices.read, `alice's page read bob's files: ${JSON.stringify(fromAlices.read)}`);
+        assert.ok("error" in fromAlices.xhr, `alice's page read bob's files by XHR: ${JSON.stringify(fromAlices.xhr)}`);
+        assert.ok("error" in fromAlices.write, `alice's page wrote to bob's server: ${JSON.stringify(fromAlices.write)}`);
+        assert.equal(listing(fromAlices.samePath), undefined, `alice's host gave bob's files to alice's page: ${JSON.stringify(fromAlices.samePath)}`);
+        // What was sent anyway (a no-cors POST carries bob's cookie) did nothing.
+        const written = await server.guest.exec(["test", "-e", `/srv/classroom/home/jupyter-${bob.login}/from-alice.txt`]);
+        assert.notEqual(written.code, 0, "alice's page wrote a file into bob's home");
+        const kernelsAfter = await apiFromPage(onBobs, "GET", `/user/${bob.login}/api/kernels`);
+        const ids = (answer: { text: string }) => (JSON.parse(answer.text) as { id: string }[]).map((k) => k.id).sort();
+        assert.deepEqual(ids(kernelsAfter), ids(kernelsBefore), "alice's page started a kernel in bob's server");
+
+        // The very same calls from bob's own origin, in the same browser, work.
+        const fromBobs = await crossOriginCalls(onBobs, bobsApi, `/user/${bob.login}/api`);
+        assert.ok(listing(fromBobs.read)?.includes(directory), `bob's origin could not read bob's files: ${JSON.stringify(fromBobs.read)}`);
+        assert.ok(listing(fromBobs.xhr)?.includes(directory), `bob's origin could not read bob's files by XHR: ${JSON.stringify(fromBobs.xhr)}`);
+        assert.ok(listing(fromBobs.samePath)?.includes(directory), `bob's origin could not read bob's files by path: ${JSON.stringify(fromBobs.samePath)}`);
+        await onAlices.close();
+        await onBobs.close();
+    });
 
     step("20. a TA opens a student's server and sees their files, is refused the admin-only pages, has no sudo", async () => {
         const { alice, bob, prof, tess } = USERS;
@@ -1046,6 +1111,85 @@ print(json.dumps(out))
         assert.match(seen, /0,1\.5/);
     }, 15 * 60_000);
 });
+
+/**
+ * Opens `owner`'s JupyterLab in a new page of `viewer`'s browser session, confirming the hub's
+ * "Authorize access" page that another user's server asks for; returns once the page is on it.
+ */
+async function openServerOf(viewer: TestUser, owner: TestUser): Promise<Page> {
+    const page = await (await session(viewer)).context.newPage();
+    const onLab = (url: URL) => url.origin === userOrigin(owner) && url.pathname.startsWith(`/user/${owner.login}/lab`);
+    await page.goto(`${userOrigin(owner)}/user/${owner.login}/lab`);
+    await page.waitForURL((url) => onLab(url) || url.pathname.endsWith("/hub/api/oauth2/authorize"), { timeout: 60_000 });
+    if (!onLab(new URL(page.url()))) {
+        await Promise.all([page.waitForURL(onLab, { timeout: 60_000 }), page.getByRole("button", { name: "Authorize" }).click()]);
+    }
+    return page;
+}
+
+type CallOutcome = { status: number; text: string } | { error: string; status?: number };
+
+/** What the in-page code uses of the browser besides fetch (the project's TypeScript has no DOM types). */
+interface InPageXhr {
+    readonly document: { readonly cookie: string };
+    readonly XMLHttpRequest: new () => {
+        withCredentials: boolean;
+        status: number;
+        responseText: string;
+        onload: () => void;
+        onerror: () => void;
+        open(method: string, url: string): void;
+        setRequestHeader(name: string, value: string): void;
+        send(): void;
+    };
+}
+
+/**
+ * From inside `page`, with the browser's cookies, the calls a hostile script makes on another
+ * server: read its files (fetch and XHR with credentials, and by path on the page's own host), write
+ * a file into it (a JSON PUT) and start a kernel (a no-cors POST: a simple request the browser sends).
+ * Each call but the no-cors one carries the page's own `_xsrf` cookie as `X-XSRFToken`, as
+ * JupyterLab sends it: JupyterHub's servers ignore a cookie login without it, even on GET.
+ */
+function crossOriginCalls(page: Page, api: string, apiPath: string): Promise<Record<"read" | "xhr" | "write" | "kernel" | "samePath", CallOutcome>> {
+    // No named functions inside: tsx would wrap them in a helper the page does not have.
+    return page.evaluate(async ({ api, apiPath }) => {
+        const { XMLHttpRequest, document } = globalThis as unknown as InPageXhr;
+        const xsrf = decodeURIComponent(/(?:^|; )_xsrf=([^;]*)/.exec(document.cookie)?.[1] ?? "");
+        const headers: Record<string, string> = xsrf ? { "x-xsrftoken": xsrf } : {};
+        const xhr = await new Promise<CallOutcome>((resolve) => {
+            const request = new XMLHttpRequest();
+            request.open("GET", `${api}/contents`);
+            request.withCredentials = true;
+            if (xsrf) request.setRequestHeader("x-xsrftoken", xsrf);
+            request.onload = () => resolve({ status: request.status, text: request.responseText.slice(0, 2000) });
+            request.onerror = () => resolve({ error: "XMLHttpRequest failed", status: request.status });
+            request.send();
+        });
+        const read = await fetch(`${api}/contents`, { credentials: "include", headers })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const write = await fetch(`${api}/contents/from-alice.txt`, {
+            method: "PUT", credentials: "include", headers: { ...headers, "content-type": "application/json" },
+            body: JSON.stringify({ type: "file", format: "text", content: "alice was here" }),
+        }).then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const kernel = await fetch(`${api}/kernels`, { method: "POST", credentials: "include", mode: "no-cors", body: "{}" })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        const samePath = await fetch(`${apiPath}/contents`, { credentials: "include", headers })
+            .then(async (res): Promise<CallOutcome> => ({ status: res.status, text: (await res.text()).slice(0, 2000) }), (err): CallOutcome => ({ error: String(err) }));
+        return { read, xhr, write, kernel, samePath };
+    }, { api, apiPath });
+}
+
+/** The names a contents API answer lists, or undefined when the call did not list a directory. */
+function listing(outcome: CallOutcome): string[] | undefined {
+    if ("error" in outcome || outcome.status !== 200) return undefined;
+    try {
+        const content = (JSON.parse(outcome.text) as { content?: unknown }).content;
+        return Array.isArray(content) ? content.map((entry: { name: string }) => entry.name) : undefined;
+    } catch {
+        return undefined;
+    }
+}
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */
 function differences(expected: readonly { path: string }[], actual: readonly { path: string }[]): string[] {

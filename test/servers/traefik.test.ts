@@ -37,7 +37,8 @@ before(async () => {
         acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort(),
     };
     const pebbleApi = await startPebble();
-    const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${ports.acme}/dir` });
+    // One shared origin, over HTTP-01; perStudentOrigins' DNS-01: traefik-dns01.test.ts.
+    const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${ports.acme}/dir`, perStudentOrigins: false });
     const files = writeFiles(renderUserData(cfg, []));
     const staticConfig = parse(files.find((f) => f.path === "/etc/traefik/traefik.yaml")!.content.toString());
     staticConfig.entryPoints.web.address = `127.0.0.1:${ports.web}`;

@@ -1,5 +1,6 @@
 import { generateKeyPairSync } from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { DNS_WRITE, ZONE_READ } from "../../components/hubAcmeToken";
 
 /** A resource as the program registered it: its type token, name and inputs. */
 export interface Registered {
@@ -39,6 +40,11 @@ export interface MockWorld {
     readonly loadBalancerIp: string;
     /** The value Cloudflare gives a new API token. */
     readonly cloudflareToken: string;
+    /**
+     * What Cloudflare answers the stack's credentials when they list API token permission groups:
+     * the ids it lists, or its refusal (credentials without API Tokens Read or Edit).
+     */
+    readonly tokenPermissionGroups: readonly string[] | Error;
 }
 
 export function mockWorld(): MockWorld {
@@ -56,6 +62,7 @@ export function mockWorld(): MockWorld {
         kubeconfig: "apiVersion: v1\nkind: Config\nusers:\n- name: admin\n  user:\n    token: planted-cluster-token-7a41\n",
         loadBalancerIp: "203.0.113.80",
         cloudflareToken: "plantedCloudflareToken0123456789abcdefAB",
+        tokenPermissionGroups: [ZONE_READ, DNS_WRITE, "82e64a83756745bbbb1c9c2701bf816b"],
     };
 }
 
@@ -138,6 +145,10 @@ export function installMocks(config: Record<string, string>, secretKeys: string[
         call(args) {
             if (args.token === "cloudflare:index/getZone:getZone") return { id: world.zoneId, name: args.inputs.filter?.name };
             if (args.token === "tls:index/getPublicKey:getPublicKey") return { publicKeyOpenssh: `${world.derivedPublicKey}\n` };
+            if (args.token === "cloudflare:index/getApiTokenPermissionGroupsList:getApiTokenPermissionGroupsList") {
+                if (world.tokenPermissionGroups instanceof Error) throw world.tokenPermissionGroups;
+                return { scope: args.inputs.scope, results: world.tokenPermissionGroups.map((id) => ({ id, name: id, scopes: [args.inputs.scope] })) };
+            }
             throw new Error(`unexpected invoke ${args.token}`);
         },
     }, "jupyterhub-classroom", "engr101", false);
