@@ -55,6 +55,10 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // configuration imports (the admission queue, its services, the class warmer) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
+    // The students' spawner and sandbox: only the hub imports them.
+    "python/classroom_hub/spawner.py", "python/classroom_hub/sandbox.py",
+    // Assignments (grading): classroom-apply prepares them and the hub runs the formgrader.
+    "python/classroom_hub/grading.py", "jupyter/grader/jupyter_server_config.py", "jupyter/grader/labconfig/page_config.json",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { badCases, github, oidc, problemsOf, without } from "./support/configCases";
+import { classSettings } from "../lib/bundle";
 
 
 for (const bad of badCases) {
@@ -50,6 +51,14 @@ test("a minimal GitHub class gets the documented defaults", () => {
     assert.deepEqual(cfg.limits, { memory: "2G", cpu: 1, idleTimeoutSeconds: 3600, concurrentSpawnLimit: 0 });
     assert.equal(cfg.course, undefined);
     assert.equal(cfg.auth.oidc, undefined);
+});
+
+test("grading: nbgrader's course id defaults to the hostname's first label and reaches class.json", () => {
+    assert.equal(parseClassConfig(github).grading, undefined);
+    assert.equal(classSettings(parseClassConfig(github)).grading, null);
+    const graded = parseClassConfig({ ...github, grading: "nbgrader" });
+    assert.deepEqual(graded.grading, { courseId: "engr101" });
+    assert.deepEqual(classSettings(parseClassConfig({ ...github, grading: "nbgrader", courseId: "ENGR-101_f26" })).grading, { courseId: "ENGR-101_f26" });
 });
 
 test("Pulumi's string values become typed values", () => {

@@ -123,9 +123,9 @@ test("the first boot's user-data leaves out only the day-2 tools, which HubSync 
     const missing = [...complete.keys()].filter((path) => !firstBoot.has(path)).sort();
     assert.deepEqual(missing, [
         "classroom-archive", "classroom-health", "classroom-restore", "classroom-warm",
-        "jupyter/jupyter_server_config.py",
-        "python/classroom_hub/admission.py", "python/classroom_hub/schedule.py", "python/classroom_hub/services.py",
-        "python/classroom_hub/staff.py", "python/classroom_hub/warmer.py",
+        "jupyter/grader/jupyter_server_config.py", "jupyter/grader/labconfig/page_config.json", "jupyter/jupyter_server_config.py",
+        "python/classroom_hub/admission.py", "python/classroom_hub/grading.py", "python/classroom_hub/sandbox.py", "python/classroom_hub/schedule.py",
+        "python/classroom_hub/services.py", "python/classroom_hub/spawner.py", "python/classroom_hub/staff.py", "python/classroom_hub/warmer.py",
         "python/classroom_ops/archive.py", "python/classroom_ops/health.py", "python/classroom_ops/restore.py",
         "requirements/user.txt", "schema/class.schema.json", "schema/secrets.schema.json",
     ].map((source) => `${LIB}/${source}`));

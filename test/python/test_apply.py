@@ -62,6 +62,8 @@ class Server:
             "CLASSROOM_SECRETS": str(self.etc / "secrets.json"),
             "CLASSROOM_USER_VENV": str(venv),
             "CLASSROOM_TRAEFIK_ACME_ENV": str(self.etc / "traefik-acme.env"),
+            "CLASSROOM_JUPYTER_ETC": str(root / "jupyter"),
+            "CLASSROOM_GRADING": str(root / "srv" / "grading"),
             "SYSTEMCTL_LOG": str(self.systemctl_log),
             "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(self.wheels),

