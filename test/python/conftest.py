@@ -41,7 +41,7 @@ SERVER_PYTHON = _install_server_python()
 # worker; every other file runs whole in a worker of its own (pytest-xdist, --dist loadgroup), so
 # its module fixtures are made once. `npm run test:python` runs these two first, on their own: their
 # hooks' short time limits do not hold on two cores shared with three busy workers.
-_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py"}
+_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_grading.py"}
 
 
 # Before xdist's own hook, which names each item's group from these marks.

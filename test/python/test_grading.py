@@ -1,0 +1,185 @@
+"""Assignments with nbgrader on real host accounts: the exchange classroom-apply's own code makes
+(classroom_hub/grading.py) and nbgrader's own commands, from the students' environment
+(.venv-user, cloud-init/requirements/user.txt), run as the grader and as two students:
+release → fetch → submit → collect → autograde → generate_feedback → release_feedback → fetch_feedback.
+Along the way, what one student may not do to another's submission and feedback.
+
+Each command gets the test's Jupyter system directory through JUPYTER_CONFIG_PATH (on the server
+it is /etc/jupyter, the directory that comes last in jupyter_config_path()).
+"""
+
+import json
+import os
+import pwd
+import stat
+import subprocess
+from pathlib import Path
+
+import pytest
+from conftest import REPO, class_settings
+
+from classroom_hub.accounts import ensure_account
+from classroom_hub.apply import write_atomically
+from classroom_hub.grading import GRADER, GRADER_UID, course_directory, exchange_root, prepare_grading
+
+USER_VENV = REPO / ".venv-user"
+COURSE = "engr101"
+SOLUTION = "def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n"
+TESTS = "assert add(1, 2) == 3\nassert add(-1, 1) == 0\n"
+
+
+def cell(source: str, cell_id: str, **nbgrader) -> dict:
+    meta = {"grade": False, "solution": False, "locked": False, "task": False, "grade_id": cell_id, "schema_version": 3}
+    meta.update(nbgrader)
+    return {"cell_type": "code", "execution_count": None, "id": cell_id, "outputs": [], "source": source,
+            "metadata": {"nbgrader": meta}}
+
+
+def source_notebook() -> dict:
+    return {"nbformat": 4, "nbformat_minor": 5, "cells": [
+        cell(SOLUTION, "add", solution=True),
+        cell(TESTS, "test_add", grade=True, locked=True, points=2),
+    ], "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}}
+
+
+class Class:
+    """The grading side of a class on this machine: its volume's directories and Jupyter's system directory."""
+
+    def __init__(self, root: Path):
+        self.root = root / "grading"
+        self.jupyter_etc = root / "jupyter-etc"
+        self.homes = root / "home"
+        self.homes.mkdir()
+        settings = class_settings()
+        settings["grading"] = {"courseId": COURSE}
+        self.done = prepare_grading(settings, write_atomically, root=self.root, jupyter_etc=self.jupyter_etc)
+        self.exchange = exchange_root(self.root)
+        self.course = course_directory(COURSE, self.root)
+
+    def run(self, account: str, *command: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        entry = pwd.getpwnam(account)
+        env = {"HOME": entry.pw_dir, "USER": account, "LOGNAME": account, "PATH": f"{USER_VENV}/bin:/usr/bin:/bin",
+               "JUPYTER_CONFIG_PATH": str(self.jupyter_etc), "LANG": "C.UTF-8"}
+        result = subprocess.run(["runuser", "-u", account, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *command],
+                                cwd=cwd, capture_output=True, text=True, timeout=300)
+        if check:
+            assert result.returncode == 0, f"{command} as {account}:\n{result.stdout}\n{result.stderr}"
+        return result
+
+    def nbgrader(self, account: str, *arguments: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        return self.run(account, f"{USER_VENV}/bin/nbgrader", *arguments, cwd=cwd, check=check)
+
+
+@pytest.fixture
+def grader_account(as_root):
+    """Removes the grader account afterwards when the test made it."""
+    existed = any(p.pw_name == GRADER for p in pwd.getpwall())
+    yield
+    if not existed and any(p.pw_name == GRADER for p in pwd.getpwall()):
+        subprocess.run(["userdel", "--", GRADER], check=True)
+
+
+@pytest.fixture
+def graded_class(world_dir, accounts, grader_account):
+    if not (USER_VENV / "bin" / "nbgrader").exists():
+        pytest.fail(f"{USER_VENV} is missing: uv venv -p /usr/bin/python3.11 .venv-user && uv pip install -p "
+                    ".venv-user/bin/python --require-hashes --no-deps -r cloud-init/requirements/user.txt")
+    return Class(world_dir)
+
+
+def mode_and_owner(path: Path) -> tuple[str, str]:
+    st = path.lstat()
+    return oct(stat.S_IMODE(st.st_mode)), pwd.getpwuid(st.st_uid).pw_name
+
+
+def test_the_exchange_has_nbgraders_modes_and_nothing_more(graded_class):
+    c = graded_class
+    assert pwd.getpwnam(GRADER).pw_uid == GRADER_UID
+    assert mode_and_owner(c.root) == ("0o755", "root")
+    assert mode_and_owner(c.exchange) == ("0o1777", "root")
+    assert mode_and_owner(c.exchange / COURSE) == ("0o755", GRADER)
+    assert mode_and_owner(c.exchange / COURSE / "outbound") == ("0o755", GRADER)
+    assert mode_and_owner(c.exchange / COURSE / "inbound") == ("0o2733", GRADER)
+    assert mode_and_owner(c.exchange / COURSE / "feedback") == ("0o711", GRADER)
+    assert mode_and_owner(c.root / GRADER) == ("0o700", GRADER)
+    assert json.loads((c.jupyter_etc / "nbgrader_config.json").read_text()) == {
+        "CourseDirectory": {"course_id": COURSE}, "Exchange": {"root": str(c.exchange)}}
+    assert json.loads((c.jupyter_etc / "labconfig" / "page_config.json").read_text()) == {"disabledExtensions": {
+        "@jupyter/nbgrader:formgrader": True, "@jupyter/nbgrader:course-list": True,
+        "@jupyter/nbgrader:create-assignment": True}}
+    # A second run changes nothing and repairs a mode gone wrong.
+    (c.exchange / COURSE / "inbound").chmod(0o777)
+    settings = class_settings()
+    settings["grading"] = {"courseId": COURSE}
+    prepare_grading(settings, write_atomically, root=c.root, jupyter_etc=c.jupyter_etc)
+    assert mode_and_owner(c.exchange / COURSE / "inbound") == ("0o2733", GRADER)
+
+
+def test_turning_grading_off_keeps_the_gradebook_and_hides_nbgrader(graded_class):
+    c = graded_class
+    (c.course / "gradebook.db").write_text("grades")
+    prepare_grading(class_settings(), write_atomically, root=c.root, jupyter_etc=c.jupyter_etc)
+    assert not (c.jupyter_etc / "nbgrader_config.json").exists()
+    assert json.loads((c.jupyter_etc / "labconfig" / "page_config.json").read_text()) == {
+        "disabledExtensions": {"@jupyter/nbgrader": True}}
+    assert (c.course / "gradebook.db").read_text() == "grades"
+
+
+def test_release_fetch_submit_collect_autograde_feedback_and_no_student_reads_another(graded_class):
+    c = graded_class
+    ada = ensure_account("jupyter-grading-ada", c.homes).pw_name
+    bob = ensure_account("jupyter-grading-bob", c.homes).pw_name
+    ada_home, bob_home = c.homes / ada, c.homes / bob
+
+    # The instructor writes the assignment in the course directory (the formgrader's working directory).
+    grader = pwd.getpwnam(GRADER)
+    source = c.course / "source" / "ps1"
+    source.mkdir(parents=True)
+    (source / "ps1.ipynb").write_text(json.dumps(source_notebook()))
+    for path in (c.course / "source", source, source / "ps1.ipynb"):
+        os.chown(path, grader.pw_uid, grader.pw_gid)
+    c.nbgrader(GRADER, "generate_assignment", "ps1", cwd=c.course)
+    c.nbgrader(GRADER, "release_assignment", "ps1", cwd=c.course)
+    assert "ps1" in c.nbgrader(ada, "list", cwd=ada_home).stdout + c.nbgrader(ada, "list", cwd=ada_home).stderr
+
+    # Each student fetches it; ada solves it, bob hands in the blank copy.
+    for student, home in ((ada, ada_home), (bob, bob_home)):
+        c.nbgrader(student, "fetch_assignment", "ps1", cwd=home)
+    fetched = ada_home / "ps1" / "ps1.ipynb"
+    notebook = json.loads(fetched.read_text())
+    assert "raise NotImplementedError" in "".join(notebook["cells"][0]["source"])
+    notebook["cells"][0]["source"] = "def add(a, b):\n    return a + b\n"
+    fetched.write_text(json.dumps(notebook))
+    for student, home in ((ada, ada_home), (bob, bob_home)):
+        c.nbgrader(student, "submit", "ps1", cwd=home)
+
+    # Submissions are write-only for students: bob can neither list the inbound directory nor
+    # change the course's exchange; ada's copy in her home (nbgrader's cache) is hers alone.
+    inbound = c.exchange / COURSE / "inbound"
+    assert len(os.listdir(inbound)) == 2
+    for attempt in (f"ls {inbound}", f"ls {c.exchange / COURSE / 'feedback'}", f"touch {c.exchange / COURSE / 'outbound' / 'x'}",
+                    f"touch {c.exchange / COURSE / 'x'}", f"mv {c.exchange / COURSE} {c.exchange / 'stolen'}",
+                    f"ls {ada_home}", f"ls {c.root / GRADER}"):
+        result = c.run(bob, "sh", "-c", attempt, cwd=bob_home, check=False)
+        # The sticky exchange root refuses the rename with EPERM, the modes the rest with EACCES.
+        refused = "Permission denied" in result.stderr or "Operation not permitted" in result.stderr
+        assert result.returncode != 0 and refused, (attempt, result.stdout, result.stderr)
+
+    # The instructor collects, autogrades and returns feedback.
+    c.nbgrader(GRADER, "collect", "ps1", cwd=c.course)
+    assert sorted(os.listdir(c.course / "submitted")) == [ada, bob]
+    c.nbgrader(GRADER, "autograde", "ps1", cwd=c.course)
+    scores = c.run(GRADER, f"{USER_VENV}/bin/python", "-c", (
+        "from nbgrader.api import Gradebook\n"
+        "with Gradebook('sqlite:///gradebook.db') as gb:\n"
+        "    print({s.student.id: s.score for s in gb.assignment_submissions('ps1')})\n"), cwd=c.course).stdout
+    assert scores.strip() == repr({ada: 2.0, bob: 0.0}) or scores.strip() == repr({bob: 0.0, ada: 2.0}), scores
+    c.nbgrader(GRADER, "generate_feedback", "ps1", cwd=c.course)
+    c.nbgrader(GRADER, "release_feedback", "ps1", cwd=c.course)
+
+    # Each student fetches their own feedback, and only that.
+    for student, home, score in ((ada, ada_home, "2.0"), (bob, bob_home, "0.0")):
+        c.nbgrader(student, "fetch_feedback", "ps1", cwd=home)
+        [feedback] = (home / "ps1" / "feedback").glob("*/ps1.html")
+        assert f"Score: {score} / 2.0" in feedback.read_text() or f"{score} / 2.0" in feedback.read_text()
+        assert feedback.stat().st_uid == pwd.getpwnam(student).pw_uid
