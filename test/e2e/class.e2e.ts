@@ -832,6 +832,92 @@ print(json.dumps(out))
         const outside = requests.filter((line) => !allowed.test(line));
         assert.deepEqual(outside, [], "the warmer made requests beyond its role's scopes");
     }, 10 * 60_000);
+
+    step("21. the instructor releases an assignment; a student fetches it, edits and submits; the instructor collects and autogrades, feedback is returned, the student sees it", async () => {
+        const { alice, bob, prof } = USERS;
+        const course = `/srv/classroom/grading/jupyterhub-grader/${String(server.setting("courseId") ?? server.setting("subdomain"))}`;
+        // The instructor's commands, as in the formgrader's terminal: nbgrader as the grader account, in the course directory.
+        const asGrader = (...command: string[]) => server.guest.check(["runuser", "-u", "jupyterhub-grader", "--", "env", "-i",
+            "HOME=/srv/classroom/grading/jupyterhub-grader", "USER=jupyterhub-grader", "LANG=C.UTF-8",
+            "PATH=/opt/jupyterhub-classroom/user/bin:/usr/bin:/bin", "sh", "-c", 'cd "$0" && exec "$@"', course, ...command]);
+        const cell = (source: string, id: string, nbgrader: Record<string, unknown>) => ({
+            cell_type: "code", execution_count: null, id, outputs: [], source,
+            metadata: { nbgrader: { grade: false, solution: false, locked: false, task: false, grade_id: id, schema_version: 3, ...nbgrader } },
+        });
+        const source = {
+            nbformat: 4, nbformat_minor: 5,
+            metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+            cells: [
+                cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n", "add", { solution: true }),
+                cell("assert add(1, 2) == 3\n", "test_add", { grade: true, locked: true, points: 2 }),
+            ],
+        };
+        await asGrader("python", "-c", "import os, sys; os.makedirs(sys.argv[1], exist_ok=True); open(os.path.join(sys.argv[1], 'ps1.ipynb'), 'w').write(sys.argv[2])",
+            `${course}/source/ps1`, JSON.stringify(source));
+        await asGrader("nbgrader", "generate_assignment", "ps1");
+        await asGrader("nbgrader", "release_assignment", "ps1");
+
+        // The formgrader, in the instructor's browser, lists the assignment; a student is refused it.
+        const formgrader = await (await session(prof)).context.newPage();
+        await formgrader.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
+        await formgrader.waitForSelector("td >> text=ps1", { timeout: 60_000 });
+        await formgrader.screenshot({ path: join(server.resultsDir, "formgrader.png") });
+        const peek = await (await session(bob)).context.newPage();
+        const refused = await peek.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        assert.equal(refused?.status(), 403, `a student reached the formgrader: ${refused?.status()} ${peek.url()}`);
+        await peek.close();
+
+        // alice, in JupyterLab's Assignments tab: fetch, edit, submit.
+        await serverReady(alice);
+        const { lab } = await session(alice);
+        const assignments = async () => {
+            await lab.locator(".lm-MenuBar-item", { hasText: "Nbgrader" }).click();
+            await lab.locator(".lm-Menu-item", { hasText: "Assignment List" }).click();
+            return lab.locator("#nbgrader-assignment-list");
+        };
+        let tab = await assignments();
+        await tab.locator("button", { hasText: /^Fetch$/ }).click({ timeout: 60_000 });
+        await tab.locator("button", { hasText: /^Submit$/ }).waitFor({ timeout: 60_000 });
+        assert.match(await python(alice, [
+            "import json, pathlib",
+            "path = pathlib.Path('ps1/ps1.ipynb')",
+            "nb = json.loads(path.read_text())",
+            "print('NotImplementedError' in ''.join(nb['cells'][0]['source']))",
+            "nb['cells'][0]['source'] = 'def add(a, b):\\n    return a + b\\n'",
+            "path.write_text(json.dumps(nb))",
+        ].join("\n")), /^True/, "the fetched notebook is not the student version");
+        await tab.locator("button", { hasText: /^Submit$/ }).click();
+        const inbound = `/srv/classroom/grading/exchange/${course.split("/").pop()}/inbound`;
+        await waitFor("alice's submission in the exchange", 60_000, async () =>
+            (await server.guest.check(["ls", inbound])).includes(`jupyter-${alice.login}+ps1+`) ? true : undefined, 2000);
+        // Submissions are write-only for students: bob cannot list them.
+        assert.match(await python(bob, `
+import os
+try:
+    print(os.listdir(${JSON.stringify(inbound)}))
+except PermissionError as e:
+    print("refused:", e)
+`), /^refused:/, "bob listed the submissions");
+
+        // The instructor collects, autogrades and returns feedback (nbgrader's commands as the grader).
+        await asGrader("nbgrader", "collect", "ps1");
+        await asGrader("nbgrader", "autograde", "ps1");
+        const scores = await asGrader("python", "-c", "from nbgrader.api import Gradebook\nwith Gradebook('sqlite:///gradebook.db') as gb:\n    print({s.student.id: s.score for s in gb.assignment_submissions('ps1')})");
+        assert.match(scores, new RegExp(`'jupyter-${alice.login}': 2\\.0`), `alice's score: ${scores}`);
+        await asGrader("nbgrader", "generate_feedback", "ps1");
+        await asGrader("nbgrader", "release_feedback", "ps1");
+
+        // alice fetches her feedback in the Assignments tab and sees it.
+        await lab.reload();
+        await lab.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+        tab = (await lab.locator("#nbgrader-assignment-list").count()) > 0 ? lab.locator("#nbgrader-assignment-list") : await assignments();
+        await tab.locator("button", { hasText: "Fetch Feedback" }).click({ timeout: 60_000 });
+        await tab.locator("text=(view feedback)").waitFor({ timeout: 60_000 });
+        await lab.screenshot({ path: join(server.resultsDir, "alice-assignments.png") });
+        assert.match(await python(alice, "import pathlib; print([p.read_text() for p in pathlib.Path('ps1/feedback').glob('*/ps1.html')][0])"),
+            /2\.0 \/ 2\.0/, "alice's feedback does not show her score");
+    }, 10 * 60_000);
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */
