@@ -1,4 +1,5 @@
-"""Archives the students' homes and the hub database into one tar.gz.
+"""Archives the students' homes, the grading files (nbgrader's exchange and gradebook) and the hub
+database into one tar.gz.
 
 Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
 The archive stays in a root-only directory, with the newest ARCHIVES_KEPT before it; a copy goes
@@ -43,9 +44,10 @@ def archive_size_bound() -> int:
     data in whole blocks) and the database, before gzip, which shrinks most of it and grows the
     rest by a fraction of a percent."""
     total = layout.HUB_DATABASE.stat().st_size + TAR_BLOCK if layout.HUB_DATABASE.exists() else 0
-    for home in (layout.HOMES.iterdir() if layout.HOMES.is_dir() else []):
+    homes = list(layout.HOMES.iterdir()) if layout.HOMES.is_dir() else []
+    for home in homes + ([layout.GRADING] if layout.GRADING.is_dir() else []):
         for directory, subdirectories, files in os.walk(home):
-            if Path(directory) == home and ".cache" in subdirectories:
+            if Path(directory).parent == layout.HOMES and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
             total += TAR_BLOCK * (1 + len(subdirectories))
             for name in files:
@@ -62,8 +64,8 @@ def room_advice(directory: Path) -> str:
 
 
 def make_archive(target: Path) -> None:
-    """Writes target: home/<account>/… as on the volume (owners by name and id, modes, times),
-    hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
+    """Writes target: home/<account>/… and grading/… as on the volume (owners by name and id, modes,
+    times), hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
     if not layout.HOMES.is_dir():
         raise SystemExit(f"classroom-archive: {layout.HOMES} is missing; is the students' volume mounted?")
     with tempfile.TemporaryDirectory(dir=target.parent) as staging_dir:
@@ -77,11 +79,12 @@ def make_archive(target: Path) -> None:
         (staging / "archive.json").write_text(json.dumps({
             "format": FORMAT, "server": socket.getfqdn(), "created": utc_stamp(),
         }) + "\n")
+        grading = [layout.GRADING.name] if layout.GRADING.is_dir() else []
         tar = subprocess.run([
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
             "--exclude", f"{layout.HOMES.name}/*/.cache",
-            "--directory", str(layout.HOMES.parent), layout.HOMES.name,
+            "--directory", str(layout.HOMES.parent), layout.HOMES.name, *grading,
             "--directory", str(staging), *extras,
         ])
         if tar.returncode == TAR_FILES_CHANGED:

@@ -2,6 +2,8 @@
 
 from pathlib import Path
 
+from classroom_hub.grading import GRADING as GRADING_ROOT
+
 ETC = Path("/etc/jupyterhub-classroom")
 CLASS_SETTINGS = ETC / "class.json"
 SECRETS = ETC / "secrets.json"
@@ -19,6 +21,8 @@ HUB_DATABASE = HUB_STATE / "jupyterhub.sqlite"
 HUB_DATABASE_BACKUPS = HUB_STATE / "backups"
 
 HOMES = Path("/srv/classroom/home")
+# nbgrader's exchange and the grader's home with the course directory and gradebook (grading.py).
+GRADING = GRADING_ROOT
 ARCHIVES = Path("/var/backups/jupyterhub-classroom")
 ACME_STORAGE = Path("/var/lib/traefik/acme.json")
 TRAEFIK_CONFIG = Path("/etc/traefik/traefik.yaml")

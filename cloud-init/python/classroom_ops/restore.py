@@ -1,10 +1,12 @@
-"""Restores an archive made by classroom-archive onto this server: students' homes, then the hub database.
+"""Restores an archive made by classroom-archive onto this server: students' homes, the grading files
+(nbgrader's exchange and gradebook), then the hub database.
 
 Student-safe by construction: it refuses to touch a home that already holds files unless
 --force-merge is given, and even then never replaces, truncates or writes through anything that
 exists (the student's version stays; the archived entry is listed as skipped). Each account is
 created the way the hub creates it at first login (classroom_hub.accounts) and files get their
-owners by name, so a restored home belongs to the same student on the new server.
+owners by name, so a restored home belongs to the same student on the new server. The grading
+files go back the same way, the grader account made as classroom-apply makes it (grading.py).
 """
 
 import argparse
@@ -19,6 +21,7 @@ import tempfile
 from pathlib import Path
 
 from classroom_hub.accounts import AccountError, ensure_account
+from classroom_hub.grading import GradingError, ensure_grader
 from classroom_hub.usernames import is_student_account
 
 from . import layout, systemd
@@ -43,15 +46,30 @@ def home_parts(name: str) -> list[str]:
     return parts[1:]
 
 
-def scan(archive: Path) -> tuple[list[str], bool]:
-    """One pass over the archive before anything is written: the accounts, and whether it holds a database."""
-    accounts, manifest, has_database = set(), None, False
+def grading_parts(name: str) -> list[str]:
+    """["exchange", "engr101"] for grading/exchange/engr101; refuses anything else."""
+    parts = name.rstrip("/").split("/")
+    if parts[0] != layout.GRADING.name or len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
+        raise Refused(f"{name!r} is not a path this restore writes (grading/…)")
+    return parts[1:]
+
+
+def scan(archive: Path) -> tuple[list[str], bool, bool]:
+    """One pass over the archive before anything is written: the accounts, and whether it holds a
+    database and grading files."""
+    accounts, manifest, has_database, has_grading = set(), None, False, False
     with tarfile.open(archive, "r|gz") as tar:
         for member in tar:
             if member.name == MANIFEST:
                 manifest = json.load(tar.extractfile(member))
             elif member.name == DATABASE_MEMBER:
                 has_database = True
+            elif member.name == layout.GRADING.name or member.name.startswith(f"{layout.GRADING.name}/"):
+                has_grading = True
+                if member.name != layout.GRADING.name:
+                    grading_parts(member.name)
+                if member.islnk():
+                    grading_parts(member.linkname)
             elif member.name not in ("hub", layout.HOMES.name):
                 parts = home_parts(member.name)
                 if member.islnk() and home_parts(member.linkname)[0] != parts[0]:
@@ -61,11 +79,17 @@ def scan(archive: Path) -> tuple[list[str], bool]:
         raise Refused(f"{archive} was not made by classroom-archive (no {MANIFEST})")
     if manifest.get("format") != FORMAT:
         raise Refused(f"{archive} is archive format {manifest.get('format')}; this server reads format {FORMAT}")
-    return sorted(accounts), has_database
+    return sorted(accounts), has_database, has_grading
 
 
-def refuse_unless_empty(accounts: list[str]) -> None:
+def holds_files(directory: Path) -> bool:
+    return any(files for _, _, files in os.walk(directory))
+
+
+def refuse_unless_empty(accounts: list[str], has_grading: bool) -> None:
     occupied = [a for a in accounts if (layout.HOMES / a).is_dir() and any((layout.HOMES / a).iterdir())]
+    if has_grading and holds_files(layout.GRADING):
+        occupied.append(str(layout.GRADING))
     if occupied:
         raise Refused(f"these homes already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
                       " archived files they lack (existing files are never replaced), run again with --force-merge")
@@ -107,10 +131,11 @@ def owner_of(member: tarfile.TarInfo, student: pwd.struct_passwd) -> tuple[int, 
     return uid, gid
 
 
-def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, parts: list[str],
-                 student: pwd.struct_passwd) -> bool:
-    """Creates one archived entry where nothing is in its place; False when it was skipped."""
-    parent = open_parent(homes_fd, parts)
+def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, base_fd: int, parts: list[str],
+                 student: pwd.struct_passwd, parts_of=home_parts) -> bool:
+    """Creates one archived entry where nothing is in its place (parts: its path below base_fd, as
+    parts_of reads a name of the archive); False when it was skipped."""
+    parent = open_parent(base_fd, parts)
     if parent is None:
         return False
     name = parts[-1]
@@ -127,7 +152,7 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, p
             os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
             return True
         elif member.islnk():
-            source_parent = open_parent(homes_fd, home_parts(member.linkname))
+            source_parent = open_parent(base_fd, parts_of(member.linkname))
             if source_parent is None:
                 return False
             try:
@@ -153,10 +178,13 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, p
         os.close(parent)
 
 
-def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path) -> list[str]:
-    """One pass: homes' entries into place, the database to `database`; returns what was skipped."""
+def extract(archive: Path, students: dict[str, pwd.struct_passwd], grader: pwd.struct_passwd | None,
+            database: Path) -> list[str]:
+    """One pass: homes' and grading's entries into place, the database to `database`; returns what
+    was skipped. An owner unknown here gets the home's student, or in grading the grader."""
     skipped = []
     homes_fd = os.open(layout.HOMES, NO_FOLLOW_DIR)
+    grading_fd = os.open(layout.GRADING, NO_FOLLOW_DIR) if grader else None
     try:
         with tarfile.open(archive, "r|gz") as tar:
             for member in tar:
@@ -167,8 +195,13 @@ def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Pat
                     # The home itself was made by ensure_account, as the hub makes it.
                     if len(parts) > 1 and not create_entry(tar, member, homes_fd, parts, students[parts[0]]):
                         skipped.append(member.name)
+                elif member.name.startswith(f"{layout.GRADING.name}/"):
+                    if not create_entry(tar, member, grading_fd, grading_parts(member.name), grader, grading_parts):
+                        skipped.append(member.name)
     finally:
         os.close(homes_fd)
+        if grading_fd is not None:
+            os.close(grading_fd)
     return skipped
 
 
@@ -191,18 +224,23 @@ def replace_database(restored: Path) -> None:
 
 
 def restore(archive: Path, force_merge: bool) -> None:
-    accounts, has_database = scan(archive)
+    accounts, has_database, has_grading = scan(archive)
     if not force_merge:
-        refuse_unless_empty(accounts)
+        refuse_unless_empty(accounts, has_grading)
     try:
         students = {account: ensure_account(account, layout.HOMES) for account in accounts}
-    except AccountError as err:
+        if has_grading:
+            layout.GRADING.mkdir(mode=0o755, exist_ok=True)
+        grader = ensure_grader(layout.GRADING) if has_grading else None
+    except (AccountError, GradingError) as err:
         raise Refused(str(err)) from None
     layout.HUB_STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=layout.HUB_STATE) as staging:
         database = Path(staging) / "restored.sqlite"
-        skipped = extract(archive, students, database)
+        skipped = extract(archive, students, grader, database)
         print(f"restored the homes of {len(accounts)} students into {layout.HOMES}")
+        if grader:
+            print(f"restored the grading files (nbgrader's exchange and gradebook) into {layout.GRADING}")
         for name in skipped:
             print(f"skipped, something is already there: {name}")
         if has_database:
