@@ -4,12 +4,14 @@
 # each line saves (docs/performance.md).
 import os
 
+from jupyter_core.paths import jupyter_config_path
+
 c = get_config()  # noqa: F821 (defined by traitlets while it loads this file)
 
-# classroom-apply writes nbgrader's global config only while the class grades with it
-# (classroom_hub/grading.py): then students get the Assignments list and validation, never the
+# classroom-apply writes nbgrader's global config (/etc/jupyter) only while the class grades with
+# it (classroom_hub/grading.py): then students get the Assignments list and validation, never the
 # staff's formgrader or course list (the formgrader's own configuration, jupyter/grader/, has those).
-grading = os.path.exists("/etc/jupyter/nbgrader_config.json")
+grading = any(os.path.exists(os.path.join(path, "nbgrader_config.json")) for path in jupyter_config_path())
 c.ServerApp.jpserver_extensions = {
     "nbgrader.server_extensions.assignment_list": grading,
     "nbgrader.server_extensions.validate_assignment": grading,

@@ -11,13 +11,19 @@ it is /etc/jupyter, the directory that comes last in jupyter_config_path()).
 import json
 import os
 import pwd
+import re
+import shutil
 import stat
 import subprocess
+import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 
 import pytest
-from conftest import REPO, class_settings
+from conftest import CLOUD_INIT, REPO, class_settings, free_port
 
+from classroom_hub import INSTALL_DIR
 from classroom_hub.accounts import ensure_account
 from classroom_hub.apply import write_atomically
 from classroom_hub.grading import GRADER, GRADER_UID, course_directory, exchange_root, prepare_grading
@@ -56,12 +62,16 @@ class Class:
         self.exchange = exchange_root(self.root)
         self.course = course_directory(COURSE, self.root)
 
-    def run(self, account: str, *command: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+    def command(self, account: str, *command: str, config_path: tuple[Path, ...] = ()) -> list[str]:
+        """command as account, in a clean environment; config_path: Jupyter's config directories
+        before the system's (the students' environment's, the formgrader's)."""
         entry = pwd.getpwnam(account)
         env = {"HOME": entry.pw_dir, "USER": account, "LOGNAME": account, "PATH": f"{USER_VENV}/bin:/usr/bin:/bin",
-               "JUPYTER_CONFIG_PATH": str(self.jupyter_etc), "LANG": "C.UTF-8"}
-        result = subprocess.run(["runuser", "-u", account, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *command],
-                                cwd=cwd, capture_output=True, text=True, timeout=300)
+               "JUPYTER_CONFIG_PATH": os.pathsep.join(map(str, (*config_path, self.jupyter_etc))), "LANG": "C.UTF-8"}
+        return ["runuser", "-u", account, "--", "env", "-i", *(f"{k}={v}" for k, v in env.items()), *command]
+
+    def run(self, account: str, *command: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
+        result = subprocess.run(self.command(account, *command), cwd=cwd, capture_output=True, text=True, timeout=300)
         if check:
             assert result.returncode == 0, f"{command} as {account}:\n{result.stdout}\n{result.stderr}"
         return result
@@ -183,3 +193,90 @@ def test_release_fetch_submit_collect_autograde_feedback_and_no_student_reads_an
         [feedback] = (home / "ps1" / "feedback").glob("*/ps1.html")
         assert f"Score: {score} / 2.0" in feedback.read_text() or f"{score} / 2.0" in feedback.read_text()
         assert feedback.stat().st_uid == pwd.getpwnam(student).pw_uid
+
+
+class JupyterServer:
+    """A real Jupyter server from the students' environment, as one account, with the Jupyter config
+    directories the server has: the students' environment's own (etc/jupyter, with
+    cloud-init/jupyter/jupyter_server_config.py as install.sh puts it), the formgrader's before it
+    for the grader, and the system's (/etc/jupyter, here the test's) last."""
+
+    TOKEN = "grading-test-token"
+
+    def __init__(self, c: Class, account: str, root: Path, cwd: Path, logs: Path, formgrader: bool = False):
+        venv_etc = logs / "venv-etc"
+        if not venv_etc.exists():
+            venv_etc.mkdir()
+            shutil.copy(CLOUD_INIT / "jupyter" / "jupyter_server_config.py", venv_etc)
+        config_path = ((INSTALL_DIR / "jupyter" / "grader",) if formgrader else ()) + (venv_etc,)
+        self.url = f"http://127.0.0.1:{free_port()}"
+        self.log = logs / f"{account}-{time.monotonic_ns()}.log"
+        command = c.command(account, f"{USER_VENV}/bin/jupyter", "server", "--no-browser", f"--port={self.url.rsplit(':', 1)[1]}",
+                            "--ip=127.0.0.1", f"--ServerApp.token={self.TOKEN}", f"--ServerApp.root_dir={root}", config_path=config_path)
+        with self.log.open("w") as log:
+            self.process = subprocess.Popen(command, cwd=cwd, stdout=log, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 120
+        while self.get("/api/status")[0] != 200:
+            assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()
+            time.sleep(0.5)
+
+    def get(self, path: str) -> tuple[int, str]:
+        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"token {self.TOKEN}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, ""
+        except OSError:
+            return 0, ""
+
+    def disabled_lab_plugins(self) -> list[str]:
+        """nbgrader's JupyterLab plugins the page tells JupyterLab not to load."""
+        status, page = self.get("/lab")
+        assert status == 200, self.log.read_text()
+        config = json.loads(re.search(r'<script id="jupyter-config-data" type="application/json">(.*?)</script>', page, re.S).group(1))
+        return sorted(name for name in config["disabledExtensions"] if name.startswith("@jupyter/nbgrader"))
+
+    def stop(self) -> None:
+        subprocess.run(["pkill", "-TERM", "-P", str(self.process.pid)], check=False)
+        self.process.terminate()
+        self.process.wait(timeout=30)
+
+
+@pytest.fixture
+def servers(graded_class, world_dir):
+    logs = world_dir / "logs"
+    logs.mkdir()
+    started: list[JupyterServer] = []
+
+    def start(*args, **kwargs) -> JupyterServer:
+        started.append(JupyterServer(graded_class, *args, logs=logs, **kwargs))
+        return started[-1]
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+def test_students_get_the_assignments_list_the_formgrader_gets_the_formgrader(graded_class, servers):
+    c = graded_class
+    ada = ensure_account("jupyter-grading-ada", c.homes)
+    student = servers(ada.pw_name, Path(ada.pw_dir), cwd=Path(ada.pw_dir))
+    assert student.get("/assignments?course_id=engr101")[0] == 200
+    assert student.get("/formgrader")[0] == 404
+    assert student.disabled_lab_plugins() == [
+        "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader"]
+    student.stop()
+
+    grader = servers(GRADER, c.root / GRADER, cwd=c.course, formgrader=True)
+    status, page = grader.get("/formgrader")
+    assert status == 200 and "Manage Assignments" in page, grader.log.read_text()
+    assert grader.get("/assignments?course_id=engr101")[0] == 404
+    assert grader.disabled_lab_plugins() == ["@jupyter/nbgrader:assignment-list", "@jupyter/nbgrader:course-list"]
+    grader.stop()
+
+    # Grading off: no nbgrader at all in a student's server.
+    prepare_grading(class_settings(), write_atomically, root=c.root, jupyter_etc=c.jupyter_etc)
+    student = servers(ada.pw_name, Path(ada.pw_dir), cwd=Path(ada.pw_dir))
+    assert student.get("/assignments?course_id=engr101")[0] == 404
+    assert student.disabled_lab_plugins() == ["@jupyter/nbgrader"]
