@@ -8,6 +8,7 @@ Each command gets the test's Jupyter system directory through JUPYTER_CONFIG_PAT
 it is /etc/jupyter, the directory that comes last in jupyter_config_path()).
 """
 
+import contextlib
 import json
 import os
 import pwd
@@ -15,6 +16,7 @@ import re
 import shutil
 import stat
 import subprocess
+import sys
 import time
 import urllib.error
 import urllib.request
@@ -280,3 +282,104 @@ def test_students_get_the_assignments_list_the_formgrader_gets_the_formgrader(gr
     student = servers(ada.pw_name, Path(ada.pw_dir), cwd=Path(ada.pw_dir))
     assert student.get("/assignments?course_id=engr101")[0] == 404
     assert student.disabled_lab_plugins() == ["@jupyter/nbgrader"]
+
+
+HUB_CONFIG = """
+import json, os
+from pathlib import Path
+from classroom_hub.services import formgrader
+options = json.loads(os.environ["GRADING_TEST"])
+c = get_config()
+c.JupyterHub.bind_url = options["url"]
+c.JupyterHub.hub_bind_url = options["hub_url"]
+c.JupyterHub.db_url = "sqlite:///" + options["db"]
+c.JupyterHub.proxy_class = "traefik_file"
+c.TraefikFileProviderProxy.should_start = True
+c.TraefikFileProviderProxy.traefik_api_url = options["traefik_api"]
+c.TraefikFileProviderProxy.traefik_api_username = "jupyterhub"
+c.TraefikFileProviderProxy.traefik_api_password = "grading-test-traefik-password"
+c.TraefikFileProviderProxy.static_config_file = options["root"] + "/traefik.toml"
+c.TraefikFileProviderProxy.dynamic_config_file = options["root"] + "/rules.toml"
+c.Authenticator.allowed_users = {"ta", "student"}
+c.JupyterHub.load_groups = {"course-staff": {"users": ["ta"]}}
+# The hub's own formgrader service, as services.py declares it, with the test's Jupyter directories.
+service, role = formgrader("engr101", options["user_venv"], root=Path(options["grading"]))
+service["environment"]["JUPYTER_CONFIG_PATH"] += os.pathsep + options["config_path"]
+c.JupyterHub.services = [service, {"name": "tester", "api_token": options["token"]}]
+c.JupyterHub.load_roles = [role, {"name": "tester", "services": ["tester"], "scopes": ["tokens", "list:users"]}]
+"""
+
+
+def test_the_hub_runs_the_formgrader_as_the_grader_for_the_course_staff_only(graded_class, world_dir):
+    """A real JupyterHub (and Traefik) with the formgrader service and role of services.py: it starts
+    as the grader in the course directory, a teaching assistant in course-staff gets the formgrader,
+    a student gets 403."""
+    c = graded_class
+    venv_etc = world_dir / "venv-etc"
+    venv_etc.mkdir()
+    shutil.copy(CLOUD_INIT / "jupyter" / "jupyter_server_config.py", venv_etc)
+    token = "grading-test-service-token-0123456789"
+    web, api, hub_port = free_port(), free_port(), free_port()
+    url = f"http://127.0.0.1:{web}"
+    (world_dir / "jupyterhub_config.py").write_text(HUB_CONFIG)
+    options = {"url": url, "hub_url": f"http://127.0.0.1:{hub_port}", "db": str(world_dir / "hub.sqlite"),
+               "traefik_api": f"http://127.0.0.1:{api}", "root": str(world_dir), "user_venv": str(USER_VENV),
+               "grading": str(c.root), "config_path": os.pathsep.join([str(venv_etc), str(c.jupyter_etc)]), "token": token}
+    venv_bin = Path(sys.executable).parent
+    log = (world_dir / "hub.log").open("w")
+    hub = subprocess.Popen([str(venv_bin / "jupyterhub"), "-f", str(world_dir / "jupyterhub_config.py")], cwd=world_dir,
+                           stdout=log, stderr=subprocess.STDOUT,
+                           env={"PATH": f"{venv_bin}:/usr/bin:/bin", "PYTHONPATH": str(INSTALL_DIR / "python"),
+                                "GRADING_TEST": json.dumps(options)})
+
+    def get(path: str, credential: str) -> tuple[int, str]:
+        request = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"token {credential}"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as e:
+            return e.code, ""
+        except OSError:
+            return 0, ""
+
+    def user_token(name: str) -> str:
+        request = urllib.request.Request(f"{url}/hub/api/users/{name}/tokens", data=b"{}", method="POST",
+                                         headers={"Authorization": f"token {token}"})
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())["token"]
+
+    try:
+        deadline = time.monotonic() + 180
+        while get("/services/formgrader/api/status", token)[0] in (0, 404, 503):
+            assert hub.poll() is None and time.monotonic() < deadline, (world_dir / "hub.log").read_text()
+            time.sleep(1)
+        ta, student = user_token("ta"), user_token("student")
+        status, page = get("/services/formgrader/formgrader", ta)
+        assert status == 200 and "Manage Assignments" in page, (status, (world_dir / "hub.log").read_text())
+        assert get("/services/formgrader/formgrader", student)[0] == 403
+        # The service runs as the grader, in the course directory.
+        [process] = [p for p in Path("/proc").glob("[0-9]*") if p.stat().st_uid == GRADER_UID
+                     and b"jupyterhub-singleuser" in (p / "cmdline").read_bytes()]
+        assert os.readlink(process / "cwd") == str(c.course)
+    finally:
+        hub.terminate()
+        hub.wait(timeout=60)
+        log.close()
+        # On the server systemd ends the hub's services with its unit; here the hub's own shutdown
+        # may leave the formgrader and the Traefik it started: end what runs from this test's directory.
+        for pid in processes_mentioning(world_dir):
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, 15)
+        deadline = time.monotonic() + 30
+        while processes_mentioning(world_dir):
+            assert time.monotonic() < deadline, "processes of the test's hub are still running"
+            time.sleep(0.5)
+
+
+def processes_mentioning(path: Path) -> list[int]:
+    pids = []
+    for process in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if str(path).encode() in (process / "cmdline").read_bytes():
+                pids.append(int(process.name))
+    return pids

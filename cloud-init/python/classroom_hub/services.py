@@ -3,7 +3,7 @@ class warmer (warmer.py) that starts the roster's servers before each class meet
 grading the formgrader (grading.py) that the course staff reach at /services/formgrader/."""
 
 from . import INSTALL_DIR
-from .grading import FORMGRADER_PORT, GRADER, SERVICE, course_directory, grader_home
+from .grading import FORMGRADER_PORT, GRADER, GRADING, SERVICE, course_directory, grader_home
 from .settings import settings_path
 from .staff import STAFF_GROUP, roster_students
 
@@ -17,7 +17,7 @@ def warmer_scopes(students: list[str]) -> list[str]:
     return [f"{scope}!user={name}" for name in students for scope in ("servers", "users:activity")]
 
 
-def formgrader(course_id: str, user_venv: str) -> tuple[dict, dict]:
+def formgrader(course_id: str, user_venv: str, root=GRADING) -> tuple[dict, dict]:
     """nbgrader's shared grader account (its JupyterHub docs, "One Class, Multiple Graders"): one
     JupyterLab as the grader, with the formgrader, its root the grader's home and the course
     directory its working directory (nbgrader's CourseDirectory.root). The course staff reach it
@@ -26,9 +26,9 @@ def formgrader(course_id: str, user_venv: str) -> tuple[dict, dict]:
         "name": SERVICE,
         "url": f"http://127.0.0.1:{FORMGRADER_PORT}",
         "command": [f"{user_venv}/bin/python", "-s", f"{user_venv}/bin/jupyterhub-singleuser",
-                    f"--ServerApp.root_dir={grader_home()}", "--ServerApp.default_url=/formgrader"],
+                    f"--ServerApp.root_dir={grader_home(root)}", "--ServerApp.default_url=/formgrader"],
         "user": GRADER,
-        "cwd": str(course_directory(course_id)),
+        "cwd": str(course_directory(course_id, root)),
         "environment": {
             "JUPYTER_CONFIG_PATH": str(INSTALL_DIR / "jupyter" / "grader"),
             # nbgrader runs kernels and its own commands from the students' environment.
