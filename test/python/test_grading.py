@@ -300,11 +300,14 @@ c.TraefikFileProviderProxy.traefik_api_username = "jupyterhub"
 c.TraefikFileProviderProxy.traefik_api_password = "grading-test-traefik-password"
 c.TraefikFileProviderProxy.static_config_file = options["root"] + "/traefik.toml"
 c.TraefikFileProviderProxy.dynamic_config_file = options["root"] + "/rules.toml"
+c.JupyterHub.authenticator_class = "dummy"
 c.Authenticator.allowed_users = {"ta", "student"}
 c.JupyterHub.load_groups = {"course-staff": {"users": ["ta"]}}
 # The hub's own formgrader service, as services.py declares it, with the test's Jupyter directories.
 service, role = formgrader("engr101", options["user_venv"], root=Path(options["grading"]))
 service["environment"]["JUPYTER_CONFIG_PATH"] += os.pathsep + options["config_path"]
+# The hub unit's private /tmp is the test's own here.
+service["environment"]["JUPYTER_RUNTIME_DIR"] = options["root"] + "/tmp/jupyterhub-grader-runtime"
 c.JupyterHub.services = [service, {"name": "tester", "api_token": options["token"]}]
 c.JupyterHub.load_roles = [role, {"name": "tester", "services": ["tester"], "scopes": ["tokens", "list:users"]}]
 """
@@ -322,6 +325,8 @@ def test_the_hub_runs_the_formgrader_as_the_grader_for_the_course_staff_only(gra
     web, api, hub_port = free_port(), free_port(), free_port()
     url = f"http://127.0.0.1:{web}"
     (world_dir / "jupyterhub_config.py").write_text(HUB_CONFIG)
+    (world_dir / "tmp").mkdir()
+    (world_dir / "tmp").chmod(0o1777)
     options = {"url": url, "hub_url": f"http://127.0.0.1:{hub_port}", "db": str(world_dir / "hub.sqlite"),
                "traefik_api": f"http://127.0.0.1:{api}", "root": str(world_dir), "user_venv": str(USER_VENV),
                "grading": str(c.root), "config_path": os.pathsep.join([str(venv_etc), str(c.jupyter_etc)]), "token": token}
@@ -361,6 +366,9 @@ def test_the_hub_runs_the_formgrader_as_the_grader_for_the_course_staff_only(gra
         [process] = [p for p in Path("/proc").glob("[0-9]*") if p.stat().st_uid == GRADER_UID
                      and b"jupyterhub-singleuser" in (p / "cmdline").read_bytes()]
         assert os.readlink(process / "cwd") == str(c.course)
+        # Its runtime files (with its own token) are off the volume; nothing of the course changed.
+        assert list((world_dir / "tmp" / "jupyterhub-grader-runtime").glob("jpserver-*.json"))
+        assert not (c.root / GRADER / ".local" / "share" / "jupyter" / "runtime").exists()
     finally:
         hub.terminate()
         hub.wait(timeout=60)

@@ -208,8 +208,8 @@ def test_an_archive_that_does_not_fit_on_the_disk_is_not_started(server):
     assert server.run("ls", "-A", ARCHIVES).stdout.split() == ["classroom-20260101T120000Z.tar.gz"]
 
 
-def prepare_grading(server, *students: str) -> None:
-    """Grading as classroom-apply leaves it (grading.py), with a gradebook and one submission per student."""
+def prepare_grading(server) -> None:
+    """Grading as classroom-apply leaves it (grading.py)."""
     server.python(f"""
         import sys; sys.path.insert(0, "{LIB}/python")
         from pathlib import Path
@@ -217,6 +217,10 @@ def prepare_grading(server, *students: str) -> None:
         from classroom_hub.grading import prepare_grading
         prepare_grading({{"grading": {{"courseId": "engr101"}}}}, write_atomically, jupyter_etc=Path("/tmp/jupyter-etc"))
     """)
+
+
+def hand_in(server, *students: str) -> None:
+    """A gradebook and one submission per student."""
     server.write(f"{GRADER_HOME}/engr101/gradebook.db", "grades\n", "0644")
     server.run("chown", "-R", "jupyterhub-grader:jupyterhub-grader", f"{GRADER_HOME}/engr101")
     for account in students:
@@ -234,19 +238,25 @@ def test_the_grading_files_are_archived_and_restored_with_their_owners(make_serv
     old = make_server()
     prepare(old)
     add_students(old, "jupyter-ada")
-    prepare_grading(old, "jupyter-ada")
+    prepare_grading(old)
+    hand_in(old, "jupyter-ada")
+    old.write(f"{GRADER_HOME}/.cache/pip/big.bin", "cache\n")
     archive = old.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive").stdout.splitlines()[-2].split(": ", 1)[1]
     with tarfile.open(old.host_path(archive)) as tar:
         names = tar.getnames()
     assert f"{GRADER_HOME[len('/srv/classroom/'):]}/engr101/gradebook.db" in names
+    assert not any("/.cache" in name for name in names)
 
     new = make_server()
     prepare(new)
-    # On the new class the formgrader's account is made by classroom-apply, or here by the restore.
+    # On the new class the formgrader's account is made by classroom-apply, or here by the restore;
+    # what its JupyterLab keeps for itself is not coursework, and does not stop a restore.
+    prepare_grading(new)
+    new.write(f"{GRADER_HOME}/.jupyter/lab/workspaces/default.json", "{}\n", "0644")
     new.write("/root/archive.tar.gz", old.host_path(archive).read_bytes(), "0600")
     result = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz")
     assert "restored the grading files (nbgrader's exchange and gradebook) into /srv/classroom/grading" in result.stdout
-    assert "skipped" not in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
     grader = uid(new, "jupyterhub-grader")
     assert grader == 59999
     assert new.read(f"{GRADER_HOME}/engr101/gradebook.db") == "grades\n"

@@ -31,6 +31,9 @@ def formgrader(course_id: str, user_venv: str, root=GRADING) -> tuple[dict, dict
         "cwd": str(course_directory(course_id, root)),
         "environment": {
             "JUPYTER_CONFIG_PATH": str(INSTALL_DIR / "jupyter" / "grader"),
+            # Connection files and the server's own token file stay off the volume and out of archives,
+            # in the hub unit's private /tmp.
+            "JUPYTER_RUNTIME_DIR": "/tmp/jupyterhub-grader-runtime",
             # nbgrader runs kernels and its own commands from the students' environment.
             "PATH": f"{user_venv}/bin:/usr/local/bin:/usr/bin:/bin",
         },

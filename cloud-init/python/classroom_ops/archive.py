@@ -47,7 +47,7 @@ def archive_size_bound() -> int:
     homes = list(layout.HOMES.iterdir()) if layout.HOMES.is_dir() else []
     for home in homes + ([layout.GRADING] if layout.GRADING.is_dir() else []):
         for directory, subdirectories, files in os.walk(home):
-            if Path(directory).parent == layout.HOMES and ".cache" in subdirectories:
+            if Path(directory).parent in (layout.HOMES, layout.GRADING) and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
             total += TAR_BLOCK * (1 + len(subdirectories))
             for name in files:
@@ -83,7 +83,7 @@ def make_archive(target: Path) -> None:
         tar = subprocess.run([
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
-            "--exclude", f"{layout.HOMES.name}/*/.cache",
+            "--exclude", f"{layout.HOMES.name}/*/.cache", "--exclude", f"{layout.GRADING.name}/*/.cache",
             "--directory", str(layout.HOMES.parent), layout.HOMES.name, *grading,
             "--directory", str(staging), *extras,
         ])

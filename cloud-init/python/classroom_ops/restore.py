@@ -82,13 +82,21 @@ def scan(archive: Path) -> tuple[list[str], bool, bool]:
     return sorted(accounts), has_database, has_grading
 
 
-def holds_files(directory: Path) -> bool:
-    return any(files for _, _, files in os.walk(directory))
+def holds_coursework(grading: Path) -> bool:
+    """Files in the exchange or the course directories; the grader's own dot-directories (JupyterLab's
+    settings, kernels' history) are its tools', not the course's."""
+    for directory, subdirectories, files in os.walk(grading):
+        if Path(directory).parent == grading:
+            subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+            files = [f for f in files if not f.startswith(".")]
+        if files:
+            return True
+    return False
 
 
 def refuse_unless_empty(accounts: list[str], has_grading: bool) -> None:
     occupied = [a for a in accounts if (layout.HOMES / a).is_dir() and any((layout.HOMES / a).iterdir())]
-    if has_grading and holds_files(layout.GRADING):
+    if has_grading and holds_coursework(layout.GRADING):
         occupied.append(str(layout.GRADING))
     if occupied:
         raise Refused(f"these homes already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
