@@ -150,7 +150,8 @@ async function hubProcesses(): Promise<string[]> {
     const processes = (await server.guest.check(["ps", "-e", "-o", "pid=,unit=,args="])).split("\n")
         .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
         .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && m[1] !== main);
-    const named = (args: string) => (/jupyterhub_idle_culler/.test(args) ? "idle-culler" : /classroom_hub\.warmer/.test(args) ? "class-warmer" : args);
+    const named = (args: string) => (/jupyterhub_idle_culler/.test(args) ? "idle-culler" : /classroom_hub\.warmer/.test(args) ? "class-warmer"
+        : /jupyterhub-singleuser .*\/srv\/classroom\/grading\//.test(args) ? "formgrader" : args);
     return processes.map((m) => named(m[3])).sort();
 }
 
@@ -414,7 +415,7 @@ print(json.dumps(out))
         assert.equal(await mainPid("jupyterhub.service"), hubPid, "restarting Traefik restarted the hub");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
-        assert.deepEqual(await hubProcesses(), ["class-warmer", "idle-culler"], "the restarts left processes of an earlier hub behind");
+        assert.deepEqual(await hubProcesses(), ["class-warmer", "formgrader", "idle-culler"], "the restarts left processes of an earlier hub behind");
 
         assertRefused(carol, await refusedSignIn(carol));
         const bundle = await server.renderChanged("roster-change", (config) => {
@@ -646,7 +647,8 @@ print(json.dumps({"lab3": os.path.exists(${JSON.stringify(`${directory}/lab3.ipy
         assert.equal(left.stdout.trim(), "", `a process a hook started is still running: ${left.stdout}`);
         const inHub = (await server.guest.check(["ps", "-e", "-o", "uid=,unit=,args="])).split("\n")
             .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-            .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && Number(m[1]) >= 20000 && Number(m[1]) <= 59999);
+            // 59999, the last uid of the students' firewall range, is the formgrader's account (grading).
+            .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && Number(m[1]) >= 20000 && Number(m[1]) <= 59998);
         assert.deepEqual(inHub.map((m) => m[0]), [], "student processes run in the hub's unit");
         const copyUnit = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "-u", `${account}-course-copy.service`]);
         assert.match(copyUnit, new RegExp(`${account}-course-copy\\.service`), `the copy did not run in a unit of its own: ${copyUnit}`);

@@ -240,19 +240,20 @@ def test_the_grading_files_are_archived_and_restored_with_their_owners(make_serv
     add_students(old, "jupyter-ada")
     prepare_grading(old)
     hand_in(old, "jupyter-ada")
-    old.write(f"{GRADER_HOME}/.cache/pip/big.bin", "cache\n")
+    # What the formgrader's JupyterLab keeps for itself, on the old server and the new.
+    old.write(f"{GRADER_HOME}/.jupyter/migrated", "", "0644")
     archive = old.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive").stdout.splitlines()[-2].split(": ", 1)[1]
     with tarfile.open(old.host_path(archive)) as tar:
         names = tar.getnames()
     assert f"{GRADER_HOME[len('/srv/classroom/'):]}/engr101/gradebook.db" in names
-    assert not any("/.cache" in name for name in names)
+    assert not any(name.startswith(f"{GRADER_HOME[len('/srv/classroom/'):]}/.") for name in names)
 
     new = make_server()
     prepare(new)
     # On the new class the formgrader's account is made by classroom-apply, or here by the restore;
     # what its JupyterLab keeps for itself is not coursework, and does not stop a restore.
     prepare_grading(new)
-    new.write(f"{GRADER_HOME}/.jupyter/lab/workspaces/default.json", "{}\n", "0644")
+    new.write(f"{GRADER_HOME}/.jupyter/migrated", "", "0644")
     new.write("/root/archive.tar.gz", old.host_path(archive).read_bytes(), "0600")
     result = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz")
     assert "restored the grading files (nbgrader's exchange and gradebook) into /srv/classroom/grading" in result.stdout

@@ -19,6 +19,8 @@ import sys
 import tempfile
 from pathlib import Path
 
+from classroom_hub.grading import GRADER
+
 from . import layout
 from .hubdb import copy_database, utc_stamp
 from .retention import ARCHIVES_KEPT, NotEnoughSpace, kept, prune, require_room
@@ -47,8 +49,11 @@ def archive_size_bound() -> int:
     homes = list(layout.HOMES.iterdir()) if layout.HOMES.is_dir() else []
     for home in homes + ([layout.GRADING] if layout.GRADING.is_dir() else []):
         for directory, subdirectories, files in os.walk(home):
-            if Path(directory).parent in (layout.HOMES, layout.GRADING) and ".cache" in subdirectories:
+            if Path(directory).parent == layout.HOMES and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
+            if Path(directory) == layout.GRADING / GRADER:
+                subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+                files = [f for f in files if not f.startswith(".")]
             total += TAR_BLOCK * (1 + len(subdirectories))
             for name in files:
                 size = os.lstat(os.path.join(directory, name)).st_size
@@ -83,7 +88,10 @@ def make_archive(target: Path) -> None:
         tar = subprocess.run([
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
-            "--exclude", f"{layout.HOMES.name}/*/.cache", "--exclude", f"{layout.GRADING.name}/*/.cache",
+            "--exclude", f"{layout.HOMES.name}/*/.cache",
+            # The grader's own dot-files (its JupyterLab's and kernels' state) are no coursework, and
+            # the formgrader of a class restored into makes them again.
+            "--exclude", f"{layout.GRADING.name}/{GRADER}/.*",
             "--directory", str(layout.HOMES.parent), layout.HOMES.name, *grading,
             "--directory", str(staging), *extras,
         ])

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 
 from classroom_hub.accounts import AccountError, ensure_account
-from classroom_hub.grading import GradingError, ensure_grader
+from classroom_hub.grading import GRADER, GradingError, ensure_grader
 from classroom_hub.usernames import is_student_account
 
 from . import layout, systemd
@@ -83,10 +83,10 @@ def scan(archive: Path) -> tuple[list[str], bool, bool]:
 
 
 def holds_coursework(grading: Path) -> bool:
-    """Files in the exchange or the course directories; the grader's own dot-directories (JupyterLab's
-    settings, kernels' history) are its tools', not the course's."""
+    """Files in the exchange or the course directories; the grader's own dot-files (its JupyterLab's
+    and kernels' state, which archives leave out) are no coursework."""
     for directory, subdirectories, files in os.walk(grading):
-        if Path(directory).parent == grading:
+        if Path(directory) == grading / GRADER:
             subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
             files = [f for f in files if not f.startswith(".")]
         if files:
