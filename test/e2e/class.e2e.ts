@@ -894,6 +894,7 @@ print(json.dumps(out))
         await waitFor("alice's submission in the exchange", 60_000, async () =>
             (await server.guest.check(["ls", inbound])).includes(`jupyter-${alice.login}+ps1+`) ? true : undefined, 2000);
         // Submissions are write-only for students: bob cannot list them.
+        await serverReady(bob);
         assert.match(await python(bob, `
 import os
 try:
