@@ -28,7 +28,7 @@ from conftest import CLOUD_INIT, REPO, class_settings, free_port
 from classroom_hub import INSTALL_DIR
 from classroom_hub.accounts import ensure_account
 from classroom_hub.apply import write_atomically
-from classroom_hub.grading import GRADER, GRADER_UID, course_directory, exchange_root, prepare_grading
+from classroom_hub.grading import GRADER, GRADER_UID, GradingError, course_directory, exchange_root, prepare_grading
 
 USER_VENV = REPO / ".venv-user"
 COURSE = "engr101"
@@ -125,6 +125,20 @@ def test_the_exchange_has_nbgraders_modes_and_nothing_more(graded_class):
     settings["grading"] = {"courseId": COURSE}
     prepare_grading(settings, write_atomically, root=c.root, jupyter_etc=c.jupyter_etc)
     assert mode_and_owner(c.exchange / COURSE / "inbound") == ("0o2733", GRADER)
+
+
+def test_a_course_directory_a_student_made_first_in_the_exchange_is_refused(graded_class):
+    c = graded_class
+    ada = ensure_account("jupyter-grading-ada", c.homes)
+    planted = c.exchange / "engr102"
+    c.run(ada.pw_name, "mkdir", "-p", str(planted / "outbound" / "ps1"), cwd=c.homes)
+    c.run(ada.pw_name, "ln", "-s", str(c.homes / ada.pw_name), str(c.exchange / "engr103"), cwd=c.homes)
+    for course, says in (("engr102", f"{planted} belongs to uid {ada.pw_uid}"), ("engr103", "is not a directory")):
+        settings = class_settings()
+        settings["grading"] = {"courseId": course}
+        with pytest.raises(GradingError, match=says):
+            prepare_grading(settings, write_atomically, root=c.root, jupyter_etc=c.jupyter_etc)
+    assert mode_and_owner(planted)[1] == ada.pw_name
 
 
 def test_turning_grading_off_keeps_the_gradebook_and_hides_nbgrader(graded_class):

@@ -102,13 +102,21 @@ def _useradd(root: Path) -> None:
 
 
 def _directory(path: Path, mode: int, uid: int, gid: int) -> None:
-    """path as a real directory (never through a symlink) with this owner and mode."""
+    """path as a real directory (never through a symlink) with this owner and mode. One someone
+    else made first (a student, in the exchange root everybody may write) is refused, never adopted."""
     try:
         os.mkdir(path, mode)
     except FileExistsError:
         pass
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
     try:
+        fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW)
+    except OSError as e:
+        raise GradingError(f"{path} is not a directory ({e.strerror}): move it away, then deliver the settings again") from None
+    try:
+        owner = os.fstat(fd).st_uid
+        if owner not in (uid, 0):
+            raise GradingError(f"{path} belongs to uid {owner}, not to {uid}: someone else made it first. Move it "
+                               "away, then deliver the settings again")
         os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)  # after chown, which clears the set-group-id bit
     finally:
