@@ -19,6 +19,7 @@ import subprocess
 import sys
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -80,6 +81,19 @@ class Class:
 
     def nbgrader(self, account: str, *arguments: str, cwd: Path, check: bool = True) -> subprocess.CompletedProcess:
         return self.run(account, f"{USER_VENV}/bin/nbgrader", *arguments, cwd=cwd, check=check)
+
+
+def release(c: "Class", assignment: str = "ps1") -> None:
+    """The instructor writes the assignment in the course directory (the formgrader's working
+    directory) and releases it with nbgrader's commands, as the grader."""
+    grader = pwd.getpwnam(GRADER)
+    source = c.course / "source" / assignment
+    source.mkdir(parents=True)
+    (source / f"{assignment}.ipynb").write_text(json.dumps(source_notebook()))
+    for path in (c.course / "source", source, source / f"{assignment}.ipynb"):
+        os.chown(path, grader.pw_uid, grader.pw_gid)
+    c.nbgrader(GRADER, "generate_assignment", assignment, cwd=c.course)
+    c.nbgrader(GRADER, "release_assignment", assignment, cwd=c.course)
 
 
 @pytest.fixture
@@ -157,15 +171,7 @@ def test_release_fetch_submit_collect_autograde_feedback_and_no_student_reads_an
     bob = ensure_account("jupyter-grading-bob", c.homes).pw_name
     ada_home, bob_home = c.homes / ada, c.homes / bob
 
-    # The instructor writes the assignment in the course directory (the formgrader's working directory).
-    grader = pwd.getpwnam(GRADER)
-    source = c.course / "source" / "ps1"
-    source.mkdir(parents=True)
-    (source / "ps1.ipynb").write_text(json.dumps(source_notebook()))
-    for path in (c.course / "source", source, source / "ps1.ipynb"):
-        os.chown(path, grader.pw_uid, grader.pw_gid)
-    c.nbgrader(GRADER, "generate_assignment", "ps1", cwd=c.course)
-    c.nbgrader(GRADER, "release_assignment", "ps1", cwd=c.course)
+    release(c)
     assert "ps1" in c.nbgrader(ada, "list", cwd=ada_home).stdout + c.nbgrader(ada, "list", cwd=ada_home).stderr
 
     # Each student fetches it; ada solves it, bob hands in the blank copy.
@@ -236,8 +242,10 @@ class JupyterServer:
             assert self.process.poll() is None and time.monotonic() < deadline, self.log.read_text()
             time.sleep(0.5)
 
-    def get(self, path: str) -> tuple[int, str]:
-        request = urllib.request.Request(f"{self.url}{path}", headers={"Authorization": f"token {self.TOKEN}"})
+    def get(self, path: str, form: dict | None = None) -> tuple[int, str]:
+        """GET path, or POST the form to it."""
+        data = urllib.parse.urlencode(form).encode() if form is not None else None
+        request = urllib.request.Request(f"{self.url}{path}", data=data, headers={"Authorization": f"token {self.TOKEN}"})
         try:
             with urllib.request.urlopen(request, timeout=30) as response:
                 return response.status, response.read().decode()
@@ -277,9 +285,19 @@ def servers(graded_class, world_dir):
 def test_students_get_the_assignments_list_the_formgrader_gets_the_formgrader(graded_class, servers):
     c = graded_class
     ada = ensure_account("jupyter-grading-ada", c.homes)
+    release(c)
     student = servers(ada.pw_name, Path(ada.pw_dir), cwd=Path(ada.pw_dir))
-    assert student.get("/assignments?course_id=engr101")[0] == 200
     assert student.get("/formgrader")[0] == 404
+    # What the Assignments tab asks its server: the course, the released assignment; fetch, submit.
+    assert json.loads(student.get("/courses")[1]) == {"success": True, "value": [COURSE]}
+    listed = json.loads(student.get(f"/assignments?course_id={COURSE}")[1])
+    assert [(a["assignment_id"], a["status"]) for a in listed["value"]] == [("ps1", "released")], listed
+    fetched = json.loads(student.get("/assignments/fetch", {"course_id": COURSE, "assignment_id": "ps1"})[1])
+    assert [(a["assignment_id"], a["status"]) for a in fetched["value"]] == [("ps1", "fetched")], fetched
+    assert (Path(ada.pw_dir) / "ps1" / "ps1.ipynb").stat().st_uid == ada.pw_uid
+    submitted = json.loads(student.get("/assignments/submit", {"course_id": COURSE, "assignment_id": "ps1"})[1])
+    assert submitted["success"], submitted
+    assert [name.split("+")[:2] for name in os.listdir(c.exchange / COURSE / "inbound")] == [[ada.pw_name, "ps1"]]
     assert student.disabled_lab_plugins() == [
         "@jupyter/nbgrader:course-list", "@jupyter/nbgrader:create-assignment", "@jupyter/nbgrader:formgrader"]
     student.stop()
