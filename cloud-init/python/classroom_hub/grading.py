@@ -128,7 +128,7 @@ def ensure_exchange(course_id: str, grader: pwd.struct_passwd, root: Path) -> Pa
     exchange = exchange_root(root)
     _directory(exchange, 0o1777, 0, 0)
     for name, mode in EXCHANGE_COURSE_DIRECTORIES:
-        _directory(exchange / course_id / name if name else exchange / course_id, mode, grader.pw_uid, grader.pw_gid)
+        _directory(exchange / course_id / name, mode, grader.pw_uid, grader.pw_gid)
     return exchange
 
 

@@ -2,6 +2,8 @@
 class warmer (warmer.py) that starts the roster's servers before each class meeting, and with
 grading the formgrader (grading.py) that the course staff reach at /services/formgrader/."""
 
+from pathlib import Path
+
 from . import INSTALL_DIR
 from .grading import FORMGRADER_PORT, GRADER, GRADING, SERVICE, course_directory, grader_home
 from .settings import settings_path
@@ -17,7 +19,7 @@ def warmer_scopes(students: list[str]) -> list[str]:
     return [f"{scope}!user={name}" for name in students for scope in ("servers", "users:activity")]
 
 
-def formgrader(course_id: str, user_venv: str, root=GRADING) -> tuple[dict, dict]:
+def formgrader(course_id: str, user_venv: str, root: Path = GRADING) -> tuple[dict, dict]:
     """nbgrader's shared grader account (its JupyterHub docs, "One Class, Multiple Graders"): one
     JupyterLab as the grader, with the formgrader, its root the grader's home and the course
     directory its working directory (nbgrader's CourseDirectory.root). The course staff reach it
