@@ -32,7 +32,7 @@ put_file() {
 
 step "check the system"
 [[ $EUID -eq 0 ]] || fail "run as root"
-for command in python3 git nft blkid mkfs.ext4 sshd systemctl tar; do
+for command in python3 git nft blkid mkfs.ext4 tune2fs e2fsck sshd systemctl tar; do
   command -v "$command" >/dev/null || fail "$command is missing (cloud-init installs it from user-data packages)"
 done
 for file in "$ETC/server.json" "$LIB/library.tar"; do
@@ -48,12 +48,13 @@ for command in "$LIB"/classroom-*; do
   ln -sfn "$command" /usr/local/sbin/
 done
 
-step "harden sshd: no root login, no passwords"
+step "harden sshd: no root login, no passwords, no students"
 # sshd refuses to check its configuration without this directory, which socket activation omits.
 install -d -m 0755 /run/sshd
 sshd -t
 effective=$(sshd -T)
-for setting in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no"; do
+for setting in "permitrootlogin no" "passwordauthentication no" "kbdinteractiveauthentication no" \
+  "denygroups jupyterhub-students"; do
   grep -qx "$setting" <<<"$effective" || fail "sshd does not apply '$setting'; another sshd_config file overrides it"
 done
 systemctl try-reload-or-restart ssh.service
@@ -91,7 +92,8 @@ if [[ ${#volumes[@]} -eq 1 ]]; then
   blkid -p "$volume_device" >/dev/null || blkid_status=$?
   if [[ $blkid_status -eq 2 ]]; then
     echo "formatting the new, empty volume $volume_device"
-    mkfs.ext4 -q -L classroom-homes "$volume_device"
+    # The quota feature: each student's use is kept exact by the kernel, for diskQuotaGb.
+    mkfs.ext4 -q -L classroom-homes -O quota -E quotatype=usrquota "$volume_device"
   elif [[ $blkid_status -ne 0 ]]; then
     fail "blkid could not read $volume_device (status $blkid_status)"
   fi
@@ -101,10 +103,23 @@ if [[ ${#volumes[@]} -eq 1 ]]; then
   echo "the students' volume $volume_device holds $fs_type file system $uuid"
   if ! grep -q "^UUID=$uuid " /etc/fstab; then
     # nofail: the Droplet still boots without the volume; jupyterhub.service then refuses to start.
-    echo "UUID=$uuid $CLASSROOM $fs_type defaults,nofail,noatime 0 2" >>/etc/fstab
+    # usrquota: the kernel enforces the limits classroom-apply sets (diskQuotaGb; none by default).
+    echo "UUID=$uuid $CLASSROOM $fs_type defaults,nofail,noatime,usrquota 0 2" >>/etc/fstab
     systemctl daemon-reload
   fi
-  mountpoint -q "$CLASSROOM" || mount "$CLASSROOM"
+  if ! mountpoint -q "$CLASSROOM"; then
+    # tune2fs can add the quota feature to an older volume only now, before it is mounted.
+    if [[ $fs_type == ext4 ]]; then
+      PYTHONPATH="$LIB/python" python3 -m classroom_ops.volume_quota enable "$volume_device" ||
+        echo "the students' volume is mounted without disk quotas"
+    fi
+    if ! mount "$CLASSROOM"; then
+      # A kernel without quota support refuses a file system with the quota feature: without it
+      # the volume mounts, every file as it was, and no quota is enforced.
+      PYTHONPATH="$LIB/python" python3 -m classroom_ops.volume_quota disable "$volume_device"
+      mount "$CLASSROOM"
+    fi
+  fi
 else
   echo "no volume attached: students' homes stay on the root disk (only test boots have none)"
 fi

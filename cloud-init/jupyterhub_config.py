@@ -4,20 +4,24 @@
 import sys
 from pathlib import Path
 
-from classroom_hub import TEMPLATES
 from classroom_hub.admission import default_limit
 from classroom_hub.authenticators import configure_login
 from classroom_hub.grading import exchange_root
+from classroom_hub.hub_rights import configure_rights
+from classroom_hub.pages import configure_pages
 from classroom_hub.spawn_hook import make_pre_spawn_hook
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.services import hub_services
 from classroom_hub.settings import load_secrets, load_settings
+from classroom_hub.quotas import staff_accounts
+from classroom_hub.shared_data import SHARED_DATA
+from classroom_hub.staff import course_staff
 from classroom_hub.spawner import ClassroomSpawner
 
 c = get_config()  # noqa: F821 (defined by traitlets while it loads this file)
 settings = load_settings()
 secrets = load_secrets(settings)
-auth, limits, login_page = settings["auth"], settings["limits"], settings["loginPage"]
+auth, limits = settings["auth"], settings["limits"]
 
 USER_VENV = "/opt/jupyterhub-classroom/user"
 CLASSROOM_STATE = "/var/lib/jupyterhub-classroom"
@@ -81,7 +85,12 @@ c.Spawner.http_timeout = 120
 c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
     settings["course"], secrets["courseRepoToken"],
     homes=Path("/srv/classroom/home"), mirror=Path(f"{CLASSROOM_STATE}/course-mirror.git"),
+    shared=settings["sharedData"], shared_root=SHARED_DATA,
+    quota_gb=settings["diskQuotaGb"], staff_accounts=frozenset(staff_accounts(auth)), volume=Path("/srv/classroom"),
 )
+# The shared data folder (classroom_hub/shared_data.py): writable in course staff's servers only.
+c.ClassroomSpawner.shared_data = str(SHARED_DATA) if settings["sharedData"] else ""
+c.ClassroomSpawner.course_staff = course_staff(auth)
 c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
 # Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it);
 # with grading, nbgrader's exchange (classroom_hub/grading.py) is writable there too.
@@ -92,12 +101,8 @@ if settings["grading"] is not None:
 # the formgrader (grading) ---
 c.JupyterHub.services, c.JupyterHub.load_roles = hub_services(settings, sys.executable, USER_VENV)
 
-# --- Login page: templates/login.html reads these; Jinja escapes every value ---
-c.JupyterHub.template_paths = [str(TEMPLATES)]
-c.JupyterHub.template_vars = {"classroom": {
-    "title": login_page["title"],
-    "logo_url": login_page["logoUrl"],
-    "primary_color": login_page["primaryColor"],
-    "announcement": login_page["announcement"],
-    "help_links": login_page["helpLinks"],
-}}
+# --- Course staff: the students' and staff's groups, the instructors' and TAs' roles (hub_rights.py) ---
+configure_rights(c, auth)
+
+# --- Login and home pages: the course's title, links and announcements (classroom_hub/pages.py) ---
+configure_pages(c, settings)

@@ -16,11 +16,21 @@ export interface HubServerArgs {
     readonly sshPrivateKey?: pulumi.Input<string>;
 }
 
-/** The Droplet, its SSH key and host key, the volume with the students' homes, and the firewall. */
-export class HubServer extends pulumi.ComponentResource {
+/** The Droplet of a class that is not paused: what the DNS records and every SSH step reach. */
+export interface RunningDroplet {
     readonly dropletId: pulumi.Output<string>;
     readonly ipv4: pulumi.Output<string>;
     readonly ipv6: pulumi.Output<string>;
+}
+
+/**
+ * The Droplet, its SSH key and host key, the volume with the students' homes, and the firewall.
+ * While the class is paused (cfg.droplet.paused) there is no Droplet and everything else stays:
+ * the volume with every home, the keys (a resumed server shows the same host key) and the firewall.
+ */
+export class HubServer extends pulumi.ComponentResource {
+    /** The Droplet; undefined while the class is paused. */
+    readonly running: RunningDroplet | undefined;
     /** The stack's SSH private key (secret). */
     readonly privateKey: pulumi.Output<string>;
     readonly publicKey: pulumi.Output<string>;
@@ -63,39 +73,9 @@ export class HubServer extends pulumi.ComponentResource {
             // else and leaves the volume (and the students' work) in the DigitalOcean account.
             retainOnDelete: cfg.droplet.retainVolume,
         });
-        const droplet = new digitalocean.Droplet(`${name}-droplet`, {
-            name: cfg.hostname,
-            image: cfg.droplet.image,
-            region: cfg.droplet.region,
-            size: cfg.droplet.size,
-            // Keeps the disk size, so a Droplet sized up for exam week can be sized down again;
-            // the students' data lives on the volume, not on the Droplet's disk.
-            resizeDisk: false,
-            userData,
-            sshKeys: [sshKey.fingerprint],
-            // Attached at creation, so the homes are there before cloud-init's first boot mounts them.
-            volumeIds: [homes.id],
-            monitoring: true,
-            ipv6: true,
-            // The firewall's tag: DigitalOcean applies the firewall from the Droplet's first boot.
-            tags: [...tags, firewall.tag],
-        }, {
-            parent: this,
-            // The firewall exists before the Droplet does, so SSH is never open to all.
-            dependsOn: [firewall.resource],
-            // A volume is attached to one Droplet at a time: the old Droplet must go before its
-            // replacement can be created with the volume.
-            deleteBeforeReplace: true,
-            // cloud-init reads user-data only at the first boot: changed server files reach the
-            // running Droplet through HubSync over SSH instead of replacing it. A replacement (a new
-            // image, region or SSH key, or the trigger below) still boots from the current
-            // user-data: when the engine replaces a resource it takes every input from the program.
-            ignoreChanges: ["userData"],
-            replacementTrigger: dropletIdentity(cfg),
-        });
-        this.dropletId = droplet.id;
-        this.ipv4 = droplet.ipv4Address;
-        this.ipv6 = droplet.ipv6Address;
+        this.running = cfg.droplet.paused ? undefined : hubDroplet(name, cfg, {
+            userData, sshKeyFingerprint: sshKey.fingerprint, volumeId: homes.id, tags, firewall,
+        }, this);
         this.privateKey = key.privateKey;
         this.publicKey = key.publicKey;
         this.hostPublicKey = hostKey.publicKey;
@@ -103,9 +83,9 @@ export class HubServer extends pulumi.ComponentResource {
         this.syncDocument = syncDocument;
         // The sync document holds public keys and no secret; the user-data holds the host key (secret).
         this.registerOutputs({
-            dropletId: this.dropletId,
-            ipv4: this.ipv4,
-            ipv6: this.ipv6,
+            dropletId: this.running?.dropletId,
+            ipv4: this.running?.ipv4,
+            ipv6: this.running?.ipv6,
             privateKey: this.privateKey,
             publicKey: this.publicKey,
             hostPublicKey: this.hostPublicKey,
@@ -113,6 +93,55 @@ export class HubServer extends pulumi.ComponentResource {
             syncDocument: this.syncDocument,
         });
     }
+}
+
+/** What the Droplet is made from: the other resources of HubServer. */
+interface DropletParts {
+    readonly userData: pulumi.Output<string>;
+    readonly sshKeyFingerprint: pulumi.Output<string>;
+    readonly volumeId: pulumi.Output<string>;
+    readonly tags: string[];
+    readonly firewall: { readonly tag: pulumi.Output<string>; readonly resource: pulumi.Resource };
+}
+
+/**
+ * The Droplet, with the students' volume attached. Pausing the class removes it from the program:
+ * Pulumi then deletes it as on a destroy, after HubArchive's step (which depends on it) has
+ * archived it; resuming creates a new one, which mounts the same volume.
+ */
+function hubDroplet(name: string, cfg: ClassConfig, parts: DropletParts, parent: pulumi.Resource): RunningDroplet {
+    const { userData, sshKeyFingerprint, volumeId, tags, firewall } = parts;
+    const droplet = new digitalocean.Droplet(`${name}-droplet`, {
+        name: cfg.hostname,
+        image: cfg.droplet.image,
+        region: cfg.droplet.region,
+        size: cfg.droplet.size,
+        // Keeps the disk size, so a Droplet sized up for exam week can be sized down again;
+        // the students' data lives on the volume, not on the Droplet's disk.
+        resizeDisk: false,
+        userData,
+        sshKeys: [sshKeyFingerprint],
+        // Attached at creation, so the homes are there before cloud-init's first boot mounts them.
+        volumeIds: [volumeId],
+        monitoring: true,
+        ipv6: true,
+        // The firewall's tag: DigitalOcean applies the firewall from the Droplet's first boot.
+        tags: [...tags, firewall.tag],
+    }, {
+        parent,
+        // The firewall exists before the Droplet does, so SSH is never open to all.
+        dependsOn: [firewall.resource],
+        // A volume is attached to one Droplet at a time: the old Droplet must go before its
+        // replacement can be created with the volume.
+        deleteBeforeReplace: true,
+        // cloud-init reads user-data only at the first boot: changed server files reach the
+        // running Droplet through HubSync over SSH instead of replacing it. A replacement (a new
+        // image, region or SSH key, or the trigger below) still boots from the current
+        // user-data: when the engine replaces a resource it takes every input from the program.
+        ignoreChanges: ["userData"],
+        replacementTrigger: dropletIdentity(cfg),
+    });
+    return { dropletId: droplet.id, ipv4: droplet.ipv4Address, ipv6: droplet.ipv6Address };
 }
 
 /**

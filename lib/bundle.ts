@@ -15,14 +15,10 @@ import { ClassConfig } from "./config/classConfig";
 export interface ClassSettings {
     readonly version: 1;
     readonly hostname: string;
-    readonly auth: {
-        readonly provider: ClassConfig["auth"]["provider"];
-        readonly clientId: string;
+    /** The stack's login settings as they are, with the OAuth callback made from the hostname and JSON's null. */
+    readonly auth: Pick<ClassConfig["auth"], "provider" | "clientId" | "allowedUsers" | "adminUsers" | "teachingAssistants"
+        | "githubOrganizations" | "googleHostedDomains"> & {
         readonly callbackUrl: string;
-        readonly allowedUsers: readonly string[];
-        readonly adminUsers: readonly string[];
-        readonly githubOrganizations: readonly string[];
-        readonly googleHostedDomains: readonly string[];
         readonly oidc: ClassConfig["auth"]["oidc"] | null;
     };
     readonly course: {
@@ -31,6 +27,13 @@ export interface ClassSettings {
         readonly directory: string;
     } | null;
     readonly coursePackages: readonly string[];
+    /**
+     * The shared folder: on the volume at /srv/classroom/shared, course staff write it, students
+     * read it, through a link named `directory` in every home. null: none.
+     */
+    readonly sharedData: { readonly directory: string } | null;
+    /** Each student's quota on the students' volume, in GiB (kernel quotas). null: none. */
+    readonly diskQuotaGb: number | null;
     readonly limits: ClassConfig["limits"];
     readonly loginPage: {
         readonly title: string;
@@ -39,6 +42,8 @@ export interface ClassSettings {
         readonly announcement: string | null;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    /** The hub's home page, which everyone sees once logged in. */
+    readonly homePage: { readonly announcement: string | null };
     /** JupyterHub's subdomain_host is https://<hostname>: each student's server on its own origin. */
     readonly perStudentOrigins: boolean;
     readonly classSchedule: Omit<ClassConfig["classSchedule"], "maxWarmServers"> & { readonly maxWarmServers: number | null };
@@ -78,12 +83,15 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             callbackUrl: oauthCallbackUrl(cfg.hostname),
             allowedUsers: auth.allowedUsers,
             adminUsers: auth.adminUsers,
+            teachingAssistants: auth.teachingAssistants,
             githubOrganizations: auth.githubOrganizations,
             googleHostedDomains: auth.googleHostedDomains,
             oidc: auth.oidc ?? null,
         },
         course: course ? { repositoryUrl: course.repositoryUrl, branch: course.branch, directory: course.directory } : null,
         coursePackages: cfg.coursePackages,
+        sharedData: cfg.sharedData ? { directory: cfg.sharedData.directory } : null,
+        diskQuotaGb: cfg.diskQuotaGb ?? null,
         limits: cfg.limits,
         loginPage: {
             title: loginPage.title,
@@ -92,6 +100,7 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
             announcement: loginPage.announcement ?? null,
             helpLinks: loginPage.helpLinks,
         },
+        homePage: { announcement: cfg.homePage.announcement ?? null },
         perStudentOrigins: cfg.perStudentOrigins,
         classSchedule: { ...cfg.classSchedule, maxWarmServers: cfg.classSchedule.maxWarmServers ?? null },
         grading: cfg.grading ? { courseId: cfg.grading.courseId } : null,

@@ -52,11 +52,19 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     // once classroom-apply has started the hub, and its hashes take a sixth of user-data's room.
     "requirements/user.txt", "jupyter/jupyter_server_config.py",
     // The hub first starts once classroom-apply has run, after HubSync: what only the hub's
-    // configuration imports (the admission queue, its services, the class warmer) can wait for it.
+    // configuration imports (the admission queue, its services, the class warmer, the staff's
+    // rights, the pages) can wait for it.
     "classroom-warm", "python/classroom_hub/warmer.py", "python/classroom_hub/admission.py",
     "python/classroom_hub/services.py", "python/classroom_hub/schedule.py", "python/classroom_hub/staff.py",
-    // The students' spawner and sandbox: only the hub imports them.
-    "python/classroom_hub/spawner.py", "python/classroom_hub/sandbox.py",
+    // The students' servers and logins, read by the hub alone: the spawner, its pre-spawn hook (the
+    // account, the course copy, the shared data link), the sandbox, the authenticators, the proxy.
+    "python/classroom_hub/spawner.py", "python/classroom_hub/spawn_hook.py", "python/classroom_hub/sandbox.py",
+    "python/classroom_hub/accounts.py", "python/classroom_hub/course_repo.py", "python/classroom_hub/course_mirror.py",
+    "python/classroom_hub/student_copy.py", "python/classroom_hub/processes.py", "python/classroom_hub/shared_data.py",
+    "python/classroom_hub/authenticators.py", "python/classroom_hub/proxy.py",
+    "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py", "templates/home.html",
+    // Disk quotas: classroom-apply sets them, the hub for a new account, classroom-usage lists them.
+    "python/classroom_hub/quotas.py", "classroom-usage",
     // Assignments (grading): classroom-apply prepares them and the hub runs the formgrader.
     "python/classroom_hub/grading.py", "jupyter/grader/jupyter_server_config.py", "jupyter/grader/labconfig/page_config.json",
 ]);

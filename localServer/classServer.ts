@@ -121,6 +121,9 @@ export class ClassServer {
     issuingRoot!: string;
     /** The students' volume the first server boots with, and its replacement after it. */
     volume!: HostVolume;
+    /** The volume the server booted last has attached (a replacement may have another). */
+    private attached!: HostVolume;
+    get attachedVolume(): HostVolume { return this.attached; }
     private golden = "";
     /** What every boot adds to the guest: trust in the local ACME CA's API (see boot()). */
     private acmeTrustBinds: Record<string, string> = {};
@@ -155,6 +158,8 @@ export class ClassServer {
 
     private get renderDir(): string { return join(this.secretDir, "render"); }
     private get sshKey(): string { return join(this.secretDir, "id_ed25519"); }
+    /** The public half of the stack's SSH key, as it is in the admin's authorized_keys. */
+    get sshPublicKey(): string { return readFileSync(`${this.sshKey}.pub`, "utf8").trim(); }
     private get knownHosts(): string { return join(this.secretDir, "known_hosts"); }
     /** The host key the first render made and every boot's user-data installs, as the stack's is one per stack. */
     get hostPublicKey(): string { return readFileSync(join(this.renderDir, "ssh_host_ed25519_key.pub"), "utf8").trim(); }
@@ -231,6 +236,7 @@ export class ClassServer {
      */
     private async deploy(volume: HostVolume, label = ""): Promise<void> {
         const of = label ? ` (${label})` : "";
+        this.attached = volume;
         // What the stack's connection pins: the host key the user-data installs, known before
         // the server boots; a replacement shows the same key (one per stack, not per Droplet).
         writeFileSync(this.knownHosts, knownHostsLine(this.network.guestAddress, 22, this.hostPublicKey), { mode: 0o600 });
@@ -250,6 +256,21 @@ export class ClassServer {
     async replace(volume: HostVolume, label: string): Promise<void> {
         await this.timings.time(`shut down the server (${label})`, () => this.guest.shutdown());
         await this.deploy(volume, label);
+    }
+
+    /**
+     * What `paused: true` does: HubArchive's archive to `outDir` (returned), then the Droplet goes
+     * (a clean poweroff, as DigitalOcean shuts a Droplet down before it deletes it). The volume stays.
+     */
+    async pause(outDir: string): Promise<string> {
+        const archive = await this.timings.time("archive before the pause (npm run archive)", () => this.archive(outDir));
+        await this.timings.time("shut down the server (pause)", () => this.guest.shutdown());
+        return archive;
+    }
+
+    /** What `paused: false` does: a new server on the volume the last one had, configured as a new Droplet is. */
+    async resume(): Promise<void> {
+        await this.deploy(this.attached, "resume");
     }
 
     /**
@@ -282,17 +303,22 @@ export class ClassServer {
         return result.stdout.trim().split("\n").pop()!;
     }
 
+    /** scp of a file or a folder into the admin's home, over the stack's SSH connection (docs/operations.md). */
+    async copyToAdminHome(path: string): Promise<void> {
+        const copy = await run("scp", ["-q", "-r", ...this.sshOptions(), path, `${this.adminUser}@${this.network.guestAddress}:`]);
+        if (copy.code !== 0) throw new Error(`scp ${path} exited ${copy.code}: ${copy.stderr}`);
+    }
+
     /** docs/operations.md's restore: scp the archive to the admin's home, then `sudo classroom-restore` it. */
     async restore(archive: string): Promise<RunResult> {
-        const copy = await run("scp", ["-q", ...this.sshOptions(), archive, `${this.adminUser}@${this.network.guestAddress}:`]);
-        if (copy.code !== 0) throw new Error(`scp ${archive} exited ${copy.code}: ${copy.stderr}`);
+        await this.copyToAdminHome(archive);
         const name = basename(archive);
         return this.ssh(this.adminUser, [`sudo classroom-restore ${name} && rm ${name}`], undefined, 10 * 60_000);
     }
 
-    /** Every entry under the students' homes, as seen on the server (homesManifest.py). */
-    async homesManifest(): Promise<HomeEntry[]> {
-        return JSON.parse(await this.guest.check(["python3", "-c", readFileSync(join(HERE, "homesManifest.py"), "utf8")])) as HomeEntry[];
+    /** Every entry under the students' homes (or under `root`), as seen on the server (homesManifest.py). */
+    async homesManifest(root = "/srv/classroom/home"): Promise<HomeEntry[]> {
+        return JSON.parse(await this.guest.check(["python3", "-c", readFileSync(join(HERE, "homesManifest.py"), "utf8"), root])) as HomeEntry[];
     }
 
     /** The secrets the server got, as rendered. */

@@ -1,4 +1,4 @@
-"""Prints every entry under the students' homes as JSON: what the e2e test compares across servers.
+"""Prints every entry under the students' homes (or another folder) as JSON: what the e2e test compares across servers.
 
 Run inside the guest as root. Owners by id and, where an account has that id, by name.
 """
@@ -9,8 +9,10 @@ import json
 import os
 import pwd
 import stat
+import sys
 
-HOMES = "/srv/classroom/home"
+# The students' homes, or the folder given (the shared data folder).
+HOMES = sys.argv[1] if len(sys.argv) > 1 else "/srv/classroom/home"
 
 
 def name_of(lookup, number):

@@ -27,7 +27,7 @@ export type LocalCourse = { readonly kind: "none" | "configured" } | { readonly 
 export interface LocalClass {
     /** Applied to the stack's config before the render. */
     readonly change: (config: Record<string, unknown>) => void;
-    /** The local OIDC provider's accounts: the roster's students and admins, each with a one-time password. */
+    /** The local OIDC provider's accounts: the roster's students, admins and TAs, each with a one-time password. */
     readonly logins: readonly TestLogin[];
     /** The stand-in course repository's files, when there is one. */
     readonly courseFiles?: Readonly<Record<string, string>>;
@@ -43,6 +43,7 @@ export function localClass(cfg: ClassConfig, course: LocalCourse): LocalClass {
     const logins: TestLogin[] = [
         ...students.map((name) => testLogin(name, cfg.dnsZone, false)),
         ...auth.adminUsers.map((name) => testLogin(name, cfg.dnsZone, true)),
+        ...auth.teachingAssistants.map((name) => testLogin(name, cfg.dnsZone, false)),
     ];
     const provider = auth.provider === "oidc" ? `its OpenID Connect provider (${new URL(auth.oidc!.authorizeUrl).host})` : auth.provider === "github" ? "GitHub" : "Google";
     const differences = [
@@ -77,6 +78,7 @@ export function localClass(cfg: ClassConfig, course: LocalCourse): LocalClass {
         // The roster file's names are merged in: the rendered copy of the stack lives elsewhere.
         config[key("allowedUsers")] = [...students];
         config[key("adminUsers")] = [...auth.adminUsers];
+        config[key("teachingAssistants")] = [...auth.teachingAssistants];
         if (course.kind === "stand-in") {
             config[key("courseRepoUrl")] = STAND_IN_COURSE_URL;
             delete config[key("courseRepoToken")];

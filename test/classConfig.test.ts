@@ -44,13 +44,24 @@ test("a minimal GitHub class gets the documented defaults", () => {
     const cfg = parseClassConfig(github);
     assert.equal(cfg.hostname, "engr101.example.edu");
     assert.equal(cfg.dnsProxied, false);
-    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "debian-12-x64", volumeSizeGb: 20, retainVolume: true });
+    assert.deepEqual(cfg.droplet, { region: "nyc3", size: "s-2vcpu-4gb", image: "debian-12-x64", volumeSizeGb: 20, retainVolume: true, paused: false });
     assert.deepEqual(cfg.admin, { user: "instructor", sshKeys: [] });
     assert.deepEqual(cfg.ssh, { allowedCidrs: ["0.0.0.0/0", "::/0"], hasPrivateKey: false });
     assert.deepEqual(cfg.tls, { email: "prof@example.edu", acmeDirectoryUrl: LETS_ENCRYPT });
     assert.deepEqual(cfg.limits, { memory: "2G", cpu: 1, idleTimeoutSeconds: 3600, concurrentSpawnLimit: 0 });
     assert.equal(cfg.course, undefined);
     assert.equal(cfg.auth.oidc, undefined);
+    assert.equal(cfg.sharedData, undefined, "no shared data unless asked for");
+    assert.equal(cfg.diskQuotaGb, undefined, "no disk quota unless asked for");
+});
+
+test("sharedData: true is the folder ~/shared, a name is that folder, false is none", () => {
+    assert.deepEqual(parseClassConfig({ ...github, sharedData: "true" }).sharedData, { directory: "shared" });
+    assert.deepEqual(parseClassConfig({ ...github, sharedData: true }).sharedData, { directory: "shared" });
+    assert.deepEqual(parseClassConfig({ ...github, sharedData: "datasets" }).sharedData, { directory: "datasets" });
+    assert.equal(parseClassConfig({ ...github, sharedData: "false" }).sharedData, undefined);
+    assert.equal(parseClassConfig({ ...github, diskQuotaGb: "5" }).diskQuotaGb, 5);
+    assert.equal(parseClassConfig({ ...github, paused: "true" }).droplet.paused, true);
 });
 
 test("grading: nbgrader's course id defaults to the hostname's first label and reaches class.json", () => {

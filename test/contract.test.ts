@@ -98,7 +98,7 @@ const ROSTER_ADDRESSES = [
 function rosterCases(): EdgeCase[] {
     const cases: EdgeCase[] = [];
     for (const [provider, base] of Object.entries(PROVIDERS)) {
-        for (const key of ["allowedUsers", "adminUsers"] as const) {
+        for (const key of ["allowedUsers", "adminUsers", "teachingAssistants"] as const) {
             for (const value of [...ROSTER_NAMES, ...ROSTER_ADDRESSES]) {
                 cases.push({
                     what: `${provider} ${key} ${JSON.stringify(value)}`,
@@ -117,14 +117,19 @@ function rosterCases(): EdgeCase[] {
         ["google", { ...google, allowedUsers: '["Ada@Example.edu","ada@example.edu"]' }, "allowedUsers"],
         ["google", { ...google, googleHostedDomains: '["a.edu","b.edu"]', allowedUsers: "[]" }, "googleHostedDomains"],
         ["google", { ...google, googleHostedDomains: '["a.edu"]', allowedUsers: '["ada@b.edu"]' }, "allowedUsers"],
+        ["oidc", { ...oidc, adminUsers: '["prof@example.edu"]', teachingAssistants: '["prof@example.edu"]' }, "teachingAssistants"],
+        ["oidc", { ...oidc, teachingAssistants: '["ada@evil.example"]' }, "teachingAssistants"],
     ];
     for (const [provider, raw, key] of collisions) {
         cases.push({
-            what: `${provider} local-part collision ${String(raw.allowedUsers)} ${String(raw.adminUsers ?? "")} ${String(raw.googleHostedDomains ?? "")}`,
+            what: `${provider} local-part collision ${String(raw.allowedUsers)} ${String(raw.adminUsers ?? "")} ${String(raw.teachingAssistants ?? "")} ${String(raw.googleHostedDomains ?? "")}`,
             raw, key,
             into: (s) => {
                 const list = (v: unknown) => (JSON.parse(String(v ?? "[]")) as string[]).map(asciiLower);
-                Object.assign(s.auth, { allowedUsers: list(raw.allowedUsers), adminUsers: list(raw.adminUsers), googleHostedDomains: list(raw.googleHostedDomains) });
+                Object.assign(s.auth, {
+                    allowedUsers: list(raw.allowedUsers), adminUsers: list(raw.adminUsers),
+                    teachingAssistants: list(raw.teachingAssistants), googleHostedDomains: list(raw.googleHostedDomains),
+                });
             },
         });
     }
@@ -145,6 +150,7 @@ function freeTextCases(): EdgeCase[] {
         cases.push(
             { what: `loginTitle ${JSON.stringify(value)}`, raw: { ...github, loginTitle: value }, key: "loginTitle", into: (s) => { (s.loginPage as { title: string }).title = value.trim(); } },
             { what: `loginAnnouncement ${JSON.stringify(value)}`, raw: { ...github, loginAnnouncement: value }, key: "loginAnnouncement", into: (s) => { (s.loginPage as { announcement: string }).announcement = value; } },
+            { what: `homeAnnouncement ${JSON.stringify(value)}`, raw: { ...github, homeAnnouncement: value }, key: "homeAnnouncement", into: (s) => { (s.homePage as { announcement: string }).announcement = value; } },
             { what: `loginHelpLinks text ${JSON.stringify(value)}`, raw: { ...github, loginHelpLinks: link(value) }, key: "loginHelpLinks", into: (s) => { (s.loginPage as { helpLinks: unknown }).helpLinks = [{ text: value.trim(), url: "https://example.edu/help" }]; } },
             { what: `oauthClientId ${JSON.stringify(value)}`, raw: { ...github, oauthClientId: value }, key: "oauthClientId", into: (s) => { (s.auth as { clientId: string }).clientId = value; } },
         );
@@ -180,6 +186,7 @@ function exampleClasses(): Record<string, unknown>[] {
         { ...google, googleHostedDomains: '["example.edu"]', allowedUsers: "[]" },
         { ...oidc, rosterEmailDomain: "example.edu", allowedUsers: '["ada","grace@example.edu"]', adminUsers: '["prof"]' },
         { ...oidc, oidcUsernameClaim: "preferred_username", allowedUsers: '["ada","grace"]' },
+        { ...oidc, rosterEmailDomain: "example.edu", adminUsers: '["prof"]', teachingAssistants: '["tara","ada@example.edu"]', homeAnnouncement: "Office hours: Tue 14:00" },
         { ...github, courseRepoUrl: "https://git.example.edu/c.git", courseRepoToken: SECRET_IS_SET, coursePackages: '["numpy==2.1.3"," pandas>=2 "]' },
         { ...oidc, oidcAuthorizeUrl: "http://10.0.0.5:9080/authorize", insecureHttpHosts: '["10.0.0.5"]' },
     ].map((raw) => Object.fromEntries(Object.entries(raw).filter(([, v]) => v !== undefined)));

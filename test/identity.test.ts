@@ -83,3 +83,12 @@ test("a list with a bad entry still has its other entries' identity checked, eac
     const found = problems({ ...google, allowedUsers: '["ada@example.edu","ada+1@example.edu","bob@b.edu","dave"]' });
     assert.deepEqual(found.map((p) => p.path), ["allowedUsers[1]", "allowedUsers[2]", "allowedUsers[3]"]);
 });
+
+test("teaching assistants follow the roster's rules: completed by rosterEmailDomain, one domain, never an instructor too", () => {
+    const cfg = parseClassConfig({ ...google, rosterEmailDomain: "example.edu", allowedUsers: '["ada"]', adminUsers: '["prof"]', teachingAssistants: '["Tara","ta2@example.edu"]' }, () => "");
+    assert.deepEqual(cfg.auth.teachingAssistants, ["tara@example.edu", "ta2@example.edu"]);
+    const found = problems({ ...google, rosterEmailDomain: "example.edu", allowedUsers: '["ada"]', adminUsers: '["prof"]', teachingAssistants: '["tara@evil.example","prof"]' });
+    assert.deepEqual(found.map((p) => p.path), ["teachingAssistants[0]", "teachingAssistants[1]"]);
+    assert.match(found[0].message, /expected the class's one e-mail domain, example\.edu/);
+    assert.match(found[1].message, /teachingAssistants\[1\]: got "prof@example\.edu"; expected someone who is not in adminUsers too.*Fix: pulumi config rm --path 'teachingAssistants\[1\]'/);
+});

@@ -190,6 +190,9 @@ test("an unknown or mistyped value fails the schema", () => {
         ["extra file with an unknown field", (v) => { v.hub.extraFiles["class.json"].path = "/x"; }],
         ["init container with an unknown field", (v) => { v.singleuser.initContainers[0].workdir = "/"; }],
         ["secret value in extraEnv", (v) => { v.hub.extraEnv.OAUTH_CLIENT_SECRET = { value: PLANTED }; }],
+        // The proxy token stays the chart's, made in the cluster (docs/kubernetes.md, Secrets): never a value.
+        ["proxy token as a value", (v) => { v.proxy.secretToken = "planted-proxy-token"; }],
+        ["proxy token in hub.config", (v) => { v.hub.config = { ConfigurableHTTPProxy: { auth_token: "planted-proxy-token" } }; }],
     ];
     assert.ok(chartValuesSchema.safeParse(good()).success);
     for (const [what, mutate] of breaks) {
@@ -230,6 +233,9 @@ test("config errors for the kubernetes keys name the key and the fix, before any
         [{ singleuserImage: "quay.io/jupyter/scipy-notebook:latest" }, /^singleuserImage: got "quay\.io\/jupyter\/scipy-notebook:latest"; expected an image pinned by digest/],
         [{ courseRepoUrl: "https://git.example.edu/{course}.git" }, /^courseRepoUrl: got .*; expected no \{ or \} when platform is kubernetes/],
         [{ perStudentOrigins: "true" }, /^perStudentOrigins: got "true"; expected false when platform is kubernetes: only the Droplet serves students' own origins so far\. Fix: pulumi config rm perStudentOrigins$/],
+        [{ sharedData: "true" }, /^sharedData: got "true"; expected none when platform is kubernetes: only the Droplet has it so far .*Fix: pulumi config rm sharedData$/],
+        [{ diskQuotaGb: "5" }, /^diskQuotaGb: got "5"; expected none when platform is kubernetes: only the Droplet has it so far .*Fix: pulumi config rm diskQuotaGb$/],
+        [{ paused: "true" }, /^paused: got "true"; expected false when platform is kubernetes: only the Droplet can be paused so far\. Fix: pulumi config rm paused$/],
         [{ studentStorageGb: "0" }, /^studentStorageGb: got "0"; expected at least 1 GiB\. Fix: pulumi config set studentStorageGb 5$/],
     ];
     for (const [change, expected] of cases) {

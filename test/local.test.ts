@@ -74,13 +74,14 @@ test("the local class is the stack's own, its outside world swapped: the local O
     assert.equal(changed.hostname, cfg.hostname);
     assert.deepEqual(changed.auth.allowedUsers, cfg.auth.allowedUsers);
     assert.deepEqual(changed.auth.adminUsers, cfg.auth.adminUsers);
+    assert.deepEqual(changed.auth.teachingAssistants, cfg.auth.teachingAssistants);
     assert.deepEqual(changed.limits, cfg.limits);
     assert.deepEqual(changed.loginPage, cfg.loginPage);
     assert.deepEqual(changed.coursePackages, cfg.coursePackages);
     assert.deepEqual(changed.course!.directory, cfg.course!.directory);
 
     assert.deepEqual(local.logins.map((l) => [l.login, l.admin]), [
-        ["ada-lovelace", false], ["alan-turing", false], ["katherine-johnson", false], ["prof-hopper", true], ["ta-dijkstra", true],
+        ["ada-lovelace", false], ["alan-turing", false], ["katherine-johnson", false], ["prof-hopper", true], ["ta-dijkstra", false],
     ]);
     assert.equal(new Set(local.logins.map((l) => l.password)).size, local.logins.length, "one password per login");
     assert.deepEqual(Object.keys(local.courseFiles ?? {}).sort(), ["README.md", "welcome.ipynb"]);

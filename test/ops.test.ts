@@ -20,17 +20,11 @@ import { sshConnection } from "../lib/sshConnection";
 import { renderSyncDocument } from "../lib/userData";
 import { rawClassConfig } from "../lib/config/stack";
 import { tarball } from "../lib/tarball";
+import { github } from "./support/configCases";
 import { installMocks, isSecretInput, namespaced, openSshPublicKey, registeredUrns, unwrap } from "./support/pulumiMocks";
 
-const engr101: Record<string, string> = {
-    dnsZone: "example.edu",
-    subdomain: "engr101",
-    letsEncryptEmail: "prof@example.edu",
-    authProvider: "github",
-    oauthClientId: "Iv1.0123456789abcdef",
-    oauthClientSecret: "planted-oauth-client-secret-91c2",
-    allowedUsers: '["ada-lovelace"]',
-};
+/** The valid GitHub class, with a client secret the tests look for where it must not be. */
+const engr101 = { ...github, oauthClientSecret: "planted-oauth-client-secret-91c2" } as Record<string, string>;
 
 const HOST_KEY = openSshPublicKey("host");
 const sha256 = (text: string) => createHash("sha256").update(text).digest("hex");

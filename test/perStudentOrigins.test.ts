@@ -4,19 +4,13 @@ import { parse } from "yaml";
 import { DNS_WRITE, ZONE_READ } from "../components/hubAcmeToken";
 import { isSecretInput, plainText, runProgram, unwrap } from "./support/pulumiMocks";
 import { writeFiles } from "./support/server";
+import { github } from "./support/configCases";
 
 /** A class as `pulumi config set` stores it, with each student's server on its own origin. */
-const engr101: Record<string, string> = {
-    dnsZone: "example.edu",
-    subdomain: "engr101",
-    letsEncryptEmail: "prof@example.edu",
-    authProvider: "github",
-    oauthClientId: "Iv1.0123456789abcdef",
-    oauthClientSecret: "planted-oauth-client-secret-91c2",
-    allowedUsers: '["ada-lovelace","alan-turing"]',
-    adminUsers: '["prof-hopper"]',
-    perStudentOrigins: "true",
-};
+const engr101 = {
+    ...github, oauthClientSecret: "planted-oauth-client-secret-91c2",
+    allowedUsers: '["ada-lovelace","alan-turing"]', adminUsers: '["prof-hopper"]', perStudentOrigins: "true",
+} as Record<string, string>;
 
 const TOKEN = "cloudflare:index/apiToken:ApiToken";
 const RECORD = "cloudflare:index/dnsRecord:DnsRecord";
@@ -57,7 +51,7 @@ test("perStudentOrigins: a token that can only read the class's zone and edit it
     const acme = traefik.certificatesResolvers.letsencrypt.acme;
     assert.equal(acme.httpChallenge, undefined);
     assert.equal(acme.dnsChallenge.provider, "cloudflare");
-    // Traefik answers the students' own hosts too (server-traefik-dns01 proves the rule on the real Traefik).
+    // Traefik answers the students' own hosts too (servers/traefik-dns01 proves the rule on the real Traefik).
     const traefikRules = parse(writeFiles(unwrap(droplet.userData)).find((f) => f.path.endsWith("/traefik-rules/defaults.yaml"))!.content.toString());
     assert.equal(traefikRules.http.routers["other-hosts"].rule,
         "!(Host(`engr101.example.edu`) || HostRegexp(`^[a-z0-9-]{1,63}\\.engr101\\.example\\.edu$`))");

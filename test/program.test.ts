@@ -226,16 +226,16 @@ test("the outputs an instructor needs, the private key kept secret", async () =>
     assert.equal(program.hubUrl, "https://engr101.example.edu/");
     assert.equal(program.oauthCallbackUrl, "https://engr101.example.edu/hub/oauth_callback");
     assert.equal(program.adminUser, "instructor");
-    assert.equal(await valueOf(program.ipv4), run.world.ipv4);
-    assert.equal(await valueOf(program.sshCommand), `pulumi stack output --show-secrets privateKey | ssh-add - && ssh instructor@${run.world.ipv4}`);
+    assert.equal(await valueOf(program.ipv4!), run.world.ipv4);
+    assert.equal(await valueOf(program.sshCommand!), `pulumi stack output --show-secrets privateKey | ssh-add - && ssh instructor@${run.world.ipv4}`);
     assert.equal(await valueOf(program.privateKey), run.world.generatedPrivateKey);
     assert.equal(await pulumi.isSecret(program.privateKey), true);
     assert.equal(await valueOf(program.sshHostKey), run.world.hostPublicKey);
-    assert.equal(await valueOf(program.knownHosts), `${run.world.ipv4} ${run.world.hostPublicKey}`);
+    assert.equal(await valueOf(program.knownHosts!), `${run.world.ipv4} ${run.world.hostPublicKey}`);
 });
 
 test("sshCommand is a command line for any POSIX shell, not only bash", async () => {
-    const line = await valueOf((run.program as ReturnType<typeof dropletStack>).sshCommand);
+    const line = await valueOf((run.program as ReturnType<typeof dropletStack>).sshCommand!);
     // dash, Debian's /bin/sh, reads it without a syntax error (bash's <(...) would be one).
     const parsed = spawnSync("dash", ["-n", "-c", line], { encoding: "utf8" });
     assert.equal(parsed.status, 0, parsed.stderr);

@@ -104,6 +104,10 @@ export function archiveClass(source: ArchiveSource, outDir: string): string {
 function sourceFromStack(stack: string): Omit<ArchiveSource, "port"> {
     const outputs = JSON.parse(run(`reading the outputs of stack ${stack}`, "pulumi",
         ["stack", "output", "--json", "--show-secrets", "--stack", stack])) as Record<string, unknown>;
+    if (outputs.paused === true) {
+        throw new ArchiveError(`stack ${stack} is paused: it has no server to archive, and its archive from the pause is in archives/. ` +
+            "To archive the volume as it is now, resume the class first: pulumi config set paused false && pulumi up");
+    }
     const missing = ["ipv4", "adminUser", "privateKey", "sshHostKey"].filter((k) => typeof outputs[k] !== "string");
     if (missing.length > 0) throw new ArchiveError(`stack ${stack} has no output ${missing.join(", ")}; has \`pulumi up\` run?`);
     return {

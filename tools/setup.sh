@@ -9,6 +9,9 @@ apt_packages=(
   shellcheck cloud-init systemd-container debootstrap pebble chromium nftables iproute2
   git openssh-client openssh-server sudo curl ca-certificates python3.11-venv passwd util-linux procps
   testssl.sh
+  # Disk quotas (test/python/test_quotas.py): the quota tools, and Debian's kernel as User-Mode Linux
+  # (with its quota modules, loaded by insmod) where this machine's kernel cannot enforce quotas.
+  quota user-mode-linux kmod e2fsprogs
 )
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq

@@ -32,3 +32,9 @@ c.ServerApp.jpserver_extensions = {
 c.LabApp.news_url = None
 c.LabApp.check_for_updates_class = "jupyterlab.handlers.announcements.NeverCheckForUpdate"
 c.LabApp.extension_manager = "readonly"
+# jupyter-resource-usage: JupyterLab's status bar shows the student's memory (the server's and its
+# kernels' and terminals' RSS) against MEM_LIMIT, which the hub sets from memoryLimit, the limit
+# their unit enforces (MemoryMax=). Measured only when JupyterLab asks: no sampling of every
+# student's processes each second for Prometheus, and none of the Droplet's own load shown.
+c.ResourceUseDisplay.enable_prometheus_metrics = False
+c.ResourceUseDisplay.show_host_usage = False

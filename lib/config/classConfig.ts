@@ -27,6 +27,8 @@ export interface ClassConfig {
         readonly volumeSizeGb: number;
         /** Keep the students' volume when the stack deletes it (retainVolume, formerly protectVolume). */
         readonly retainVolume: boolean;
+        /** Between terms: no Droplet; the volume, the stack's keys and the hostname stay. */
+        readonly paused: boolean;
     };
     readonly admin: { readonly user: string; readonly sshKeys: readonly string[] };
     readonly operations: { readonly healthCheckTimeoutMinutes: number; readonly archiveOnDestroy: boolean };
@@ -37,6 +39,7 @@ export interface ClassConfig {
         readonly clientId: string;
         readonly allowedUsers: readonly string[];
         readonly adminUsers: readonly string[];
+        readonly teachingAssistants: readonly string[];
         readonly githubOrganizations: readonly string[];
         readonly googleHostedDomains: readonly string[];
         readonly oidc?: {
@@ -54,6 +57,10 @@ export interface ClassConfig {
         readonly hasToken: boolean;
     };
     readonly coursePackages: readonly string[];
+    /** The folder staff write and students read, linked into every home as `directory`. */
+    readonly sharedData?: { readonly directory: string };
+    /** Each student's share of the volume, in GiB; undefined: no quota. */
+    readonly diskQuotaGb?: number;
     readonly limits: {
         readonly memory: string;
         readonly cpu: number;
@@ -68,6 +75,7 @@ export interface ClassConfig {
         readonly announcement?: string;
         readonly helpLinks: readonly { readonly text: string; readonly url: string }[];
     };
+    readonly homePage: { readonly announcement?: string };
     readonly classSchedule: {
         readonly timezone: string;
         readonly leadMinutes: number;
@@ -148,6 +156,12 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     if (c.grading === "nbgrader" && c.platform === "kubernetes") {
         add("grading", "expected none when platform is kubernetes: nbgrader's exchange is a directory every student's server shares, which only the Droplet has", "pulumi config rm grading");
     }
+    if (c.sharedData && c.courseDirectory && c.courseDirectory.split("/")[0] === c.sharedData) {
+        add("sharedData", `expected a name other than courseDirectory's ${c.courseDirectory}: both are folders in every student's home`, "pulumi config set sharedData datasets");
+    }
+    if (c.diskQuotaGb && c.volumeSizeGb && c.diskQuotaGb > c.volumeSizeGb) {
+        add("diskQuotaGb", `expected at most volumeSizeGb (${c.volumeSizeGb} GiB): a student cannot use more than the whole volume`);
+    }
     if (c.retainVolume !== undefined && c.protectVolume !== undefined) {
         add("protectVolume", "expected only retainVolume, its new name (pulumi config rm protectVolume)");
     }
@@ -210,7 +224,8 @@ function validItems(value: unknown, rule: TextRule): (string | undefined)[] {
 }
 
 /** Where each roster entry came from, so a problem names the config item or the file's line. */
-type Origin = { readonly key: "allowedUsers" | "adminUsers"; readonly index: number } | { readonly line: RosterLine };
+type RosterKey = "allowedUsers" | "adminUsers" | "teachingAssistants";
+type Origin = { readonly key: RosterKey; readonly index: number } | { readonly line: RosterLine };
 
 /**
  * Validates the raw stack config (key → value, secrets replaced by SECRET_IS_SET) and returns the
@@ -254,9 +269,9 @@ export function parseClassConfig(
             problems.push(problem(key, issue.message, raw, { where, got: where ? valueAt(raw[key], issue.path) : raw[key] }));
         }
     }
-    const origins: Record<"allowedUsers" | "adminUsers", Origin[]> = {
-        allowedUsers: Array.isArray(valid.allowedUsers) ? valid.allowedUsers.map((_, index) => ({ key: "allowedUsers", index })) : [],
-        adminUsers: Array.isArray(valid.adminUsers) ? valid.adminUsers.map((_, index) => ({ key: "adminUsers", index })) : [],
+    const origin = (key: RosterKey): Origin[] => Array.isArray(valid[key]) ? valid[key].map((_, index) => ({ key, index })) : [];
+    const origins: Record<RosterKey, Origin[]> = {
+        allowedUsers: origin("allowedUsers"), adminUsers: origin("adminUsers"), teachingAssistants: origin("teachingAssistants"),
     };
     if (typeof valid.rosterFile === "string") {
         const fix = `edit ${valid.rosterFile}, or ${fixCommand("rosterFile")}`;
@@ -269,7 +284,7 @@ export function parseClassConfig(
 }
 
 /** Adds the roster file's students and admins to the lists given in the stack config. */
-function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+function mergeRoster(valid: Record<string, unknown>, origins: Record<RosterKey, Origin[]>,
     readRoster: (path: string) => string, add: (expected: string) => void): void {
     const path = valid.rosterFile as string;
     let text: string;
@@ -292,20 +307,22 @@ function mergeRoster(valid: Record<string, unknown>, origins: Record<"allowedUse
  * Completes bare roster names with rosterEmailDomain (e-mail logins only), then applies the
  * identity rules (identity.ts), each problem naming the config item or the roster file's line.
  */
-function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminUsers", Origin[]>,
+function identityRules(c: Partial<Raw>, origins: Record<RosterKey, Origin[]>,
     raw: Record<string, unknown>, problems: ConfigProblem[]): void {
     if (!c.authProvider) return;
     const byEmail = emailLogins(c.authProvider, c.oidcUsernameClaim);
     const complete = (entry: string) => byEmail && c.rosterEmailDomain && !entry.includes("@") ? `${entry}@${c.rosterEmailDomain}` : entry;
     if (c.allowedUsers) c.allowedUsers = c.allowedUsers.map(complete);
     if (c.adminUsers) c.adminUsers = c.adminUsers.map(complete);
+    if (c.teachingAssistants) c.teachingAssistants = c.teachingAssistants.map(complete);
     // A list with a bad entry still has its other entries checked, each at its own index.
-    const entries = (key: "allowedUsers" | "adminUsers") => c[key] ?? validItems(raw[key], RULES.rosterEntry).map((e) => e && complete(e));
+    const entries = (key: RosterKey) => c[key] ?? validItems(raw[key], RULES.rosterEntry).map((e) => e && complete(e));
     const found = rosterIdentityProblems({
         provider: c.authProvider,
         usernameClaim: c.oidcUsernameClaim,
         allowedUsers: entries("allowedUsers"),
         adminUsers: entries("adminUsers"),
+        teachingAssistants: entries("teachingAssistants"),
         googleHostedDomains: c.googleHostedDomains ?? validItems(raw.googleHostedDomains, RULES.hostname),
     });
     for (const p of found) {
@@ -322,7 +339,7 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
         } else {
             const where = `[${origin.index}]`;
             problems.push(problem(p.list, p.expected, raw, {
-                where, got: entry, fix: `pulumi config set --path '${p.list}${where}' ${example}` +
+                where, got: entry, fix: p.fix ?? `pulumi config set --path '${p.list}${where}' ${example}` +
                     (byEmail && !entry.includes("@") ? `, or pulumi config set rosterEmailDomain example.edu` : ""),
             }));
         }
@@ -332,10 +349,10 @@ function identityRules(c: Partial<Raw>, origins: Record<"allowedUsers" | "adminU
 function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
     const hostname = c.hostname ?? `${c.subdomain}.${c.dnsZone}`;
     const unique = (names: readonly string[]) => [...new Set(names)];
-    const admins = new Set(c.adminUsers);
+    const staff = new Set([...c.adminUsers, ...c.teachingAssistants]);
     // The Droplet's memory holds every student's server; on kubernetes the autoscaler adds nodes.
     const fit: MemoryFit = c.platform === "droplet"
-        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !admins.has(u)).length)
+        ? memoryFit(c.dropletSize, c.memoryLimit, unique(c.allowedUsers).filter((u) => !staff.has(u)).length)
         : {};
     if (fit.warning) warn(fit.warning);
     return {
@@ -344,6 +361,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
         dnsProxied: c.dnsProxied,
         droplet: { region: c.region, size: c.dropletSize, image: c.image, volumeSizeGb: c.volumeSizeGb,
             retainVolume: c.retainVolume ?? c.protectVolume ?? true,
+            paused: c.paused,
         },
         admin: { user: c.adminUser, sshKeys: c.adminSshKeys },
         operations: { healthCheckTimeoutMinutes: c.healthCheckTimeoutMinutes, archiveOnDestroy: c.archiveOnDestroy },
@@ -357,6 +375,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             clientId: c.oauthClientId,
             allowedUsers: unique(c.allowedUsers),
             adminUsers: unique(c.adminUsers),
+            teachingAssistants: unique(c.teachingAssistants),
             githubOrganizations: c.githubOrganizations,
             googleHostedDomains: c.googleHostedDomains,
             oidc: c.authProvider === "oidc" ? {
@@ -374,6 +393,8 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             hasToken: c.courseRepoToken !== undefined,
         } : undefined,
         coursePackages: c.coursePackages,
+        sharedData: c.sharedData ? { directory: c.sharedData } : undefined,
+        diskQuotaGb: c.diskQuotaGb,
         limits: {
             memory: c.memoryLimit,
             cpu: c.cpuLimit,
@@ -387,6 +408,7 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
             announcement: c.loginAnnouncement,
             helpLinks: c.loginHelpLinks,
         },
+        homePage: { announcement: c.homeAnnouncement },
         classSchedule: { timezone: c.timezone, leadMinutes: c.warmLeadMinutes, meetings: c.classSchedule, maxWarmServers: fit.maxServers },
         platform: c.platform,
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,

@@ -5,13 +5,14 @@
  * - with e-mail logins (Google, OIDC with the email claim) every entry is a whole address: a bare
  *   "ada" would admit ada from any domain;
  * - one class takes addresses of one domain: ada@a.edu and ada@b.edu would be one hub user;
- * - GitHub user names have no @.
+ * - GitHub user names have no @;
+ * - a teaching assistant is not an instructor too (adminUsers hold every right already).
  * The server checks the same rules on class.json (classroom_hub/settings.py); both sides run the
  * cases of test/cases/roster-identity.json, so the two stay one rule.
  */
 import { AUTH_PROVIDERS, AuthProviderName } from "./providers";
 
-export type RosterList = "allowedUsers" | "adminUsers" | "googleHostedDomains";
+export type RosterList = "allowedUsers" | "adminUsers" | "teachingAssistants" | "googleHostedDomains";
 
 export interface RosterIdentity {
     readonly provider: AuthProviderName;
@@ -20,6 +21,8 @@ export interface RosterIdentity {
     /** Lower-cased, as class.json holds them; undefined where an entry is invalid on its own (skipped). */
     readonly allowedUsers: readonly (string | undefined)[];
     readonly adminUsers: readonly (string | undefined)[];
+    /** Absent: none. */
+    readonly teachingAssistants?: readonly (string | undefined)[];
     readonly googleHostedDomains: readonly (string | undefined)[];
 }
 
@@ -28,6 +31,8 @@ export interface IdentityProblem {
     readonly index: number;
     /** Completes "<list>[<index>]: got <entry>; …". */
     readonly expected: string;
+    /** The command that fixes it, where setting another value is not the fix. */
+    readonly fix?: string;
 }
 
 /** Logins the provider names by an e-mail address. */
@@ -56,8 +61,9 @@ export function rosterIdentityProblems(roster: RosterIdentity): IdentityProblem[
     };
     roster.googleHostedDomains.forEach((domain, index) => domain !== undefined && domainOf("googleHostedDomains", index, domain));
     const spelling = new Map<string, string>();
-    for (const list of ["allowedUsers", "adminUsers"] as const) {
-        roster[list].forEach((entry, index) => {
+    const instructors = new Set(roster.adminUsers.flatMap((entry) => entry === undefined ? [] : [hubNameOf(entry)]));
+    for (const list of ["allowedUsers", "adminUsers", "teachingAssistants"] as const) {
+        (roster[list] ?? []).forEach((entry, index) => {
             if (entry === undefined) return;
             const at = entry.lastIndexOf("@");
             if (at < 0 && byEmail) {
@@ -73,6 +79,14 @@ export function rosterIdentityProblems(roster: RosterIdentity): IdentityProblem[
             }
             if (at >= 0 && !domainOf(list, index, entry.slice(at + 1))) return;
             const name = hubNameOf(entry);
+            if (list === "teachingAssistants" && instructors.has(name)) {
+                problems.push({
+                    list, index, expected: "expected someone who is not in adminUsers too: an instructor has every right " +
+                        "a teaching assistant has and more; keep them in one of the two lists",
+                    fix: `pulumi config rm --path 'teachingAssistants[${index}]'`,
+                });
+                return;
+            }
             const first = spelling.get(name);
             if (first === undefined) spelling.set(name, entry);
             else if (first !== entry) {

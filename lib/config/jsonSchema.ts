@@ -30,6 +30,9 @@ const object = (properties: Record<string, Schema>, nullable = false): Schema =>
 const when = (condition: Schema, then: Schema): Schema => ({ if: condition, then });
 const provider = (...names: string[]): Schema => ({ properties: { provider: { enum: names } } });
 
+/** The lists of roster entries (lib/config/identity.ts): students, instructors, teaching assistants. */
+const ROSTER_LISTS = ["allowedUsers", "adminUsers", "teachingAssistants"];
+
 const oidc = object({
     authorizeUrl: text(RULES.httpUrl),
     tokenUrl: text(RULES.httpUrl),
@@ -45,6 +48,7 @@ const auth: Schema = {
         callbackUrl: text(RULES.httpsUrl),
         allowedUsers: list(text(RULES.rosterEntry)),
         adminUsers: list(text(RULES.rosterEntry)),
+        teachingAssistants: list(text(RULES.rosterEntry)),
         githubOrganizations: list(text(RULES.githubOrganization)),
         googleHostedDomains: list(text(RULES.hostname, "a domain such as example.edu")),
         oidc,
@@ -60,18 +64,18 @@ const auth: Schema = {
                 properties: { provider: { const: "oidc" }, oidc: { properties: { usernameClaim: { const: "email" } } } },
             }],
         }, {
-            properties: Object.fromEntries(["allowedUsers", "adminUsers"].map((k) => [k, {
+            properties: Object.fromEntries(ROSTER_LISTS.map((k) => [k, {
                 items: text(RULES.emailAddress, "a whole e-mail address: with e-mail logins a bare name would admit it from any domain"),
             }])),
         }),
         when(provider("github"), {
-            properties: Object.fromEntries(["allowedUsers", "adminUsers"].map((k) => [k, {
+            properties: Object.fromEntries(ROSTER_LISTS.map((k) => [k, {
                 items: text(RULES.hubName, "a GitHub user name, which has no @"),
             }])),
         }),
         {
             description: "at least one user, organization or hosted domain; otherwise nobody can log in",
-            anyOf: ["allowedUsers", "adminUsers", "githubOrganizations", "googleHostedDomains"]
+            anyOf: [...ROSTER_LISTS, "githubOrganizations", "googleHostedDomains"]
                 .map((k) => ({ properties: { [k]: { minItems: 1 } } })),
         },
     ],
@@ -93,6 +97,8 @@ export function classSettingsSchema(): Schema {
                 directory: text(RULES.directory),
             }, true),
             coursePackages: list(text(RULES.requirement, "a pip requirement such as numpy==2.1.3")),
+            sharedData: object({ directory: text(RULES.folderName) }, true),
+            diskQuotaGb: { type: ["integer", "null"], minimum: 1, maximum: 16384, description: "1 to 16384 whole GiB, or null (no quota)" },
             limits: object({
                 memory: text(RULES.memory),
                 cpu: { type: "number", exclusiveMinimum: 0, maximum: 64, description: "more than 0 and at most 64 CPUs" },
@@ -106,6 +112,7 @@ export function classSettingsSchema(): Schema {
                 announcement: nullableText(RULES.announcement),
                 helpLinks: list(object({ text: text(RULES.linkText), url: text(RULES.httpUrl) })),
             }),
+            homePage: object({ announcement: nullableText(RULES.announcement) }),
             perStudentOrigins: { type: "boolean", description: "true or false" },
             // Meetings arrive parsed (classSchedule.ts); the server only places them in time.
             classSchedule: object({

@@ -61,6 +61,12 @@ const lowerText = (rule: TextRule, expected = `expected ${rule.expected}`) => z.
 /** A URL by its rule, and one the WHATWG URL parser reads too (stricter than the server, never looser). */
 const url = (rule: TextRule, what: string) => text(rule, `expected ${rule.expected} for ${what}`)
     .refine((u) => URL.canParse(u), `expected ${rule.expected} for ${what}`);
+/** sharedData: true puts the shared folder in every home under this name. */
+export const SHARED_DATA_DEFAULT = "shared";
+/** An image reference pinned by digest (a tag before the digest is kept as a label); optional. */
+const pinnedImage = (example: string) => z.string().regex(
+    /^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+(:[A-Za-z0-9_][A-Za-z0-9_.-]{0,127})?@sha256:[0-9a-f]{64}$/,
+    `expected an image pinned by digest, such as ${example}@sha256:<64 hex>`).optional();
 const rosterList = list(lowerText(RULES.rosterEntry, `expected ${RULES.rosterEntry.expected}`));
 
 export const CONFIG_KEYS = {
@@ -127,6 +133,12 @@ export const CONFIG_KEYS = {
         schema: bool().default(true),
         example: "false",
         description: "Before the Droplet is deleted (`pulumi destroy`, or a replacement), copy an archive of the students' homes and the hub database to archives/ on this machine; a failed copy stops the deletion. Set false only when the server is beyond reach.",
+    },
+    paused: {
+        type: "boolean",
+        schema: bool().default(false),
+        example: "true",
+        description: "Droplet only: between terms, archive the class (as before a destroy) and delete the Droplet, so it is no longer billed; the students' volume, the stack and its keys stay, and the hostname's address records are removed. false brings up a new server on the same volume (docs/operations.md, \"Between terms\").",
     },
     healthCheckTimeoutMinutes: {
         type: "integer",
@@ -220,7 +232,14 @@ export const CONFIG_KEYS = {
         schema: rosterList.default([]),
         example: "'prof@example.edu'",
         structured: true,
-        description: "Hub admins (instructors, TAs): they may log in and use the admin panel.",
+        description: "Instructors: hub admins with every right on the hub (the admin panel, every user and server).",
+    },
+    teachingAssistants: {
+        type: "list",
+        schema: rosterList.default([]),
+        example: "'ta@example.edu'",
+        structured: true,
+        description: "Teaching assistants, named as in allowedUsers: they may log in, list the students, open, start and stop the students' servers, and nothing else (not in adminUsers too).",
     },
     rosterFile: {
         type: "string",
@@ -305,6 +324,21 @@ export const CONFIG_KEYS = {
         structured: true,
         description: "Extra Python packages for the students' environment, as pip requirements (pin them).",
     },
+    sharedData: {
+        type: "string",
+        schema: z.preprocess(
+            (v) => (v === true || v === "true" ? SHARED_DATA_DEFAULT : v === false || v === "false" || v === "" ? undefined : v),
+            text(RULES.folderName, `expected true, false or ${RULES.folderName.expected}`).optional(),
+        ),
+        example: "true",
+        description: "Droplet only: a folder on the students' volume that course staff can write and students can only read, in every home as ~/shared (true) or under the name given (such as datasets). Upload with rsync over SSH (docs/operations.md, \"Shared data\").",
+    },
+    diskQuotaGb: {
+        type: "integer",
+        schema: number().pipe(z.number().int("expected a whole number of GiB").min(1, "expected at least 1 GiB").max(16384, "expected at most 16384 GiB")).optional(),
+        example: "5",
+        description: "Droplet only: how much of the students' volume each student may use (kernel quotas); a student over it gets \"Disk quota exceeded\" and nobody else is affected. Default: no quota. `sudo classroom-usage` lists each student's use.",
+    },
     memoryLimit: {
         type: "string",
         schema: text(RULES.memory).default("2G"),
@@ -364,11 +398,17 @@ export const CONFIG_KEYS = {
         example: "'Lab 3 is due Friday.'",
         description: "A short notice on the login page (plain text).",
     },
+    homeAnnouncement: {
+        type: "string",
+        schema: text(RULES.announcement).optional(),
+        example: "'The hub restarts tonight at 22:00; save your work.'",
+        description: "A short notice on the hub's home page, which everyone sees once logged in (plain text).",
+    },
     rosterEmailDomain: {
         type: "string",
         schema: lowerText(RULES.hostname, "expected a domain such as example.edu").optional(),
         example: "example.edu",
-        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
+        description: "Google and OIDC (email claim) only: the class's one e-mail domain. Bare names in allowedUsers, adminUsers, teachingAssistants and the roster file get @<this domain>; without it every entry must be a whole e-mail address.",
     },
     insecureHttpHosts: {
         type: "list",
@@ -459,7 +499,7 @@ export const CONFIG_KEYS = {
     },
     singleuserImage: {
         type: "string",
-        schema: z.string().regex(/^[a-z0-9]+([._-][a-z0-9]+)*(\.[a-z0-9-]+)*(:[0-9]+)?(\/[a-z0-9]+([._-][a-z0-9]+)*)+@sha256:[0-9a-f]{64}$/, "expected an image pinned by digest, such as quay.io/jupyter/scipy-notebook@sha256:<64 hex>").optional(),
+        schema: pinnedImage("quay.io/jupyter/scipy-notebook"),
         example: "quay.io/jupyter/scipy-notebook@sha256:e6e8baae46b5e62bbc26910169082639a6fd96f90e9f6fc52e0c0389df92d35c",
         description: "kubernetes only: the students' image, pinned by digest; it carries the course's packages (coursePackages is for the Droplet). It needs git and jupyterhub-singleuser. Default: a Jupyter docker-stacks scipy-notebook image.",
     },
@@ -467,7 +507,13 @@ export const CONFIG_KEYS = {
         type: "integer",
         schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 or more")).optional(),
         example: "20",
-        description: "kubernetes only: how many students' servers' worth of room is kept free, so a class starting at once does not wait for new nodes. Default: a tenth of the roster.",
+        description: "kubernetes only: how many students' servers' worth of room is kept free, so a class starting at once does not wait for new nodes. With classSchedule, this is between meetings (each meeting's warm window keeps room for as many as kubernetesMaxNodes hold). Default: a tenth of the roster; 0 with classSchedule.",
+    },
+    placeholderScalerImage: {
+        type: "string",
+        schema: pinnedImage("registry.k8s.io/kubectl"),
+        example: "registry.k8s.io/kubectl:v1.34.1@sha256:59bafa07ff3a6d4b417e7633ddb9d79a9606ca98bf64bac080b3e65748669250",
+        description: "kubernetes only, with classSchedule: the kubectl image, pinned by digest, that scales the user placeholders up before each meeting and down after it. Default: the official registry.k8s.io/kubectl v1.34.1 (its digest was not pulled here; docs/kubernetes.md).",
     },
     studentStorageGb: {
         type: "integer",

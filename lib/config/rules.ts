@@ -57,6 +57,11 @@ export const RULES = {
         pattern: String.raw`(?!\.)(?!.*/\.)(?!.*\.\.)[A-Za-z0-9._-]+(?:/[A-Za-z0-9._-]+)*`,
         expected: "a relative directory inside the student's home, such as course",
     },
+    /** One name in a home, such as shared: no /, never hidden, never . or .. */
+    folderName: {
+        pattern: String.raw`(?!\.)[A-Za-z0-9._-]{1,64}`,
+        expected: "a folder name such as shared or datasets (letters, digits, . _ -, not starting with a dot, no /)",
+    },
     // Starts with a letter or digit, so pip never reads a package as an option (--index-url=...).
     requirement: {
         pattern: String.raw`[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[A-Za-z0-9_,.-]+\])? *(?:(?:==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!-]+ *,? *)*`,

@@ -12,7 +12,12 @@ export interface KubernetesClass {
     readonly cpuGuarantee: number;
     /** The students' image, pinned by digest. */
     readonly singleuserImage: string;
+    /** Placeholders between meetings (or always, with no classSchedule). */
     readonly userPlaceholders: number;
+    /** Placeholders during each meeting's warm window: as many students as kubernetesMaxNodes hold. */
+    readonly warmPlaceholders: number;
+    /** The kubectl image the scheduled scale-up and scale-down run, pinned by digest. */
+    readonly placeholderScalerImage: string;
     readonly studentStorageGb: number;
 }
 
@@ -24,6 +29,15 @@ export const CORE_POOL = { size: "s-2vcpu-4gb", nodes: 1 } as const;
 
 /** A Jupyter docker-stacks image (quay.io/jupyter/scipy-notebook), pinned by digest. */
 export const DEFAULT_SINGLEUSER_IMAGE = "quay.io/jupyter/scipy-notebook@sha256:e6e8baae46b5e62bbc26910169082639a6fd96f90e9f6fc52e0c0389df92d35c";
+
+/**
+ * The official kubectl image (registry.k8s.io/kubectl, v1.34.1 like the example kubernetesVersion),
+ * by the digest public projects pin it at; not pulled here (docs/kubernetes.md, "User placeholders").
+ */
+export const DEFAULT_PLACEHOLDER_SCALER_IMAGE = "registry.k8s.io/kubectl:v1.34.1@sha256:59bafa07ff3a6d4b417e7633ddb9d79a9606ca98bf64bac080b3e65748669250";
+
+/** CronJob's timeZone field is stable from Kubernetes 1.27 on: the schedule's times stay local across DST. */
+const CRONJOB_TIME_ZONE_MINOR = 27;
 
 /**
  * The share of a node's memory and CPUs students' servers can count on. DigitalOcean keeps part
@@ -57,7 +71,7 @@ function studentsPerNode(c: Raw): number {
 }
 
 /** Everyone who may start a server: the students and the staff. */
-const rosterSize = (c: Raw) => new Set([...c.allowedUsers, ...c.adminUsers].map((n) => n.toLowerCase())).size;
+const rosterSize = (c: Raw) => new Set([...c.allowedUsers, ...c.adminUsers, ...c.teachingAssistants].map((n) => n.toLowerCase())).size;
 
 /** The rules between keys for platform kubernetes; each names the key to change. */
 export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: string, fix?: string) => void): void {
@@ -74,11 +88,23 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
     if (c.perStudentOrigins) {
         add("perStudentOrigins", "expected false when platform is kubernetes: only the Droplet serves students' own origins so far", "pulumi config rm perStudentOrigins");
     }
+    for (const key of ["sharedData", "diskQuotaGb"] as const) {
+        if (c[key] !== undefined) {
+            add(key, "expected none when platform is kubernetes: only the Droplet has it so far (each student there has a volume of their own, studentStorageGb)", `pulumi config rm ${key}`);
+        }
+    }
+    if (c.paused) {
+        add("paused", "expected false when platform is kubernetes: only the Droplet can be paused so far", "pulumi config rm paused");
+    }
+    const minor = Number(/^1\.([0-9]+)\./.exec(c.kubernetesVersion ?? "")?.[1]);
+    if (c.classSchedule?.length && minor < CRONJOB_TIME_ZONE_MINOR) {
+        add("kubernetesVersion", `expected 1.${CRONJOB_TIME_ZONE_MINOR} or newer with classSchedule: the placeholders' scheduled scale-up needs CronJob timeZone`);
+    }
     if (c.courseRepoUrl && /[{}]/.test(c.courseRepoUrl)) {
         add("courseRepoUrl", "expected no { or } when platform is kubernetes: KubeSpawner reads them in the course-copy command as {username}-style templates");
     }
     const all = c as Raw;
-    if (!c.memoryLimit || !c.cpuLimit || !c.kubernetesNodeSize || !c.allowedUsers || !c.adminUsers) return;
+    if (!c.memoryLimit || !c.cpuLimit || !c.kubernetesNodeSize || !c.allowedUsers || !c.adminUsers || !c.teachingAssistants) return;
     if ("memoryGuarantee" in c && c.memoryGuarantee && bytesOf(c.memoryGuarantee) > bytesOf(c.memoryLimit)) {
         add("memoryGuarantee", `expected at most memoryLimit (${c.memoryLimit})`);
         return;
@@ -103,7 +129,8 @@ export function kubernetesRules(c: Partial<Raw>, add: (key: ConfigKeyName, expec
     }
 }
 
-const placeholdersOf = (c: Raw) => c.userPlaceholders ?? Math.ceil(rosterSize(c) / 10);
+/** With a class schedule the placeholders wait for each meeting's warm window (PlaceholderSchedule), so none are kept all week. */
+const placeholdersOf = (c: Raw) => c.userPlaceholders ?? (c.classSchedule?.length ? 0 : Math.ceil(rosterSize(c) / 10));
 const defaultMinNodes = (c: Raw) => Math.max(1, Math.ceil(placeholdersOf(c) / studentsPerNode(c)));
 
 /** The cluster's settings with the computed defaults filled in (docs/kubernetes.md, "Sizing"). */
@@ -121,6 +148,8 @@ export function toKubernetesClass(c: Raw): KubernetesClass {
         cpuGuarantee: reserved.cpu,
         singleuserImage: c.singleuserImage ?? DEFAULT_SINGLEUSER_IMAGE,
         userPlaceholders: placeholders,
+        warmPlaceholders: Math.max(placeholders, maxNodes * perNode),
+        placeholderScalerImage: c.placeholderScalerImage ?? DEFAULT_PLACEHOLDER_SCALER_IMAGE,
         studentStorageGb: c.studentStorageGb,
     };
 }

@@ -5,6 +5,8 @@ import { oauthCallbackUrl } from "../../lib/bundle";
 import { StackSecrets } from "../../lib/config/stack";
 import { ClassCluster } from "./components/classCluster";
 import { ClassRelease } from "./components/classRelease";
+import { PlaceholderSchedule } from "./components/placeholderSchedule";
+import { placeholderScaling } from "./placeholderSchedule";
 import { chartValues } from "./values";
 
 /**
@@ -22,6 +24,17 @@ export function kubernetesStack(cfg: ClassConfig, secrets: StackSecrets) {
         values: chartValues(cfg),
         oauthClientSecret: secrets.oauthClientSecret,
     });
+    const k8s = cfg.kubernetes!;
+    if (cfg.classSchedule.meetings.length) {
+        new PlaceholderSchedule("class", {
+            provider: cluster.provider,
+            namespace: release.namespace,
+            scaling: placeholderScaling(cfg.classSchedule),
+            warmReplicas: k8s.warmPlaceholders,
+            idleReplicas: k8s.userPlaceholders,
+            image: k8s.placeholderScalerImage,
+        });
+    }
     new HubDns("class", {
         zoneName: cfg.dnsZone,
         hostname: cfg.hostname,

@@ -22,16 +22,17 @@ const CLOUD_INIT = join(__dirname, "..", "..", "cloud-init");
 const HUB_CLASSROOM = "/usr/local/etc/jupyterhub/classroom";
 /** Where the student's pod finds student_copy.py (from singleuser.extraFiles). */
 const STUDENT_COPY_PATH = "/opt/jupyterhub-classroom/student_copy.py";
-/** The docker-stacks images' user and home; the chart's default uid is the same 1000. */
-const STUDENT_HOME = "/home/jovyan";
-const STUDENT_UID = 1000;
+/** The docker-stacks images' user and home; the chart's defaults are the same uid 1000 and fsGid 100 (values.yaml, 4.4.0). */
+export const STUDENT_HOME = "/home/jovyan";
+export const STUDENT_UID = 1000;
+export const STUDENT_GID = 100;
 /** The students' volume's name inside their pod, so the course-copy init container can mount it. */
 const HOME_VOLUME = "home";
 
 /**
  * The shared hub package travels as hub.extraFiles, one file each (the chart mounts each by
  * subPath), laid out as on the Droplet: python/classroom_hub/*.py beside templates/ and schema/,
- * so classroom_hub.TEMPLATES finds the same login page and classroom_hub.SCHEMAS the same contract.
+ * so classroom_hub.TEMPLATES finds the same login and home pages and classroom_hub.SCHEMAS the same contract.
  */
 function hubPackageFiles(): Record<string, { mountPath: string; stringData: string }> {
     const files: Record<string, { mountPath: string; stringData: string }> = {};
@@ -42,10 +43,12 @@ function hubPackageFiles(): Record<string, { mountPath: string; stringData: stri
             stringData: readFileSync(join(pkg, file), "utf8"),
         };
     }
-    files["templates.login.html"] = {
-        mountPath: `${HUB_CLASSROOM}/templates/login.html`,
-        stringData: readFileSync(join(CLOUD_INIT, "templates", "login.html"), "utf8"),
-    };
+    for (const template of readdirSync(join(CLOUD_INIT, "templates")).filter((f) => f.endsWith(".html")).sort()) {
+        files[`templates.${template}`] = {
+            mountPath: `${HUB_CLASSROOM}/templates/${template}`,
+            stringData: readFileSync(join(CLOUD_INIT, "templates", template), "utf8"),
+        };
+    }
     // The settings contract: classroom_hub checks class.json, and takes its user-name rule, from these.
     for (const schema of readdirSync(join(CLOUD_INIT, "schema")).filter((f) => f.endsWith(".schema.json")).sort()) {
         files[`schema.${schema.replace(/\.schema\.json$/, "")}`] = {
@@ -155,7 +158,8 @@ export function chartValues(cfg: ClassConfig) {
         scheduling: {
             userScheduler: { enabled: true },
             podPriority: { enabled: true },
-            userPlaceholder: { enabled: k8s.userPlaceholders > 0, replicas: k8s.userPlaceholders },
+            // With a class schedule the StatefulSet exists even at 0 replicas: PlaceholderSchedule scales it.
+            userPlaceholder: { enabled: k8s.userPlaceholders > 0 || cfg.classSchedule.meetings.length > 0, replicas: k8s.userPlaceholders },
             // The node pools carry hub.jupyter.org/node-purpose: core or user (ClassCluster).
             corePods: { nodeAffinity: { matchNodePurpose: "require" as const } },
             userPods: { nodeAffinity: { matchNodePurpose: "require" as const } },

@@ -3,7 +3,7 @@
 // Run with `npm run test:e2e` (root); see docs/testing.md.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from "node:fs";
 import { basename, join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { Browser, BrowserContext, Page } from "playwright-core";
@@ -168,7 +168,8 @@ async function refusedSignIn(user: TestUser): Promise<{ url: string; body: strin
 }
 
 function assertRefused(user: TestUser, answer: { url: string; body: string }): void {
-    assert.ok(!answer.url.includes(`/user/${user.login}`), `${user.login} reached ${answer.url}`);
+    // The hub names an e-mail login by its local part: an impostor would land on that user's server.
+    for (const name of [user.login, user.email.split("@")[0]]) assert.ok(!answer.url.includes(`/user/${name}`), `${user.login} reached ${answer.url}`);
     assert.match(answer.body, /403|not allowed|Forbidden/i, `${user.login}'s login was not refused: ${answer.url} ${answer.body.slice(0, 300)}`);
 }
 
@@ -359,9 +360,9 @@ print(json.dumps({f: open(os.path.join(d, f)).read() for f in sorted(os.listdir(
         assert.match(files["lab2.ipynb"] ?? "", /lab 2/, "the new lab2.ipynb did not arrive");
     });
 
-    step("6. a user not on the roster is refused; an admin reaches the admin panel", async () => {
-        const { mallory, prof } = USERS;
-        assertRefused(mallory, await refusedSignIn(mallory));
+    step("6. a user not on the roster is refused, and so are a student's and an admin's local parts at another e-mail domain; an admin reaches the admin panel", async () => {
+        const { mallory, prof, aliceElsewhere, profElsewhere } = USERS;
+        for (const stranger of [mallory, aliceElsewhere, profElsewhere]) assertRefused(stranger, await refusedSignIn(stranger));
 
         const admin = (await session(prof)).hub;
         const panel = await admin.goto(`${server.hubUrl}/hub/admin`);
@@ -835,6 +836,106 @@ print(json.dumps(out))
         assert.deepEqual(outside, [], "the warmer made requests beyond its role's scopes");
     }, 10 * 60_000);
 
+    step("20. a TA opens a student's server and sees their files, is refused the admin-only pages, has no sudo", async () => {
+        const { alice, bob, prof, tess } = USERS;
+        await serverReady(alice);
+        const note = `alice's notes for her TA, ${Date.now()}`;
+        const saved = await apiFromPage((await session(alice)).lab, "PUT", `/user/${alice.login}/api/contents/for-my-ta.txt`,
+            { type: "file", format: "text", content: note });
+        assert.ok([200, 201].includes(saved.status), `saving alice's file: ${saved.status} ${saved.text}`);
+
+        // The TA signs in through the OIDC provider, as a student does; the home page has the class's announcement.
+        const ta = await session(tess);
+        assert.ok((await ta.hub.textContent("body"))?.includes(String(server.setting("homeAnnouncement"))), "the home page's announcement is missing");
+
+        // The admin page lists the students, and only them.
+        const panel = await ta.hub.goto(`${server.hubUrl}/hub/admin`);
+        assert.equal(panel?.status(), 200, `the TA's admin page answered ${panel?.status()}`);
+        await ta.hub.getByText(alice.login, { exact: true }).first().waitFor({ timeout: 30_000 });
+        await ta.hub.screenshot({ path: join(server.resultsDir, "ta-admin-panel.png") });
+        const listed = (JSON.parse((await apiFromPage(ta.hub, "GET", "/hub/api/users")).text) as { name: string }[]).map((u) => u.name);
+        assert.ok(listed.includes(alice.login) && listed.includes(bob.login), `the TA does not see the students: ${listed.join(", ")}`);
+        assert.ok(!listed.includes(prof.login) && !listed.includes(tess.login), `the TA sees the course staff: ${listed.join(", ")}`);
+
+        // The TA opens alice's server: the hub asks them to confirm (it is not their own), then JupyterLab shows alice's files.
+        const helping = await ta.context.newPage();
+        await helping.goto(`${server.hubUrl}/user/${alice.login}/lab`);
+        assert.match(new URL(helping.url()).pathname, /\/hub\/api\/oauth2\/authorize$/, `no consent page before alice's server: ${helping.url()}`);
+        await helping.getByText("Authorize access").first().waitFor({ timeout: 30_000 });
+        await Promise.all([
+            helping.waitForURL((url) => url.pathname.startsWith(`/user/${alice.login}/lab`), { timeout: 90_000 }),
+            helping.click("button[type=submit]"),
+        ]);
+        await helping.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+        await helping.screenshot({ path: join(server.resultsDir, "ta-in-alice-lab.png") });
+        const file = await apiFromPage(helping, "GET", `/user/${alice.login}/api/contents/for-my-ta.txt?content=1&format=text&type=file`);
+        assert.equal(file.status, 200, `the TA reading alice's file: ${file.status} ${file.text}`);
+        assert.equal((JSON.parse(file.text) as { content: string }).content, note);
+        const listing = (JSON.parse((await apiFromPage(helping, "GET", `/user/${alice.login}/api/contents/`)).text) as { content: { name: string }[] }).content.map((e) => e.name);
+        assert.ok(listing.includes(String(server.setting("courseDirectory"))), `alice's home as the TA sees it: ${listing.join(", ")}`);
+        await helping.close();
+
+        // Stopping and starting a student's server, as the admin page's buttons do. Step 19's meeting
+        // is on, so the class-warmer may start bob's again before the TA does: then the TA's start
+        // answers 400 (already started), which the hub gives only past its scope check (403).
+        const bobUnit = `jupyter-${bob.login}-singleuser.service`;
+        const bobPid = (await runningServers())[bobUnit];
+        assert.ok(bobPid, "bob's server is not running (step 19 warmed it)");
+        const stopped = await apiFromPage(ta.hub, "DELETE", `/hub/api/users/${bob.login}/server`);
+        assert.ok([202, 204].includes(stopped.status), `the TA stopping bob's server: ${stopped.status} ${stopped.text}`);
+        await waitFor("bob's server to stop", 60_000, async () => ((await runningServers())[bobUnit] !== bobPid ? true : undefined), 1000);
+        const started = await apiFromPage(ta.hub, "POST", `/hub/api/users/${bob.login}/server`);
+        assert.ok([201, 202].includes(started.status) || (started.status === 400 && /already|pending/.test(started.text)),
+            `the TA starting bob's server: ${started.status} ${started.text}`);
+        const bobServer = async () => (JSON.parse((await apiFromPage(ta.hub, "GET", `/hub/api/users/${bob.login}`)).text) as { servers?: Record<string, { ready: boolean }> }).servers?.[""];
+        await waitFor("bob's server to be ready", 3 * 60_000, async () => ((await bobServer())?.ready ? true : undefined), 2000);
+
+        // What only an instructor may do: refused.
+        const attempts: Record<string, { status: number; text: string }> = {
+            "the proxy's routing table": await apiFromPage(ta.hub, "GET", "/hub/api/proxy"),
+            "adding a user": await apiFromPage(ta.hub, "POST", "/hub/api/users", { usernames: [USERS.mallory.login] }),
+            "making a student an admin": await apiFromPage(ta.hub, "PATCH", `/hub/api/users/${alice.login}`, { admin: true }),
+            "a token for a student": await apiFromPage(ta.hub, "POST", `/hub/api/users/${alice.login}/tokens`, {}),
+            "the groups": await apiFromPage(ta.hub, "GET", "/hub/api/groups"),
+            "joining the course staff's group": await apiFromPage(ta.hub, "POST", "/hub/api/groups/course-staff/users", { users: [alice.login] }),
+            "the instructor's server": await apiFromPage(ta.hub, "POST", `/hub/api/users/${prof.login}/server`),
+            "shutting the hub down": await apiFromPage(ta.hub, "POST", "/hub/api/shutdown"),
+        };
+        const allowed = Object.entries(attempts).filter(([, r]) => ![403, 404].includes(r.status)).map(([what, r]) => `${what}: ${r.status} ${r.text.slice(0, 200)}`);
+        assert.deepEqual(allowed, [], "the TA was allowed what only an instructor may do");
+        await hubAnswers("the hub to be up after the TA's refused requests");
+
+        // The TA's own server is a student's: the same sandbox (no new privileges), no sudo.
+        await serverReady(tess);
+        const unit = `jupyter-${tess.login}-singleuser.service`;
+        assert.match(await server.guest.check(["systemctl", "show", unit, "-p", "NoNewPrivileges"]), /^NoNewPrivileges=yes$/m);
+        // The typed line echoes back: what it prints (sudo-exit-<code>-end) is not in it.
+        const sudo = await runInTerminal(ta.lab, `/user/${tess.login}`, "sudo -n true; echo \"sudo exit $? end\" | tr ' ' -", "-end");
+        const exit = /sudo-exit-(\d+)-end/.exec(sudo)?.[1];
+        assert.ok(exit !== undefined && exit !== "0", `sudo in the TA's terminal: ${sudo}`);
+        const sudoers = await server.guest.exec(["sudo", "-l", "-U", `jupyter-${tess.login}`]);
+        assert.match(sudoers.stdout + sudoers.stderr, /is not allowed to run sudo/, `sudo -l for the TA: ${sudoers.stdout}${sudoers.stderr}`);
+
+        // No SSH either: with a key of theirs in their own ~/.ssh, sshd still refuses them (DenyGroups).
+        const since = (await server.guest.check(["date", "--utc", "+%Y-%m-%d %H:%M:%S"])).trim();
+        const written = await python(tess, `
+import os
+ssh = os.path.expanduser("~/.ssh")
+os.makedirs(ssh, mode=0o700, exist_ok=True)
+path = os.path.join(ssh, "authorized_keys")
+with open(path, "w") as keys:
+    keys.write(${JSON.stringify(server.sshPublicKey)} + "\\n")
+os.chmod(path, 0o600)
+print("key written")
+`);
+        assert.match(written, /key written/);
+        const login = await server.ssh(`jupyter-${tess.login}`, ["true"]);
+        assert.notEqual(login.code, 0, "the TA logged in over SSH");
+        assert.match(login.stderr, /Permission denied/, `the TA's SSH attempt failed, but not by refusal: ${login.stderr}`);
+        const sshd = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "_COMM=sshd", "--since", since]);
+        assert.match(sshd, new RegExp(`User jupyter-${tess.login} from \\S+ not allowed because a group is listed in DenyGroups`), sshd);
+        await python(tess, "import os; os.remove(os.path.expanduser('~/.ssh/authorized_keys'))");
+    }, 10 * 60_000);
     step("21. the instructor releases an assignment; a student fetches it, edits and submits; the instructor collects and autogrades, feedback is returned, the student sees it", async () => {
         const { alice, bob, prof } = USERS;
         const course = `/srv/classroom/grading/jupyterhub-grader/${String(server.setting("courseId") ?? server.setting("subdomain"))}`;
@@ -921,6 +1022,118 @@ except PermissionError as e:
         assert.match(await python(alice, "import pathlib; print([p.read_text() for p in pathlib.Path('ps1/feedback').glob('*/ps1.html')][0])"),
             /2\.0 \/ 2\.0/, "alice's feedback does not show her score");
     }, 10 * 60_000);
+
+    step("22. a student reads the shared data and cannot write it", async () => {
+        const { alice, prof } = USERS;
+        const shared = "/srv/classroom/shared";
+        const link = String(server.setting("sharedData")) === "true" ? "shared" : String(server.setting("sharedData"));
+        // The admin uploads as docs/operations.md says without rsync: scp, then sudo cp, chown, chmod.
+        const upload = join(server.privateDir("shared-upload"), "week3");
+        mkdirSync(upload);
+        writeFileSync(join(upload, "measurements.csv"), "t,v\n0,1.5\n1,2.5\n");
+        await server.copyToAdminHome(upload);
+        const placed = await server.ssh(server.adminUser, [`sudo cp -r week3 ${shared}/week3 && sudo chown -R root:jupyterhub-course-staff ${shared}/week3`
+            + ` && sudo chmod -R g+w,a+rX ${shared}/week3 && rm -r week3`]);
+        assert.equal(placed.code, 0, `the admin's upload: ${placed.stderr}`);
+
+        // Course staff write it from their own JupyterLab, through the link in their home.
+        await serverReady(prof);
+        const { lab: profLab } = await session(prof);
+        const note = await apiFromPage(profLab, "PUT", `/user/${prof.login}/api/contents/${link}/week3/README.md`,
+            { type: "file", format: "text", content: "Week 3: use measurements.csv\n" });
+        assert.ok([200, 201].includes(note.status), `course staff could not write the shared data: ${note.status} ${note.text}`);
+        // Theirs, with the staff's group (the folder is setgid), so other staff may replace it.
+        const owner = await server.guest.check(["stat", "-c", "%U:%G %a", `${shared}/week3/README.md`, shared]);
+        const [file, folder] = owner.trim().split("\n");
+        assert.match(file, new RegExp(`^jupyter-${prof.login}:jupyterhub-course-staff 6[46]4$`), `the staff's file: ${file}`);
+        assert.equal(folder, "root:jupyterhub-course-staff 2775");
+
+        // The student sees it in JupyterLab's file browser and reads it.
+        await serverReady(alice);
+        const { lab } = await session(alice);
+        await lab.goto(`${server.hubUrl}/user/${alice.login}/lab/tree/${link}/week3`);
+        for (const name of ["measurements.csv", "README.md"]) {
+            await lab.locator(".jp-DirListing-itemText", { hasText: name }).first().waitFor({ timeout: 60_000 });
+        }
+        await lab.screenshot({ path: join(server.resultsDir, "alice-shared-data.png") });
+        const read = await apiFromPage(lab, "GET", `/user/${alice.login}/api/contents/${link}/week3/measurements.csv?type=file&format=text&content=1`);
+        assert.equal(read.status, 200, `alice could not read the shared data: ${read.status} ${read.text}`);
+        assert.equal(JSON.parse(read.text).content, "t,v\n0,1.5\n1,2.5\n");
+
+        // She cannot write, replace or delete anything there: not from JupyterLab, not from a kernel.
+        const put = await apiFromPage(lab, "PUT", `/user/${alice.login}/api/contents/${link}/week3/mine.csv`,
+            { type: "file", format: "text", content: "alice's\n" });
+        assert.ok(put.status >= 400, `JupyterLab saved alice's file in the shared data: ${put.status} ${put.text}`);
+        const overwrite = await apiFromPage(lab, "PUT", `/user/${alice.login}/api/contents/${link}/week3/measurements.csv`,
+            { type: "file", format: "text", content: "changed\n" });
+        assert.ok(overwrite.status >= 400, `JupyterLab overwrote the shared data for alice: ${overwrite.status}`);
+        const removed = await apiFromPage(lab, "DELETE", `/user/${alice.login}/api/contents/${link}/week3/README.md`);
+        assert.ok(removed.status >= 400, `JupyterLab deleted a shared file for alice: ${removed.status}`);
+        const attempts = JSON.parse(await python(alice, `
+import errno, json, os
+out = {"link": os.readlink(${JSON.stringify(link)})}
+for name, attempt in [("create", lambda: open(${JSON.stringify(`${link}/week3/kernel.csv`)}, "w")),
+                      ("append", lambda: open(${JSON.stringify(`${link}/week3/measurements.csv`)}, "a")),
+                      ("delete", lambda: os.remove(${JSON.stringify(`${link}/week3/measurements.csv`)})),
+                      ("mkdir", lambda: os.mkdir(${JSON.stringify(`${link}/mine`)})),
+                      ("chmod", lambda: os.chmod(${JSON.stringify(`${link}/week3`)}, 0o777))]:
+    try:
+        attempt()
+        out[name] = "done"
+    except OSError as e:
+        out[name] = errno.errorcode[e.errno]
+print(json.dumps(out))
+`)) as Record<string, string>;
+        assert.equal(attempts.link, shared);
+        for (const name of ["create", "append", "delete", "mkdir", "chmod"]) {
+            assert.ok(["EACCES", "EPERM", "EROFS"].includes(attempts[name]), `alice's ${name} in the shared data: ${attempts[name]}`);
+        }
+        const hers = await server.guest.check(["find", shared, "-user", `jupyter-${alice.login}`]);
+        assert.equal(hers.trim(), "", `alice's files in the shared data: ${hers}`);
+        assert.equal(await server.guest.check(["cat", `${shared}/week3/measurements.csv`]), "t,v\n0,1.5\n1,2.5\n");
+    });
+
+    step("23. a pause archives and powers off, a resume brings back every file (byte-identical manifest, as step 11 does)", async () => {
+        const { alice, prof } = USERS;
+        await python(alice, `open("before-the-break.md", "w").write("alice's last notes of the term\\n")`);
+        const admin = (await session(prof)).hub;
+        await stopEveryServer(admin);
+        const homes = await server.homesManifest();
+        const shared = await server.homesManifest("/srv/classroom/shared");
+        assert.ok(homes.some((e) => e.path === `jupyter-${alice.login}/before-the-break.md`), "alice's notes are not in her home");
+        assert.ok(shared.some((e) => e.path === "week3/measurements.csv"), "the shared data is not on the volume");
+        // Step 12 left the server on the new class's volume: the pause keeps whichever it has.
+        const volume = server.attachedVolume;
+        const uuid = await volume.uuid();
+
+        // paused: true — HubArchive's delete runs the archive, then the Droplet goes.
+        const archive = await server.pause(server.privateDir("pause-archives"));
+        const members = (await check("tar", ["-tzf", archive])).split("\n");
+        for (const member of ["hub/jupyterhub.sqlite", `home/jupyter-${alice.login}/before-the-break.md`, "shared/week3/measurements.csv", "shared/week3/README.md"]) {
+            assert.ok(members.includes(member), `the pause's archive lacks ${member}`);
+        }
+        const answered = await request(target(), `${server.hubUrl}/hub/health`).then((r) => `HTTP ${r.status}`, () => undefined);
+        assert.equal(answered, undefined, `the paused class still answers: ${answered}`);
+
+        // paused: false — a new server on the same volume.
+        await server.resume();
+        const install = await server.guest.check(["cat", "/var/log/cloud-init-output.log"]);
+        assert.ok(!install.includes("formatting the new, empty volume"), "the resume formatted the students' volume");
+        assert.match(install, new RegExp(`the students' volume \\S+ holds ext4 file system ${uuid}`));
+        assert.equal(await volume.uuid(), uuid);
+        // Before anyone logs in: every entry, byte for byte, with the same ids, modes and times.
+        const comparable = (e: HomeEntry) => ({ ...e, user: undefined, group: undefined });
+        assert.deepEqual(differences(homes.map(comparable), (await server.homesManifest()).map(comparable)), [],
+            "the homes after the resume are not as they were");
+        assert.deepEqual(differences(shared.map(comparable), (await server.homesManifest("/srv/classroom/shared")).map(comparable)), [],
+            "the shared data after the resume is not as it was");
+
+        await freshBrowser();
+        await serverReady(alice);
+        const seen = await python(alice, `print(open("before-the-break.md").read() + open("shared/week3/measurements.csv").read())`);
+        assert.match(seen, /alice's last notes of the term/);
+        assert.match(seen, /0,1\.5/);
+    }, 15 * 60_000);
 });
 
 /** What differs between two lists of home entries, one line per entry: empty when they are equal. */

@@ -16,10 +16,14 @@ export const USERS = {
     carol: user("carol", "Carol Latecomer"),
     mallory: user("mallory", "Mallory Notenrolled"),
     prof: user("prof", "Prof Hopper"),
+    // The roster's own local parts at another e-mail domain: other people, who must not get in.
+    aliceElsewhere: user("alice-elsewhere", "Alice Elsewhere", "alice@elsewhere.test"),
+    profElsewhere: user("prof-elsewhere", "Prof Elsewhere", "prof@elsewhere.test"),
+    tess: user("tess", "Tess Assistant"),
 } as const;
 
-export function user(login: string, name: string): TestUser {
-    return { login, name, email: `${login}@e2e-classroom.test`, password: randomBytes(9).toString("base64url") };
+export function user(login: string, name: string, email = `${login}@e2e-classroom.test`): TestUser {
+    return { login, name, email, password: randomBytes(9).toString("base64url") };
 }
 
 /**

@@ -39,9 +39,23 @@ SERVER_PYTHON = _install_server_python()
 # Test files that make or remove accounts on this machine (useradd takes the passwd lock; the
 # accounts fixture removes the jupyter-* accounts made meanwhile) run one after the other, in one
 # worker; every other file runs whole in a worker of its own (pytest-xdist, --dist loadgroup), so
-# its module fixtures are made once. `npm run test:python` runs these two first, on their own: their
+# its module fixtures are made once. `npm run test:servers` runs these first, on their own: their
 # hooks' short time limits do not hold on two cores shared with three busy workers.
-_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_grading.py"}
+_HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_course_staff.py", "test_shared_data.py",
+                  "test_quotas.py", "test_grading.py"}
+
+
+# Test files that start the server's real parts (a hub, a namespace server, pip installs, host
+# accounts): `npm run test:servers` runs them (marked `servers`), `npm test` the rest in seconds.
+_SERVERS = _HOST_ACCOUNTS | {
+    "test_apply.py", "test_kubernetes_hub_config.py", "test_kubernetes_restore.py",
+    "test_ops_archive.py", "test_ops_health.py", "test_ops_sync.py", "test_ops_upgrade.py",
+}
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "servers: starts the server's real parts; run by `npm run test:servers`")
+    config.addinivalue_line("markers", "host_accounts: makes or removes accounts on this machine; run alone, first")
 
 
 # Before xdist's own hook, which names each item's group from these marks.
@@ -50,6 +64,10 @@ def pytest_collection_modifyitems(config, items):
     for item in items:
         name = item.path.name
         item.add_marker(pytest.mark.xdist_group("host-accounts" if name in _HOST_ACCOUNTS else name))
+        if name in _SERVERS:
+            item.add_marker(pytest.mark.servers)
+        if name in _HOST_ACCOUNTS:
+            item.add_marker(pytest.mark.host_accounts)
 
 
 def pytest_unconfigure(config):
@@ -64,12 +82,15 @@ _SETTINGS = {
         "callbackUrl": "https://engr101.example.edu/hub/oauth_callback",
         "allowedUsers": ["ada", "grace"],
         "adminUsers": ["prof"],
+        "teachingAssistants": [],
         "githubOrganizations": [],
         "googleHostedDomains": [],
         "oidc": None,
     },
     "course": None,
     "coursePackages": [],
+    "sharedData": None,
+    "diskQuotaGb": None,
     "limits": {"memory": "2G", "cpu": 1, "idleTimeoutSeconds": 3600, "concurrentSpawnLimit": 20},
     "loginPage": {
         "title": "ENGR 101",
@@ -78,6 +99,7 @@ _SETTINGS = {
         "announcement": None,
         "helpLinks": [],
     },
+    "homePage": {"announcement": None},
     "perStudentOrigins": False,
     "classSchedule": {"timezone": "America/New_York", "leadMinutes": 10,
                       "meetings": [{"days": ["Mon", "Wed"], "start": "09:00", "end": "10:15"}], "maxWarmServers": None},

@@ -135,13 +135,14 @@ def main(values_path: str, root: str) -> None:
         "templates": str(classroom_hub.TEMPLATES),
         "app": {"spawner_class": app.spawner_class.__name__, "concurrent_spawn_limit": app.concurrent_spawn_limit,
                 "template_vars": app.template_vars, "template_paths": app.template_paths,
-                "services": app.services, "load_roles": app.load_roles},
+                "services": app.services, "load_roles": app.load_roles, "load_groups": app.load_groups},
         "authenticator": {
             "class": type(authenticator).__name__, "client_id": authenticator.client_id,
             "client_secret": authenticator.client_secret, "callback": authenticator.oauth_callback_url,
             "allowed_users": sorted(authenticator.allowed_users), "admin_users": sorted(authenticator.admin_users),
             "allow_existing_users": authenticator.allow_existing_users, "allow_all": authenticator.allow_all,
             "roster_emails": authenticator.roster_emails, "scope": authenticator.scope,
+            "class_groups": authenticator.class_groups,
             "logins": {login: [authenticator.normalize_username(login),
                                bool(authenticator.validate_username(authenticator.normalize_username(login)))]
                        for login in LOGINS},

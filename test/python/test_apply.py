@@ -64,6 +64,8 @@ class Server:
             "CLASSROOM_TRAEFIK_ACME_ENV": str(self.etc / "traefik-acme.env"),
             "CLASSROOM_JUPYTER_ETC": str(root / "jupyter"),
             "CLASSROOM_GRADING": str(root / "srv" / "grading"),
+            "CLASSROOM_SHARED_DATA": str(root / "srv" / "shared"),
+            "CLASSROOM_VOLUME": str(root / "srv"),
             "SYSTEMCTL_LOG": str(self.systemctl_log),
             "PIP_NO_INDEX": "1",
             "PIP_FIND_LINKS": str(self.wheels),
@@ -244,3 +246,11 @@ def test_refuses_to_run_without_root(server):
     result = server.apply(bundle(), user="nobody")
     assert result.returncode == 1
     assert "run it as root" in result.stderr
+
+
+def test_disk_quotas_say_plainly_when_the_volume_cannot_enforce_them(server):
+    """The quota's own enforcement is test_quotas.py's; here, what classroom-apply reports."""
+    result = server.apply(bundle(diskQuotaGb=5))
+    assert result.returncode == 0, result.stderr
+    assert "disk quotas: NOT enforced: " in result.stdout and "is not mounted" in result.stdout
+    assert "disk quotas: none" in server.apply(bundle()).stdout

@@ -238,7 +238,8 @@ def test_an_idle_timeout_of_zero_runs_no_culler(hub):
     settings["auth"]["allowedUsers"] = []
     settings["auth"]["githubOrganizations"] = ["engr101-students"]
     app = hub(settings).app
-    assert app.services == [] and app.load_roles == []
+    assert app.services == []
+    assert [role["name"] for role in app.load_roles] == ["admin", "teaching-assistant"]
 
 
 def test_an_unknown_settings_version_stops_the_hub(hub):
@@ -315,3 +316,32 @@ def test_a_hosted_domain_class_without_a_roster_refuses_unverified_addresses(hub
     auth = hub(settings).authenticator
     assert _login(auth, _user_info("google", "zoe@example.edu"))["name"] == "zoe"
     assert _login(auth, {**_user_info("google", "zoe@example.edu"), "email_verified": False}) is None
+
+
+def test_course_staff_log_in_and_get_the_classs_groups_and_roles(hub):
+    settings = class_settings("oidc")
+    settings["auth"]["teachingAssistants"] = ["tara@example.edu"]
+    h = hub(settings)
+    auth, app = h.authenticator, h.app
+    assert {auth.normalize_username(u) for u in auth.allowed_users} == {"ada", "grace.hopper", "tara"}
+    assert auth.roster_emails["tara"] == "tara@example.edu"
+    groups = {"students": ["ada", "grace.hopper"], "course-staff": ["prof", "tara"]}
+    assert app.load_groups == {name: {"users": members} for name, members in groups.items()}
+    assert auth.class_groups == groups
+    # After the hub's own services' roles (hub_rights.py renders them; test_hub_rights.py checks them).
+    assert [role["name"] for role in app.load_roles] == ["class-warmer", "idle-culler", "admin", "teaching-assistant"]
+
+
+def test_the_home_pages_announcement(hub):
+    settings = class_settings("github")
+    settings["homePage"]["announcement"] = "Office hours: Tue 14:00"
+    assert hub(settings).app.template_vars["classroom"]["home_announcement"] == "Office hours: Tue 14:00"
+
+
+@pytest.mark.parametrize("provider", ["google", "oidc"])
+def test_a_teaching_assistant_logs_in_with_the_rosters_address_only_and_is_no_admin(hub, provider):
+    settings = _one_domain(provider)
+    settings["auth"]["teachingAssistants"] = ["tara@example.edu"]
+    logged_in = _login(hub(settings).authenticator, _user_info(provider, "tara@example.edu"))
+    assert logged_in is not None and logged_in["name"] == "tara" and not logged_in["admin"]
+    assert _login(hub(settings).authenticator, _user_info(provider, "tara@evil.example")) is None

@@ -35,14 +35,16 @@ _CLASS = {
     "cpuLimit": "2",
     "idleTimeoutSeconds": "1800",
     "concurrentSpawnLimit": "30",
+    "homeAnnouncement": "Office hours: Tue 14:00",
 }
 _PROVIDERS = {
     "github": {"authProvider": "github", "allowedUsers": ["ada", "grace"], "adminUsers": ["prof"],
-               "githubOrganizations": ["engr101-students"]},
+               "teachingAssistants": ["tara"], "githubOrganizations": ["engr101-students"]},
     "google": {"authProvider": "google", "allowedUsers": ["ada@example.edu", "grace@example.edu"],
-               "adminUsers": ["prof@example.edu"], "googleHostedDomains": ["example.edu"]},
+               "adminUsers": ["prof@example.edu"], "teachingAssistants": ["tara@example.edu"],
+               "googleHostedDomains": ["example.edu"]},
     "oidc": {"authProvider": "oidc", "allowedUsers": ["ada@example.edu", "Grace.Hopper@Example.edu"],
-             "adminUsers": ["prof@example.edu"], "oidcAuthorizeUrl": "https://login.example.edu/authorize",
+             "adminUsers": ["prof@example.edu"], "teachingAssistants": ["tara@example.edu"], "oidcAuthorizeUrl": "https://login.example.edu/authorize",
              "oidcTokenUrl": "https://login.example.edu/token", "oidcUserdataUrl": "https://login.example.edu/userinfo"},
 }
 
@@ -87,10 +89,12 @@ def test_the_hub_runs_the_shared_package_and_login_page_from_the_values(hub):
     assert loaded["classroom_hub"] == str(root / HUB / "python" / "classroom_hub" / "__init__.py")
     for source in (REPO / "cloud-init" / "python" / "classroom_hub").glob("*.py"):
         assert (root / HUB / "python" / "classroom_hub" / source.name).read_bytes() == source.read_bytes(), source.name
-    assert (root / HUB / "templates" / "login.html").read_bytes() == (REPO / "cloud-init" / "templates" / "login.html").read_bytes()
+    for page in ("login.html", "home.html"):
+        assert (root / HUB / "templates" / page).read_bytes() == (REPO / "cloud-init" / "templates" / page).read_bytes()
     assert loaded["app"]["template_paths"] == [loaded["templates"]] == [str(root / HUB / "templates")]
     assert loaded["app"]["template_vars"] == {"classroom": {
-        "title": "ENGR 101", "logo_url": None, "primary_color": "#8c1d40", "announcement": None, "help_links": []}}
+        "title": "ENGR 101", "logo_url": None, "primary_color": "#8c1d40", "announcement": None, "help_links": [],
+        "home_announcement": "Office hours: Tue 14:00"}}
 
 
 def test_login_with_the_client_secret_from_the_kubernetes_secret(hub):
@@ -107,11 +111,21 @@ def test_login_with_the_client_secret_from_the_kubernetes_secret(hub):
     assert auth["allow_existing_users"] is False and auth["allow_all"] is False
     assert auth["admin_users"] == ["prof"]
     expected = {"github": ["ada", "grace"], "google": ["ada", "grace"], "oidc": ["ada", "grace.hopper"]}[provider]
-    assert auth["allowed_users"] == expected
+    assert auth["allowed_users"] == sorted([*expected, "tara"])
     if provider == "github":
         assert auth["scope"] == ["read:org"] and auth["roster_emails"] == {}
     else:
         assert auth["roster_emails"]["ada"] == "ada@example.edu"
+
+
+def test_the_course_staffs_groups_and_roles_after_the_charts_own(hub):
+    provider, _values, loaded = hub
+    students = {"github": ["ada", "grace"], "google": ["ada", "grace"], "oidc": ["ada", "grace.hopper"]}[provider]
+    groups = {"students": students, "course-staff": ["prof", "tara"]}
+    assert loaded["app"]["load_groups"] == {name: {"users": members} for name, members in groups.items()}
+    assert loaded["authenticator"]["class_groups"] == groups
+    assert [role["name"] for role in loaded["app"]["load_roles"]] == ["jupyterhub-idle-culler", "admin", "teaching-assistant"]
+    assert loaded["app"]["load_roles"][2]["users"] == ["tara"]
 
 
 def test_user_names_follow_the_droplets_rules(hub):

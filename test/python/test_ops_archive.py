@@ -10,6 +10,7 @@ import pytest
 from ops_server import LIB, Servers, make_server, server  # noqa: F401  (fixtures)
 
 HOMES = "/srv/classroom/home"
+SHARED = "/srv/classroom/shared"
 # The students' files as (path in the home, mode, content); times and owners are checked too.
 WORK = [
     ("lab1.ipynb", 0o644, '{"cells": []}\n'),
@@ -37,6 +38,19 @@ def add_students(server, *names: str) -> None:
         for name in {list(names)!r}:
             ensure_account(name, Path("{HOMES}"))
     """)
+
+
+def share_data(server) -> None:
+    """The shared data folder as classroom-apply opens it, with a file staff put there."""
+    server.python(f"""
+        import sys; sys.path.insert(0, "{LIB}/python")
+        from pathlib import Path
+        from classroom_hub.shared_data import prepare_folder
+        prepare_folder({{"directory": "shared"}}, Path("{SHARED}"))
+    """)
+    server.write(f"{SHARED}/week1/data.csv", "x,y\n1,2\n", "0664")
+    server.run("touch", "--no-create", "--date", f"@{MTIME}", f"{SHARED}/week1/data.csv")
+    server.run("chown", "-R", "root:jupyterhub-course-staff", f"{SHARED}/week1")
 
 
 def uid(server, account: str) -> int:
@@ -70,6 +84,7 @@ def archived(tmp_path_factory):
     add_students(old, "jupyter-ada", "jupyter-grace")
     for account in ("jupyter-ada", "jupyter-grace"):
         write_work(old, account)
+    share_data(old)
     old.make_database("ada", "grace")
     result = old.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive")
     yield old, dict(line.split(": ", 1) for line in result.stdout.splitlines())
@@ -93,6 +108,8 @@ def test_archive_holds_homes_with_owners_and_a_consistent_database(archived):
         assert (private.uname, private.uid, private.gname, private.mode, private.mtime) == (
             "jupyter-ada", uid(old, "jupyter-ada"), "jupyterhub-students", 0o600, MTIME)
         assert members["home/jupyter-ada/latest"].linkname == "notes/private.md"
+        shared = members["shared/week1/data.csv"]
+        assert (shared.uname, shared.gname, shared.mode, shared.mtime) == ("root", "jupyterhub-course-staff", 0o664, MTIME)
         assert not [name for name in members if "/.cache" in name]
         assert json.load(tar.extractfile("archive.json"))["format"] == 1
         old.write("/run/archived.sqlite", tar.extractfile("hub/jupyterhub.sqlite").read(), "0600")
@@ -122,6 +139,13 @@ def test_restore_on_a_new_server_gives_every_student_their_files(archived, make_
         assert new.run("readlink", f"{HOMES}/{account}/latest").stdout.strip() == "notes/private.md"
         assert new.read(f"{HOMES}/{account}/lab1-copy.ipynb") == WORK[0][2]
 
+    assert "restored the shared data into /srv/classroom/shared" in result.stdout
+    staff = int(new.run("getent", "group", "jupyterhub-course-staff").stdout.split(":")[2])
+    assert new.read(f"{SHARED}/week1/data.csv") == "x,y\n1,2\n"
+    assert stat(new, f"{SHARED}/week1/data.csv") == (0, staff, 0o664, MTIME)
+    # Closed to students until classroom-apply opens it for a class with sharedData.
+    assert stat(new, SHARED)[:3] == (0, staff, 0o2770)
+
     assert new.database_users() == ["ada", "grace"]
     backups = new.run("sh", "-c", "ls /var/lib/jupyterhub/backups/jupyterhub-*.sqlite").stdout.split()
     assert len(backups) == 1 and new.database_users(backups[0]) == ["zed"]
@@ -144,7 +168,8 @@ def test_restore_refuses_homes_with_files_and_merges_only_what_is_missing(archiv
 
     refused = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz", check=False)
     assert refused.returncode == 2
-    assert "these homes already hold files: jupyter-ada, jupyter-grace. Nothing was changed." in refused.stderr
+    assert ("these already hold files: jupyter-ada, jupyter-grace, the shared data folder /srv/classroom/shared."
+            " Nothing was changed.") in refused.stderr
     assert new.run("ls", f"{ada}/bin").stdout == ""
 
     merged = new.run(f"{LIB}/classroom-restore", "--force-merge", "/root/archive.tar.gz")
@@ -153,6 +178,7 @@ def test_restore_refuses_homes_with_files_and_merges_only_what_is_missing(archiv
     assert new.run("ls", "-A", "/srv/elsewhere").stdout == ""
     assert "skipped, something is already there: home/jupyter-ada/lab1.ipynb" in merged.stdout
     assert "skipped, something is already there: home/jupyter-ada/notes/private.md" in merged.stdout
+    assert "skipped, something is already there: shared/week1/data.csv" in merged.stdout
 
 
 def test_restore_refuses_an_archive_that_writes_outside_the_homes(server, tmp_path):

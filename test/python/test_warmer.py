@@ -76,8 +76,9 @@ def test_running_servers_are_marked_active_often_enough_for_the_culler():
     assert marked[0] == NOW
 
 
-def test_admins_are_not_the_rosters_students():
-    auth = {"allowedUsers": ["Ada@example.edu", "grace@example.edu", "prof@example.edu"], "adminUsers": ["prof@example.edu"]}
+def test_course_staff_are_not_the_rosters_students():
+    auth = {"allowedUsers": ["Ada@example.edu", "grace@example.edu", "prof@example.edu", "tara@example.edu"],
+            "adminUsers": ["prof@example.edu"], "teachingAssistants": ["tara@example.edu"]}
     assert roster_students(auth) == ["ada", "grace"]
 
 

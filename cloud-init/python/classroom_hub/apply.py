@@ -3,7 +3,9 @@
     sudo classroom-apply < bundle.json    # {"settings": ClassSettings, "secrets": ClassSecrets}
 
 The whole bundle is checked before anything changes. Then coursePackages are installed into the
-students' venv when they differ from the last install there, class.json and secrets.json are
+students' venv when they differ from the last install there, the shared data folder is opened to
+students or closed to them (sharedData; shared_data.py), every student's disk quota is set
+(diskQuotaGb; quotas.py), class.json and secrets.json are
 written (root, 0600, atomically), and jupyterhub.service is restarted when either changed, or
 started when not. With perStudentOrigins, the Cloudflare token also goes to traefik-acme.env
 (root, 0600), Traefik's EnvironmentFile, and traefik.service restarts when it changed. It prints
@@ -15,8 +17,8 @@ and writes nbgrader's global config (grading.py); every run writes which nbgrade
 JupyterLab shows.
 
 systemctl is found on PATH (sudo's secure_path on the server); CLASSROOM_SETTINGS,
-CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV, CLASSROOM_GRADING and
-CLASSROOM_JUPYTER_ETC point at other files, for tests.
+CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV, CLASSROOM_SHARED_DATA,
+CLASSROOM_VOLUME, CLASSROOM_GRADING and CLASSROOM_JUPYTER_ETC point at other files, for tests.
 """
 
 import json
@@ -29,6 +31,8 @@ from pathlib import Path
 
 from .grading import GRADING, JUPYTER_ETC, GradingError, prepare_grading
 from .settings import SettingsError, check_secrets, check_settings, secrets_path, settings_path
+from .quotas import set_limits, staff_accounts, volume_root
+from .shared_data import prepare_folder, shared_data_root
 
 BUNDLE = "the bundle on stdin"
 
@@ -125,6 +129,8 @@ def main() -> int:
         return 2
     try:
         print(f"course packages: {install_course_packages(settings['coursePackages'], user_venv())}")
+        print(f"shared data: {prepare_folder(settings['sharedData'], shared_data_root())}")
+        print(f"disk quotas: {set_limits(settings['diskQuotaGb'], staff_accounts(settings['auth']), volume_root())}")
         # Before class.json: the hub it restarts runs the formgrader as the grader account made here.
         for line in prepare_grading(settings, write_atomically, **grading_paths()):
             print(line)

@@ -28,6 +28,17 @@ class ClassroomLogin(Authenticator):
         help="Hub user name → the roster's e-mail address for it; a login that maps to that name "
              "with another address is refused.",
     ).tag(config=True)
+    class_groups = Dict(
+        help="The class's groups (hub_rights.py) → their members' hub names: a user in one of these "
+             "groups but not among its members is taken out of it.",
+    ).tag(config=True)
+
+    def add_user(self, user):
+        # The hub calls this for every user in its database at each start; JupyterHub's
+        # load_groups only ever adds members, so a student or TA the roster dropped leaves here.
+        super().add_user(user)
+        user.groups = [group for group in user.groups
+                       if group.name not in self.class_groups or user.name in self.class_groups[group.name]]
 
     def normalize_username(self, username):
         return normalize_login(username)
@@ -111,7 +122,7 @@ PROVIDERS = {
 
 def roster_emails(auth: dict) -> dict[str, str]:
     """The roster's e-mail addresses by hub user name (settings.py has refused two per name)."""
-    logins = [login.lower() for login in auth["allowedUsers"] + auth["adminUsers"]]
+    logins = [login.lower() for login in auth["allowedUsers"] + auth["adminUsers"] + auth["teachingAssistants"]]
     return {normalize_login(login): login for login in logins if "@" in login}
 
 
@@ -122,7 +133,10 @@ def configure_login(c, auth: dict, client_secret: str) -> None:
     c.OAuthenticator.client_id = auth["clientId"]
     c.OAuthenticator.client_secret = client_secret
     c.OAuthenticator.oauth_callback_url = auth["callbackUrl"]
-    c.Authenticator.allowed_users = set(auth["allowedUsers"])
+    # Teaching assistants log in as students do; their rights are hub_rights.py's role.
+    c.Authenticator.allowed_users = set(auth["allowedUsers"] + auth["teachingAssistants"])
+    # Instructors log in as admins; hub_rights.py's admin role also takes admin away from one the
+    # roster no longer lists (JupyterHub logs that both are set, and uses the two together).
     c.Authenticator.admin_users = set(auth["adminUsers"])
     # Only the current roster: a student removed from it can no longer log in.
     c.Authenticator.allow_existing_users = False

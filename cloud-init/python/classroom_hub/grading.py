@@ -132,6 +132,13 @@ def ensure_exchange(course_id: str, grader: pwd.struct_passwd, root: Path) -> Pa
     return exchange
 
 
+def unit_properties(exchange: Path) -> dict[str, str]:
+    """What a student's server sandbox adds with grading: nbgrader's exchange writable (its modes say
+    what students may do there; "-": a missing one never stops a server), and the formgrader's port
+    closed to them."""
+    return {"ReadWritePaths": f"-{exchange}", "SocketBindDeny": f"tcp:{FORMGRADER_PORT}"}
+
+
 def nbgrader_config(course_id: str, root: Path = GRADING) -> dict:
     return {"CourseDirectory": {"course_id": course_id}, "Exchange": {"root": str(exchange_root(root))}}
 

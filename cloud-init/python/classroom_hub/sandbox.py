@@ -64,12 +64,12 @@ STUDENT_SANDBOX = {
 # compilers students use need (numba, Julia, PyPy).
 
 
-def student_unit_properties(home: str, exchange: str | None = None, staff_ports: tuple[int, ...] = ()) -> dict[str, str]:
-    """The sandbox of a student whose home is `home`, the one place they may write but for nbgrader's
-    exchange when the class grades with it (grading.py: its modes say what they may do there).
-    staff_ports: loopback ports of the hub's own services, which students may not bind."""
-    # "-": a missing exchange leaves the student without it, never without their server.
-    properties = {**STUDENT_SANDBOX, "ReadWritePaths": " ".join([home, *([f"-{exchange}"] if exchange else [])])}
-    if staff_ports:
-        properties["SocketBindDeny"] = " ".join(f"tcp:{port}" for port in staff_ports)
+def student_unit_properties(home: str, *extras: dict[str, str] | None) -> dict[str, str]:
+    """The sandbox of a student whose home is `home`, the one place they may write; each of `extras`
+    adds to it (shared_data.unit_properties: one more writable path, a group, for course staff;
+    grading.unit_properties: nbgrader's exchange writable, the formgrader's port closed)."""
+    properties = {**STUDENT_SANDBOX, "ReadWritePaths": home}
+    for extra in extras:
+        for key, value in (extra or {}).items():
+            properties[key] = f"{properties[key]} {value}" if key in properties else value
     return properties

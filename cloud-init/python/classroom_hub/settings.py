@@ -92,9 +92,11 @@ def _strings(value: Any) -> list[tuple[int, str]]:
 
 def roster_identity_problems(auth: dict) -> list[tuple[str, int, str]]:
     """(list, index, expected) for each entry that breaks one person, one identity: a second e-mail
-    domain (ada@a.edu and ada@b.edu would be one hub user) or a second spelling of one hub user.
-    Whole addresses for e-mail logins and no @ for GitHub are the schema's to check."""
+    domain (ada@a.edu and ada@b.edu would be one hub user), a second spelling of one hub user, or a
+    teaching assistant who is an instructor too. Whole addresses for e-mail logins and no @ for
+    GitHub are the schema's to check."""
     problems, class_domain, spelling = [], None, {}
+    instructors = {hub_name_of(entry) for _, entry in _strings(auth.get("adminUsers"))}
 
     def same_domain(key: str, index: int, domain: str) -> bool:
         nonlocal class_domain
@@ -107,11 +109,15 @@ def roster_identity_problems(auth: dict) -> list[tuple[str, int, str]]:
 
     for index, domain in _strings(auth.get("googleHostedDomains")):
         same_domain("googleHostedDomains", index, domain)
-    for key in ("allowedUsers", "adminUsers"):
+    for key in ("allowedUsers", "adminUsers", "teachingAssistants"):
         for index, entry in _strings(auth.get(key)):
             if "@" in entry and not same_domain(key, index, entry.rsplit("@", 1)[1]):
                 continue
             name = hub_name_of(entry)
+            if key == "teachingAssistants" and name in instructors:
+                problems.append((key, index, "someone who is not in adminUsers too: an instructor has every right "
+                                             "a teaching assistant has and more; keep them in one of the two lists"))
+                continue
             first = spelling.setdefault(name, entry)
             if first != entry:
                 problems.append((key, index, f"one spelling per hub user: {first} is hub user {name} already"))

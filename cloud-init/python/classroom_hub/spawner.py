@@ -6,14 +6,16 @@ admission queue (admission.py) and shows the student their place in it."""
 import asyncio
 import contextlib
 import pwd
+from pathlib import Path
 
 from jupyterhub.utils import maybe_future
 from systemdspawner import SystemdSpawner
-from traitlets import Integer, Unicode, default
+from traitlets import Integer, List, Unicode, default
 
 from .admission import Admission
-from .grading import FORMGRADER_PORT
+from .grading import unit_properties as grading_properties
 from .sandbox import student_unit_properties
+from .shared_data import unit_properties as shared_data_properties
 from .usernames import system_account
 
 # How often a started server's slot is checked for being done with (ready, or failed).
@@ -23,6 +25,12 @@ _SETTLED_POLL_SECONDS = 0.25
 class ClassroomSpawner(SystemdSpawner):
     admission_limit = Integer(
         1, config=True, help="How many students' servers may be starting at the same moment; the rest queue.",
+    )
+    shared_data = Unicode(
+        "", config=True, help="The shared data folder (sharedData); empty: none. Course staff may write it.",
+    )
+    course_staff = List(
+        [], config=True, help="Hub names of the course staff (staff.course_staff): they write the shared data folder.",
     )
     exchange = Unicode(
         "", config=True, help="nbgrader's exchange, which students may write (grading); empty: none.",
@@ -37,8 +45,10 @@ class ClassroomSpawner(SystemdSpawner):
     async def start(self):
         # The pre-spawn hook has created the account, so its home is known now.
         home = pwd.getpwnam(self.username_template).pw_dir
-        grading = (self.exchange, (FORMGRADER_PORT,)) if self.exchange else (None, ())
-        self.unit_extra_properties = student_unit_properties(home, *grading)
+        staff = bool(self.shared_data) and self.user.name in self.course_staff
+        extra = shared_data_properties(Path(self.shared_data), staff) if self.shared_data else None
+        grading = grading_properties(Path(self.exchange)) if self.exchange else None
+        self.unit_extra_properties = student_unit_properties(home, extra, grading)
         return await super().start()
 
     @property

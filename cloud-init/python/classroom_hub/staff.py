@@ -7,18 +7,26 @@ STUDENTS_GROUP = "students"
 STAFF_GROUP = "course-staff"
 
 
+def _hub_names(logins: list[str]) -> list[str]:
+    return list(dict.fromkeys(normalize_login(login) for login in logins))
+
+
 def instructors(auth: dict) -> list[str]:
     """The instructors (adminUsers), in roster order."""
-    return list(dict.fromkeys(normalize_login(login) for login in auth["adminUsers"]))
+    return _hub_names(auth["adminUsers"])
+
+
+def teaching_assistants(auth: dict) -> list[str]:
+    """The teaching assistants, in roster order (settings.py has refused one who is an instructor too)."""
+    return _hub_names(auth["teachingAssistants"])
 
 
 def course_staff(auth: dict) -> list[str]:
-    """Everyone who teaches the class, in roster order."""
-    return instructors(auth)
+    """Everyone who teaches the class, instructors first, in roster order."""
+    return list(dict.fromkeys(instructors(auth) + teaching_assistants(auth)))
 
 
 def roster_students(auth: dict) -> list[str]:
     """The hub names of the roster's students (course staff excluded), in roster order."""
     staff = set(course_staff(auth))
-    names = (normalize_login(login) for login in auth["allowedUsers"])
-    return list(dict.fromkeys(name for name in names if name not in staff))
+    return [name for name in _hub_names(auth["allowedUsers"]) if name not in staff]

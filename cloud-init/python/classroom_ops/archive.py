@@ -1,5 +1,5 @@
-"""Archives the students' homes, the grading files (nbgrader's exchange and gradebook) and the hub
-database into one tar.gz.
+"""Archives the students' homes, the shared data folder, the grading files (nbgrader's exchange and
+gradebook) and the hub database into one tar.gz.
 
 Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
 The archive stays in a root-only directory, with the newest ARCHIVES_KEPT before it; a copy goes
@@ -46,10 +46,10 @@ def archive_size_bound() -> int:
     data in whole blocks) and the database, before gzip, which shrinks most of it and grows the
     rest by a fraction of a percent."""
     total = layout.HUB_DATABASE.stat().st_size + TAR_BLOCK if layout.HUB_DATABASE.exists() else 0
-    homes = list(layout.HOMES.iterdir()) if layout.HOMES.is_dir() else []
-    for home in homes + ([layout.GRADING] if layout.GRADING.is_dir() else []):
-        for directory, subdirectories, files in os.walk(home):
-            if Path(directory).parent == layout.HOMES and ".cache" in subdirectories:
+    trees = [*(layout.HOMES.iterdir() if layout.HOMES.is_dir() else []), *volume_folders()[1:]]
+    for tree in trees:
+        for directory, subdirectories, files in os.walk(tree):
+            if tree.parent == layout.HOMES and Path(directory) == tree and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
             if Path(directory) == layout.GRADING / GRADER:
                 subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
@@ -61,6 +61,12 @@ def archive_size_bound() -> int:
     return total + total // 100 + 64 * 1024
 
 
+def volume_folders() -> list[Path]:
+    """What of the volume the archive holds: the homes, and the shared data folder and the grading
+    files if there are."""
+    return [layout.HOMES, *(folder for folder in (layout.SHARED_DATA, layout.GRADING) if folder.is_dir())]
+
+
 def room_advice(directory: Path) -> str:
     archives = [path.name for path in kept(directory, ARCHIVE_PATTERN)]
     listed = f" (it keeps {', '.join(archives)})" if archives else ""
@@ -69,7 +75,7 @@ def room_advice(directory: Path) -> str:
 
 
 def make_archive(target: Path) -> None:
-    """Writes target: home/<account>/… and grading/… as on the volume (owners by name and id, modes,
+    """Writes target: home/<account>/…, shared/… and grading/… as on the volume (owners by name and id, modes,
     times), hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
     if not layout.HOMES.is_dir():
         raise SystemExit(f"classroom-archive: {layout.HOMES} is missing; is the students' volume mounted?")
@@ -84,7 +90,6 @@ def make_archive(target: Path) -> None:
         (staging / "archive.json").write_text(json.dumps({
             "format": FORMAT, "server": socket.getfqdn(), "created": utc_stamp(),
         }) + "\n")
-        grading = [layout.GRADING.name] if layout.GRADING.is_dir() else []
         tar = subprocess.run([
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
@@ -92,7 +97,7 @@ def make_archive(target: Path) -> None:
             # The grader's own dot-files (its JupyterLab's and kernels' state) are no coursework, and
             # the formgrader of a class restored into makes them again.
             "--exclude", f"{layout.GRADING.name}/{GRADER}/.*",
-            "--directory", str(layout.HOMES.parent), layout.HOMES.name, *grading,
+            "--directory", str(layout.HOMES.parent), *(folder.name for folder in volume_folders()),
             "--directory", str(staging), *extras,
         ])
         if tar.returncode == TAR_FILES_CHANGED:

@@ -1,12 +1,14 @@
-"""Restores an archive made by classroom-archive onto this server: students' homes, the grading files
-(nbgrader's exchange and gradebook), then the hub database.
+"""Restores an archive made by classroom-archive onto this server: students' homes, the shared data
+folder and the grading files (nbgrader's exchange and gradebook), then the hub database.
 
 Student-safe by construction: it refuses to touch a home that already holds files unless
 --force-merge is given, and even then never replaces, truncates or writes through anything that
 exists (the student's version stays; the archived entry is listed as skipped). Each account is
 created the way the hub creates it at first login (classroom_hub.accounts) and files get their
-owners by name, so a restored home belongs to the same student on the new server. The grading
-files go back the same way, the grader account made as classroom-apply makes it (grading.py).
+owners by name, so a restored home belongs to the same student on the new server. The shared data
+folder is restored the same way (refused when it holds files, merged with --force-merge), and
+stays closed to students until classroom-apply opens it (sharedData). The grading files go back
+the same way, the grader account made as classroom-apply makes it (grading.py).
 """
 
 import argparse
@@ -20,8 +22,11 @@ import tarfile
 import tempfile
 from pathlib import Path
 
+from types import SimpleNamespace
+
 from classroom_hub.accounts import AccountError, ensure_account
 from classroom_hub.grading import GRADER, GradingError, ensure_grader
+from classroom_hub.shared_data import CLOSED_MODE, staff_gid
 from classroom_hub.usernames import is_student_account
 
 from . import layout, systemd
@@ -46,30 +51,50 @@ def home_parts(name: str) -> list[str]:
     return parts[1:]
 
 
-def grading_parts(name: str) -> list[str]:
-    """["exchange", "engr101"] for grading/exchange/engr101; refuses anything else."""
+def shared_parts(name: str) -> list[str]:
+    """["week1", "data.csv"] for shared/week1/data.csv; refuses anything outside the shared folder."""
     parts = name.rstrip("/").split("/")
-    if parts[0] != layout.GRADING.name or len(parts) < 2 or any(p in ("", ".", "..") for p in parts):
+    if parts[0] != layout.SHARED_DATA.name or any(p in ("", ".", "..") for p in parts):
+        raise Refused(f"{name!r} is not a path this restore writes (shared/…)")
+    return parts[1:]
+
+
+def grading_parts(name: str) -> list[str]:
+    """["exchange", "engr101"] for grading/exchange/engr101; refuses anything outside the grading files."""
+    parts = name.rstrip("/").split("/")
+    if parts[0] != layout.GRADING.name or any(p in ("", ".", "..") for p in parts):
         raise Refused(f"{name!r} is not a path this restore writes (grading/…)")
     return parts[1:]
 
 
-def scan(archive: Path) -> tuple[list[str], bool, bool]:
-    """One pass over the archive before anything is written: the accounts, and whether it holds a
-    database and grading files."""
-    accounts, manifest, has_database, has_grading = set(), None, False, False
+def is_grading(name: str) -> bool:
+    return name == layout.GRADING.name or name.startswith(f"{layout.GRADING.name}/")
+
+
+def is_shared(name: str) -> bool:
+    return name == layout.SHARED_DATA.name or name.startswith(f"{layout.SHARED_DATA.name}/")
+
+
+def scan(archive: Path) -> tuple[list[str], bool, bool, bool]:
+    """One pass over the archive before anything is written: the accounts, whether it holds shared
+    data, whether it holds a database, and whether it holds grading files."""
+    accounts, manifest, has_database, has_shared, has_grading = set(), None, False, False, False
     with tarfile.open(archive, "r|gz") as tar:
         for member in tar:
             if member.name == MANIFEST:
                 manifest = json.load(tar.extractfile(member))
             elif member.name == DATABASE_MEMBER:
                 has_database = True
-            elif member.name == layout.GRADING.name or member.name.startswith(f"{layout.GRADING.name}/"):
-                has_grading = True
-                if member.name != layout.GRADING.name:
-                    grading_parts(member.name)
+            elif is_grading(member.name):
+                grading_parts(member.name)
                 if member.islnk():
                     grading_parts(member.linkname)
+                has_grading = True
+            elif is_shared(member.name):
+                shared_parts(member.name)
+                if member.islnk():
+                    shared_parts(member.linkname)
+                has_shared = True
             elif member.name not in ("hub", layout.HOMES.name):
                 parts = home_parts(member.name)
                 if member.islnk() and home_parts(member.linkname)[0] != parts[0]:
@@ -79,7 +104,7 @@ def scan(archive: Path) -> tuple[list[str], bool, bool]:
         raise Refused(f"{archive} was not made by classroom-archive (no {MANIFEST})")
     if manifest.get("format") != FORMAT:
         raise Refused(f"{archive} is archive format {manifest.get('format')}; this server reads format {FORMAT}")
-    return sorted(accounts), has_database, has_grading
+    return sorted(accounts), has_shared, has_database, has_grading
 
 
 def holds_coursework(grading: Path) -> bool:
@@ -94,12 +119,14 @@ def holds_coursework(grading: Path) -> bool:
     return False
 
 
-def refuse_unless_empty(accounts: list[str], has_grading: bool) -> None:
+def refuse_unless_empty(accounts: list[str], has_shared: bool, has_grading: bool = False) -> None:
     occupied = [a for a in accounts if (layout.HOMES / a).is_dir() and any((layout.HOMES / a).iterdir())]
+    if has_shared and layout.SHARED_DATA.is_dir() and any(layout.SHARED_DATA.iterdir()):
+        occupied.append(f"the shared data folder {layout.SHARED_DATA}")
     if has_grading and holds_coursework(layout.GRADING):
-        occupied.append(str(layout.GRADING))
+        occupied.append(f"the grading files {layout.GRADING}")
     if occupied:
-        raise Refused(f"these homes already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
+        raise Refused(f"these already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
                       " archived files they lack (existing files are never replaced), run again with --force-merge")
 
 
@@ -139,11 +166,10 @@ def owner_of(member: tarfile.TarInfo, student: pwd.struct_passwd) -> tuple[int, 
     return uid, gid
 
 
-def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, base_fd: int, parts: list[str],
+def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, parts: list[str],
                  student: pwd.struct_passwd, parts_of=home_parts) -> bool:
-    """Creates one archived entry where nothing is in its place (parts: its path below base_fd, as
-    parts_of reads a name of the archive); False when it was skipped."""
-    parent = open_parent(base_fd, parts)
+    """Creates one archived entry where nothing is in its place; False when it was skipped."""
+    parent = open_parent(homes_fd, parts)
     if parent is None:
         return False
     name = parts[-1]
@@ -160,7 +186,7 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, base_fd: int, pa
             os.chown(name, uid, gid, dir_fd=parent, follow_symlinks=False)
             return True
         elif member.islnk():
-            source_parent = open_parent(base_fd, parts_of(member.linkname))
+            source_parent = open_parent(homes_fd, parts_of(member.linkname))
             if source_parent is None:
                 return False
             try:
@@ -186,31 +212,49 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, base_fd: int, pa
         os.close(parent)
 
 
-def extract(archive: Path, students: dict[str, pwd.struct_passwd], grader: pwd.struct_passwd | None,
-            database: Path) -> list[str]:
-    """One pass: homes' and grading's entries into place, the database to `database`; returns what
-    was skipped. An owner unknown here gets the home's student, or in grading the grader."""
+def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path, has_shared: bool,
+            grader: pwd.struct_passwd | None = None) -> list[str]:
+    """One pass: homes', shared and grading entries into place, the database to `database`; returns
+    what was skipped. In grading, an owner unknown here gets the grader."""
     skipped = []
     homes_fd = os.open(layout.HOMES, NO_FOLLOW_DIR)
+    shared_fd = os.open(shared_folder(), NO_FOLLOW_DIR) if has_shared else None
     grading_fd = os.open(layout.GRADING, NO_FOLLOW_DIR) if grader else None
+    # An owner the new server does not know: root, and the course staff's group.
+    staff = SimpleNamespace(pw_uid=0, pw_gid=staff_gid()) if has_shared else None
     try:
         with tarfile.open(archive, "r|gz") as tar:
             for member in tar:
                 if member.name == DATABASE_MEMBER:
                     copy_out(tar, member, os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                elif is_grading(member.name):
+                    parts = grading_parts(member.name)
+                    if parts and not create_entry(tar, member, grading_fd, parts, grader, grading_parts):
+                        skipped.append(member.name)
+                elif is_shared(member.name):
+                    parts = shared_parts(member.name)
+                    if parts and not create_entry(tar, member, shared_fd, parts, staff, shared_parts):
+                        skipped.append(member.name)
                 elif member.name.startswith(f"{layout.HOMES.name}/"):
                     parts = home_parts(member.name)
                     # The home itself was made by ensure_account, as the hub makes it.
                     if len(parts) > 1 and not create_entry(tar, member, homes_fd, parts, students[parts[0]]):
                         skipped.append(member.name)
-                elif member.name.startswith(f"{layout.GRADING.name}/"):
-                    if not create_entry(tar, member, grading_fd, grading_parts(member.name), grader, grading_parts):
-                        skipped.append(member.name)
     finally:
         os.close(homes_fd)
-        if grading_fd is not None:
-            os.close(grading_fd)
+        for fd in (shared_fd, grading_fd):
+            if fd is not None:
+                os.close(fd)
     return skipped
+
+
+def shared_folder() -> Path:
+    """The shared data folder, made closed to students if this server has none yet."""
+    if not layout.SHARED_DATA.is_dir():
+        layout.SHARED_DATA.mkdir(mode=0o700)
+        os.chown(layout.SHARED_DATA, 0, staff_gid())
+        os.chmod(layout.SHARED_DATA, CLOSED_MODE)
+    return layout.SHARED_DATA
 
 
 def replace_database(restored: Path) -> None:
@@ -232,9 +276,9 @@ def replace_database(restored: Path) -> None:
 
 
 def restore(archive: Path, force_merge: bool) -> None:
-    accounts, has_database, has_grading = scan(archive)
+    accounts, has_shared, has_database, has_grading = scan(archive)
     if not force_merge:
-        refuse_unless_empty(accounts, has_grading)
+        refuse_unless_empty(accounts, has_shared, has_grading)
     try:
         students = {account: ensure_account(account, layout.HOMES) for account in accounts}
         if has_grading:
@@ -245,8 +289,10 @@ def restore(archive: Path, force_merge: bool) -> None:
     layout.HUB_STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=layout.HUB_STATE) as staging:
         database = Path(staging) / "restored.sqlite"
-        skipped = extract(archive, students, grader, database)
+        skipped = extract(archive, students, database, has_shared, grader)
         print(f"restored the homes of {len(accounts)} students into {layout.HOMES}")
+        if has_shared:
+            print(f"restored the shared data into {layout.SHARED_DATA}")
         if grader:
             print(f"restored the grading files (nbgrader's exchange and gradebook) into {layout.GRADING}")
         for name in skipped:

@@ -24,6 +24,8 @@ export const NAMESPACE = "jupyterhub-classroom";
 export class ClassRelease extends pulumi.ComponentResource {
     /** The public address of the proxy's DigitalOcean load balancer. */
     readonly loadBalancerIp: pulumi.Output<string>;
+    /** The namespace of the release's objects, once the release is installed. */
+    readonly namespace: pulumi.Output<string>;
 
     constructor(name: string, args: ClassReleaseArgs, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:ClassRelease", name, {}, opts);
@@ -32,8 +34,11 @@ export class ClassRelease extends pulumi.ComponentResource {
         // Created once and kept in the stack's encrypted state, so students stay logged in across
         // upgrades; RandomBytes marks its outputs secret (see HubSecrets).
         const cookie = new random.RandomBytes(`${name}-cookie-secret`, { length: COOKIE_SECRET_BYTES }, { parent: this });
-        // The chart reads hub.existingSecret's keys before its own; the proxy's token and the
-        // auth-state keys stay the chart's, made in the cluster (docs/kubernetes.md, Secrets).
+        // The chart reads hub.existingSecret's keys before its own. The proxy's token cannot be here:
+        // the chart's hub and proxy pods read it from the chart's own Secret only (templates/
+        // proxy/deployment.yaml and hub/deployment.yaml at 4.4.0), which takes it from the values
+        // or makes it in the cluster; made there, it is in no value and not in the Pulumi state
+        // (docs/kubernetes.md, Secrets). The auth-state keys stay the chart's too.
         const secret = new kubernetes.core.v1.Secret(`${name}-hub-secret`, {
             metadata: { name: HUB_SECRET.name, namespace: namespace.metadata.name },
             type: "Opaque",
@@ -56,6 +61,7 @@ export class ClassRelease extends pulumi.ComponentResource {
         const proxy = kubernetes.core.v1.Service.get(`${name}-proxy-public`,
             pulumi.interpolate`${release.status.namespace}/proxy-public`, { ...resource, dependsOn: [release] });
         this.loadBalancerIp = proxy.status.loadBalancer.ingress[0].ip;
-        this.registerOutputs({ loadBalancerIp: this.loadBalancerIp });
+        this.namespace = release.status.namespace as pulumi.Output<string>;
+        this.registerOutputs({ loadBalancerIp: this.loadBalancerIp, namespace: this.namespace });
     }
 }

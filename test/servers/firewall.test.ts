@@ -2,9 +2,9 @@ import assert from "node:assert/strict";
 import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { renderUserData } from "../lib/userData";
-import { run } from "../localServer/process";
-import { devConfig, requireTools, temporaryDirectory, writeFiles } from "./support/server";
+import { renderUserData } from "../../lib/userData";
+import { run } from "../../localServer/process";
+import { devConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
 
 before(() => requireTools({ unshare: "util-linux", setpriv: "util-linux", ip: "iproute2", nft: "nftables", curl: "curl", python3: "python3" }));
 

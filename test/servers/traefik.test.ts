@@ -7,9 +7,9 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect, getCiphers } from "node:tls";
 import { parse, stringify } from "yaml";
-import { renderUserData } from "../lib/userData";
-import { check, Daemon, startDaemon, waitFor } from "../localServer/process";
-import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "./support/server";
+import { renderUserData } from "../../lib/userData";
+import { check, Daemon, startDaemon, waitFor } from "../../localServer/process";
+import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
 
 const HOSTNAME = "engr101.example.edu";
 const TRAEFIK = join(PROJECT, ".venv", "bin", "traefik");

@@ -7,10 +7,10 @@ import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync } f
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, test } from "node:test";
-import { generateHostKey } from "../lib/hostKey";
-import { parseArchiveOutput, utcStamp } from "../tools/archive";
+import { generateHostKey } from "../../lib/hostKey";
+import { parseArchiveOutput, utcStamp } from "../../tools/archive";
 
-const REPO = join(__dirname, "..");
+const REPO = join(__dirname, "..", "..");
 const NAMESPACE = join(REPO, "test", "ops-namespace.sh");
 const LIB = "/usr/local/lib/jupyterhub-classroom";
 const work = mkdtempSync(join(tmpdir(), "archive-test-"));

@@ -6,10 +6,10 @@ import { join } from "node:path";
 import { after, before, test } from "node:test";
 import { connect, PeerCertificate } from "node:tls";
 import { parse, stringify } from "yaml";
-import { renderUserData } from "../lib/userData";
-import { Dns01World, startDns01World } from "./support/dns01World";
-import { check, Daemon, startDaemon, waitFor } from "../localServer/process";
-import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "./support/server";
+import { renderUserData } from "../../lib/userData";
+import { Dns01World, startDns01World } from "../support/dns01World";
+import { check, Daemon, startDaemon, waitFor } from "../../localServer/process";
+import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
 
 const ZONE = "example.edu";
 const HOSTNAME = `engr101.${ZONE}`;

@@ -2,8 +2,8 @@ import assert from "node:assert/strict";
 import { existsSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { before, test } from "node:test";
-import { run } from "../localServer/process";
-import { CLOUD_INIT, PROJECT, requireTools, temporaryDirectory } from "./support/server";
+import { run } from "../../localServer/process";
+import { CLOUD_INIT, PROJECT, requireTools, temporaryDirectory } from "../support/server";
 
 const REQUIREMENTS = join(CLOUD_INIT, "requirements");
 /** The Droplet images, as tools/lock.py targets them: their CPython and glibc. */
