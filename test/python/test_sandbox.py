@@ -8,12 +8,13 @@ import asyncio
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from systemdspawner import SystemdSpawner
 
-from classroom_hub.grading import FORMGRADER_PORT
+from classroom_hub.grading import unit_properties as grading_properties
 from classroom_hub.sandbox import student_unit_properties
 from classroom_hub.spawner import ClassroomSpawner
 
@@ -28,7 +29,7 @@ EXCHANGE = "/srv/classroom/grading/exchange"
 def student_unit(tmp_path, request):
     """A student's server unit as SystemdSpawner asks systemd for it: the account, the limits, the
     sandbox, with and without nbgrader's exchange."""
-    grading = (EXCHANGE, (8097,)) if request.param == "grading" else ()
+    grading = [grading_properties(Path(EXCHANGE))] if request.param == "grading" else []
     if shutil.which("systemd-analyze") is None:
         pytest.fail("systemd-analyze is missing: apt-get install systemd")
     lines = ["[Service]", "ExecStart=/usr/bin/python3 -c pass", "User=jupyter-ada", "Group=jupyterhub-students",
@@ -64,7 +65,7 @@ def test_the_home_is_the_one_writable_place():
 
 
 def test_with_grading_the_exchange_is_writable_too_and_the_formgraders_port_closed():
-    properties = student_unit_properties(HOME, EXCHANGE, (8097,))
+    properties = student_unit_properties(HOME, grading_properties(Path(EXCHANGE)))
     assert properties["ReadWritePaths"] == f"{HOME} -{EXCHANGE}"
     assert properties["SocketBindDeny"] == "tcp:8097"
     assert {k: v for k, v in properties.items() if k not in ("ReadWritePaths", "SocketBindDeny")} == \
@@ -84,4 +85,4 @@ def test_the_spawner_puts_each_student_in_the_sandbox_of_their_own_home(monkeypa
     asyncio.run(spawner.start())
     spawner.exchange = EXCHANGE
     asyncio.run(spawner.start())
-    assert started == [student_unit_properties(HOME), student_unit_properties(HOME, EXCHANGE, (FORMGRADER_PORT,))]
+    assert started == [student_unit_properties(HOME), student_unit_properties(HOME, grading_properties(Path(EXCHANGE)))]
