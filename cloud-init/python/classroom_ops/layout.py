@@ -2,8 +2,6 @@
 
 from pathlib import Path
 
-from classroom_hub.grading import GRADING as GRADING_ROOT
-
 ETC = Path("/etc/jupyterhub-classroom")
 CLASS_SETTINGS = ETC / "class.json"
 SECRETS = ETC / "secrets.json"
@@ -21,8 +19,10 @@ HUB_DATABASE = HUB_STATE / "jupyterhub.sqlite"
 HUB_DATABASE_BACKUPS = HUB_STATE / "backups"
 
 HOMES = Path("/srv/classroom/home")
-# nbgrader's exchange and the grader's home with the course directory and gradebook (grading.py).
-GRADING = GRADING_ROOT
+# nbgrader's exchange and the grader's home with the course directory and gradebook (classroom_hub/
+# grading.py, whose GRADING it is; named here because classroom-sync and classroom-upgrade-env import
+# this module at the first boot, before HubSync brings grading.py).
+GRADING = Path("/srv/classroom/grading")
 ARCHIVES = Path("/var/backups/jupyterhub-classroom")
 ACME_STORAGE = Path("/var/lib/traefik/acme.json")
 TRAEFIK_CONFIG = Path("/etc/traefik/traefik.yaml")
