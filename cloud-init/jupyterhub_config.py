@@ -6,6 +6,7 @@ from pathlib import Path
 
 from classroom_hub.admission import default_limit
 from classroom_hub.authenticators import configure_login
+from classroom_hub.grading import exchange_root
 from classroom_hub.hub_rights import configure_rights
 from classroom_hub.pages import configure_pages
 from classroom_hub.spawn_hook import make_pre_spawn_hook
@@ -91,10 +92,14 @@ c.Spawner.pre_spawn_hook = make_pre_spawn_hook(
 c.ClassroomSpawner.shared_data = str(SHARED_DATA) if settings["sharedData"] else ""
 c.ClassroomSpawner.course_staff = course_staff(auth)
 c.SystemdSpawner.extra_paths = [f"{USER_VENV}/bin"]
-# Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it).
+# Each student's server runs in the sandbox of classroom_hub/sandbox.py (ClassroomSpawner sets it);
+# with grading, nbgrader's exchange (classroom_hub/grading.py) is writable there too.
+if settings["grading"] is not None:
+    c.ClassroomSpawner.exchange = str(exchange_root())
 
-# --- Services: the idle culler (idleTimeoutSeconds, 0: none) and the class warmer (classSchedule) ---
-c.JupyterHub.services, c.JupyterHub.load_roles = hub_services(settings, sys.executable)
+# --- Services: the idle culler (idleTimeoutSeconds, 0: none), the class warmer (classSchedule) and
+# the formgrader (grading) ---
+c.JupyterHub.services, c.JupyterHub.load_roles = hub_services(settings, sys.executable, USER_VENV)
 
 # --- Course staff: the students' and staff's groups, the instructors' and TAs' roles (hub_rights.py) ---
 configure_rights(c, auth)

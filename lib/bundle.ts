@@ -47,6 +47,8 @@ export interface ClassSettings {
     /** JupyterHub's subdomain_host is https://<hostname>: each student's server on its own origin. */
     readonly perStudentOrigins: boolean;
     readonly classSchedule: Omit<ClassConfig["classSchedule"], "maxWarmServers"> & { readonly maxWarmServers: number | null };
+    /** Assignments with nbgrader (classroom_hub/grading.py); null: the class does not grade with it. */
+    readonly grading: { readonly courseId: string } | null;
 }
 
 /**
@@ -101,6 +103,7 @@ export function classSettings(cfg: ClassConfig): ClassSettings {
         homePage: { announcement: cfg.homePage.announcement ?? null },
         perStudentOrigins: cfg.perStudentOrigins,
         classSchedule: { ...cfg.classSchedule, maxWarmServers: cfg.classSchedule.maxWarmServers ?? null },
+        grading: cfg.grading ? { courseId: cfg.grading.courseId } : null,
     };
 }
 

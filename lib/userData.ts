@@ -65,6 +65,8 @@ const DAY_TWO_SOURCES: ReadonlySet<string> = new Set([
     "python/classroom_hub/hub_rights.py", "python/classroom_hub/pages.py", "templates/home.html",
     // Disk quotas: classroom-apply sets them, the hub for a new account, classroom-usage lists them.
     "python/classroom_hub/quotas.py", "classroom-usage",
+    // Assignments (grading): classroom-apply prepares them and the hub runs the formgrader.
+    "python/classroom_hub/grading.py", "jupyter/grader/jupyter_server_config.py", "jupyter/grader/labconfig/page_config.json",
 ]);
 
 /** first-boot: the Droplet's user-data; complete: every server file, what HubSync sends. */

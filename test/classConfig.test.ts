@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import { ClassConfigError, LETS_ENCRYPT, LETS_ENCRYPT_STAGING, parseClassConfig, SECRET_IS_SET } from "../lib/config/classConfig";
 import { badCases, github, oidc, problemsOf, without } from "./support/configCases";
+import { classSettings } from "../lib/bundle";
 
 
 for (const bad of badCases) {
@@ -61,6 +62,14 @@ test("sharedData: true is the folder ~/shared, a name is that folder, false is n
     assert.equal(parseClassConfig({ ...github, sharedData: "false" }).sharedData, undefined);
     assert.equal(parseClassConfig({ ...github, diskQuotaGb: "5" }).diskQuotaGb, 5);
     assert.equal(parseClassConfig({ ...github, paused: "true" }).droplet.paused, true);
+});
+
+test("grading: nbgrader's course id defaults to the hostname's first label and reaches class.json", () => {
+    assert.equal(parseClassConfig(github).grading, undefined);
+    assert.equal(classSettings(parseClassConfig(github)).grading, null);
+    const graded = parseClassConfig({ ...github, grading: "nbgrader" });
+    assert.deepEqual(graded.grading, { courseId: "engr101" });
+    assert.deepEqual(classSettings(parseClassConfig({ ...github, grading: "nbgrader", courseId: "ENGR-101_f26" })).grading, { courseId: "ENGR-101_f26" });
 });
 
 test("Pulumi's string values become typed values", () => {

@@ -123,9 +123,9 @@ test("the first boot's user-data leaves out only the day-2 tools, which HubSync 
     const missing = [...complete.keys()].filter((path) => !firstBoot.has(path)).sort();
     assert.deepEqual(missing, [
         "classroom-archive", "classroom-health", "classroom-restore", "classroom-usage", "classroom-warm",
-        "jupyter/jupyter_server_config.py",
+        "jupyter/grader/jupyter_server_config.py", "jupyter/grader/labconfig/page_config.json", "jupyter/jupyter_server_config.py",
         "python/classroom_hub/accounts.py", "python/classroom_hub/admission.py", "python/classroom_hub/authenticators.py",
-        "python/classroom_hub/course_mirror.py", "python/classroom_hub/course_repo.py", "python/classroom_hub/hub_rights.py",
+        "python/classroom_hub/course_mirror.py", "python/classroom_hub/course_repo.py", "python/classroom_hub/grading.py", "python/classroom_hub/hub_rights.py",
         "python/classroom_hub/pages.py", "python/classroom_hub/processes.py", "python/classroom_hub/proxy.py",
         "python/classroom_hub/quotas.py", "python/classroom_hub/sandbox.py", "python/classroom_hub/schedule.py",
         "python/classroom_hub/services.py", "python/classroom_hub/shared_data.py", "python/classroom_hub/spawn_hook.py",

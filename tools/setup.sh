@@ -28,6 +28,9 @@ uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv
 # --no-deps as on the server: the lock deliberately leaves out packages nothing in a class uses (tools/lock.py).
 uv pip install --quiet --python .venv/bin/python --require-hashes --no-deps -r cloud-init/requirements/hub.txt
 uv pip install --quiet --python .venv/bin/python -r test/python/requirements-test.txt
+# The students' environment: test_grading.py runs nbgrader's commands from it as test students.
+uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv-user
+uv pip install --quiet --python .venv-user/bin/python --require-hashes --no-deps -r cloud-init/requirements/user.txt
 # The Zero to JupyterHub chart's hub environment, for the kubernetes platform's hub-config test.
 uv venv --quiet --allow-existing --python /usr/bin/python3.11 .venv-k8s
 uv pip install --quiet --python .venv-k8s/bin/python --require-hashes -r platforms/kubernetes/requirements/hub.txt

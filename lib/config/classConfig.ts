@@ -88,6 +88,8 @@ export interface ClassConfig {
     readonly kubernetes?: KubernetesClass;
     /** Each student's server at https://<user>.<hostname>/ with a wildcard certificate (DNS-01). */
     readonly perStudentOrigins: boolean;
+    /** Assignments with nbgrader (grading: nbgrader); undefined: none. */
+    readonly grading?: { readonly courseId: string };
 }
 
 export const LETS_ENCRYPT = "https://acme-v02.api.letsencrypt.org/directory";
@@ -147,6 +149,12 @@ function crossKeyRules(c: Partial<Raw>, add: (key: ConfigKeyName, expected: stri
     }
     if (c.rosterEmailDomain && c.authProvider && !emailLogins(c.authProvider, c.oidcUsernameClaim)) {
         add("rosterEmailDomain", "expected it only with e-mail logins (google, or oidc with oidcUsernameClaim email)");
+    }
+    if (c.courseId !== undefined && c.grading === "none") {
+        add("courseId", "expected no courseId unless grading is nbgrader", "pulumi config set grading nbgrader, or pulumi config rm courseId");
+    }
+    if (c.grading === "nbgrader" && c.platform === "kubernetes") {
+        add("grading", "expected none when platform is kubernetes: nbgrader's exchange is a directory every student's server shares, which only the Droplet has", "pulumi config rm grading");
     }
     if (c.sharedData && c.courseDirectory && c.courseDirectory.split("/")[0] === c.sharedData) {
         add("sharedData", `expected a name other than courseDirectory's ${c.courseDirectory}: both are folders in every student's home`, "pulumi config set sharedData datasets");
@@ -406,5 +414,6 @@ function toClassConfig(c: Raw, warn: (message: string) => void): ClassConfig {
         kubernetes: c.platform === "kubernetes" ? toKubernetesClass(c) : undefined,
         // One origin per student unless the key says otherwise; Cloudflare's proxy cannot serve them.
         perStudentOrigins: c.perStudentOrigins ?? (c.platform === "droplet" && !c.dnsProxied),
+        grading: c.grading === "nbgrader" ? { courseId: c.courseId ?? hostname.split(".")[0]! } : undefined,
     };
 }

@@ -125,6 +125,7 @@ export function classSettingsSchema(): Schema {
                 })),
                 maxWarmServers: { type: ["integer", "null"], minimum: 0, description: "0 or more servers, or null (no limit)" },
             }),
+            grading: object({ courseId: text(RULES.courseId) }, true),
         }),
         // Read by the server's user-name code (classroom_hub/usernames.py): the one hub-name pattern.
         $defs: { hubName: text(RULES.hubName) },

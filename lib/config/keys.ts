@@ -33,7 +33,7 @@ export const SYSTEM_ACCOUNTS: readonly string[] = [
     "sshd", "syslog", "uuidd", "tcpdump", "tss", "landscape", "pollinate", "polkitd",
     "systemd-network", "systemd-resolve", "systemd-timesync", "systemd-coredump", "dhcpcd",
     "fwupd-refresh", "usbmux", "lxd", "ubuntu", "debian", "admin", "sudo", "users", "staff",
-    "traefik", "jupyterhub", "jupyter",
+    "traefik", "jupyterhub", "jupyter", "jupyterhub-grader",
 ];
 
 const LINUX_USER = /^[a-z_][a-z0-9_-]{0,31}$/;
@@ -437,6 +437,20 @@ export const CONFIG_KEYS = {
         schema: number().pipe(z.number().int("expected whole minutes").min(0, "expected 0 or more minutes").max(720, "expected at most 720 minutes")).default(10),
         example: "10",
         description: "How many minutes before each class meeting the roster's servers start.",
+    },
+    grading: {
+        type: "string",
+        schema: z.enum(["none", "nbgrader"], {
+            errorMap: () => ({ message: "expected none or nbgrader" }),
+        }).default("none"),
+        example: "nbgrader",
+        description: "Droplet only: assignments with nbgrader. Students get JupyterLab's Assignments tab (fetch, validate, submit, feedback); course staff get the formgrader at https://<hostname>/services/formgrader/; the exchange and the gradebook live on the students' volume (docs/operations.md, \"Assignments\").",
+    },
+    courseId: {
+        type: "string",
+        schema: text(RULES.courseId).optional(),
+        example: "engr101",
+        description: "grading nbgrader only: nbgrader's course id (the exchange's directory for the course). Default: the hostname's first label, such as engr101 for engr101.example.edu.",
     },
     // --- The platform, and the keys only platform kubernetes reads (docs/kubernetes.md) ---
     platform: {

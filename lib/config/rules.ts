@@ -67,6 +67,11 @@ export const RULES = {
         pattern: String.raw`[A-Za-z0-9][A-Za-z0-9._-]*(?:\[[A-Za-z0-9_,.-]+\])? *(?:(?:==|>=|<=|~=|!=|<|>) *[A-Za-z0-9.*+!-]+ *,? *)*`,
         expected: "pip requirements such as numpy==2.1.3",
     },
+    /** nbgrader's course id: a directory name in its exchange, never its `+` separator or a path. */
+    courseId: {
+        pattern: String.raw`[A-Za-z0-9](?:[A-Za-z0-9_-]{0,62}[A-Za-z0-9])?`,
+        expected: "a course id of letters, digits, _ and - (not at either end), at most 64 characters, such as engr101",
+    },
     memory: { pattern: String.raw`[1-9][0-9]*(?:\.[0-9]+)?[KMGT]`, expected: "a size such as 512M or 2G" },
     // Goes into CSS, which HTML escaping does not protect: only a colour may pass.
     color: { pattern: "#(?:[0-9a-fA-F]{3}|[0-9a-fA-F]{6})", expected: "a colour such as #1f6feb" },

@@ -102,7 +102,7 @@ def student_entry(member: tarfile.TarInfo, parts: list[str]) -> tarfile.TarInfo:
 
 def split(archive: Path, out: Path) -> dict:
     # The shared data folder (shared/…) is the Droplet's alone: kubernetes has no sharedData.
-    accounts, _has_shared, _has_database = scan(archive)
+    accounts, _has_shared, _has_database, _has_grading = scan(archive)
     out.mkdir(parents=True, exist_ok=True)
     tars: dict[str, tarfile.TarFile] = {}
     with tempfile.TemporaryDirectory() as scratch:

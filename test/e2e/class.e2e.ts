@@ -156,7 +156,8 @@ async function hubProcesses(): Promise<string[]> {
     const processes = (await server.guest.check(["ps", "-e", "-o", "pid=,unit=,args="])).split("\n")
         .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
         .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && m[1] !== main);
-    const named = (args: string) => (/jupyterhub_idle_culler/.test(args) ? "idle-culler" : /classroom_hub\.warmer/.test(args) ? "class-warmer" : args);
+    const named = (args: string) => (/jupyterhub_idle_culler/.test(args) ? "idle-culler" : /classroom_hub\.warmer/.test(args) ? "class-warmer"
+        : /jupyterhub-singleuser .*\/srv\/classroom\/grading\//.test(args) ? "formgrader" : args);
     return processes.map((m) => named(m[3])).sort();
 }
 
@@ -433,7 +434,7 @@ print(json.dumps(out))
         assert.equal(await mainPid("jupyterhub.service"), hubPid, "restarting Traefik restarted the hub");
         assert.match(await python(alice, "print(6 * 7)"), /^42/);
         assert.deepEqual(await runningServers(), before, "students' servers did not survive the proxy's restart");
-        assert.deepEqual(await hubProcesses(), ["class-warmer", "idle-culler"], "the restarts left processes of an earlier hub behind");
+        assert.deepEqual(await hubProcesses(), ["class-warmer", "formgrader", "idle-culler"], "the restarts left processes of an earlier hub behind");
 
         assertRefused(carol, await refusedSignIn(carol));
         const bundle = await server.renderChanged("roster-change", (config) => {
@@ -665,7 +666,8 @@ print(json.dumps({"lab3": os.path.exists(${JSON.stringify(`${directory}/lab3.ipy
         assert.equal(left.stdout.trim(), "", `a process a hook started is still running: ${left.stdout}`);
         const inHub = (await server.guest.check(["ps", "-e", "-o", "uid=,unit=,args="])).split("\n")
             .map((line) => /^\s*(\d+)\s+(\S+)\s+(.*)$/.exec(line))
-            .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && Number(m[1]) >= 20000 && Number(m[1]) <= 59999);
+            // 59999, the last uid of the students' firewall range, is the formgrader's account (grading).
+            .filter((m): m is RegExpExecArray => m !== null && m[2] === "jupyterhub.service" && Number(m[1]) >= 20000 && Number(m[1]) <= 59998);
         assert.deepEqual(inHub.map((m) => m[0]), [], "student processes run in the hub's unit");
         const copyUnit = await server.guest.check(["journalctl", "--no-pager", "-o", "cat", "-u", `${account}-course-copy.service`]);
         assert.match(copyUnit, new RegExp(`${account}-course-copy\\.service`), `the copy did not run in a unit of its own: ${copyUnit}`);
@@ -999,6 +1001,93 @@ print("key written")
         assert.match(sshd, new RegExp(`User jupyter-${tess.login} from \\S+ not allowed because a group is listed in DenyGroups`), sshd);
         await python(tess, "import os; os.remove(os.path.expanduser('~/.ssh/authorized_keys'))");
     }, 10 * 60_000);
+    step("21. the instructor releases an assignment; a student fetches it, edits and submits; the instructor collects and autogrades, feedback is returned, the student sees it", async () => {
+        const { alice, bob, prof } = USERS;
+        const course = `/srv/classroom/grading/jupyterhub-grader/${String(server.setting("courseId") ?? server.setting("subdomain"))}`;
+        // The instructor's commands, as in the formgrader's terminal: nbgrader as the grader account, in the course directory.
+        const asGrader = (...command: string[]) => server.guest.check(["runuser", "-u", "jupyterhub-grader", "--", "env", "-i",
+            "HOME=/srv/classroom/grading/jupyterhub-grader", "USER=jupyterhub-grader", "LANG=C.UTF-8",
+            "PATH=/opt/jupyterhub-classroom/user/bin:/usr/bin:/bin", "sh", "-c", 'cd "$0" && exec "$@"', course, ...command]);
+        const cell = (source: string, id: string, nbgrader: Record<string, unknown>) => ({
+            cell_type: "code", execution_count: null, id, outputs: [], source,
+            metadata: { nbgrader: { grade: false, solution: false, locked: false, task: false, grade_id: id, schema_version: 3, ...nbgrader } },
+        });
+        const source = {
+            nbformat: 4, nbformat_minor: 5,
+            metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+            cells: [
+                cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n", "add", { solution: true }),
+                cell("assert add(1, 2) == 3\n", "test_add", { grade: true, locked: true, points: 2 }),
+            ],
+        };
+        await asGrader("python", "-c", "import os, sys; os.makedirs(sys.argv[1], exist_ok=True); open(os.path.join(sys.argv[1], 'ps1.ipynb'), 'w').write(sys.argv[2])",
+            `${course}/source/ps1`, JSON.stringify(source));
+        await asGrader("nbgrader", "generate_assignment", "ps1");
+        await asGrader("nbgrader", "release_assignment", "ps1");
+
+        // The formgrader, in the instructor's browser, lists the assignment; a student is refused it.
+        const formgrader = await (await session(prof)).context.newPage();
+        await formgrader.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
+        await formgrader.waitForSelector("td >> text=ps1", { timeout: 60_000 });
+        await formgrader.screenshot({ path: join(server.resultsDir, "formgrader.png") });
+        const peek = await (await session(bob)).context.newPage();
+        const refused = await peek.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        assert.equal(refused?.status(), 403, `a student reached the formgrader: ${refused?.status()} ${peek.url()}`);
+        await peek.close();
+
+        // alice, in JupyterLab's Assignments tab: fetch, edit, submit.
+        await serverReady(alice);
+        const { lab } = await session(alice);
+        const assignments = async () => {
+            await lab.locator(".lm-MenuBar-item", { hasText: "Nbgrader" }).click();
+            await lab.locator(".lm-Menu-item", { hasText: "Assignment List" }).click();
+            return lab.locator("#nbgrader-assignment-list");
+        };
+        let tab = await assignments();
+        await tab.locator("button", { hasText: /^Fetch$/ }).click({ timeout: 60_000 });
+        await tab.locator("button", { hasText: /^Submit$/ }).waitFor({ timeout: 60_000 });
+        assert.match(await python(alice, [
+            "import json, pathlib",
+            "path = pathlib.Path('ps1/ps1.ipynb')",
+            "nb = json.loads(path.read_text())",
+            "print('NotImplementedError' in ''.join(nb['cells'][0]['source']))",
+            "nb['cells'][0]['source'] = 'def add(a, b):\\n    return a + b\\n'",
+            "path.write_text(json.dumps(nb))",
+        ].join("\n")), /^True/, "the fetched notebook is not the student version");
+        await tab.locator("button", { hasText: /^Submit$/ }).click();
+        const inbound = `/srv/classroom/grading/exchange/${course.split("/").pop()}/inbound`;
+        await waitFor("alice's submission in the exchange", 60_000, async () =>
+            (await server.guest.check(["ls", inbound])).includes(`jupyter-${alice.login}+ps1+`) ? true : undefined, 2000);
+        // Submissions are write-only for students: bob cannot list them.
+        await serverReady(bob);
+        assert.match(await python(bob, `
+import os
+try:
+    print(os.listdir(${JSON.stringify(inbound)}))
+except PermissionError as e:
+    print("refused:", e)
+`), /^refused:/, "bob listed the submissions");
+
+        // The instructor collects, autogrades and returns feedback (nbgrader's commands as the grader).
+        await asGrader("nbgrader", "collect", "ps1");
+        await asGrader("nbgrader", "autograde", "ps1");
+        const scores = await asGrader("python", "-c", "from nbgrader.api import Gradebook\nwith Gradebook('sqlite:///gradebook.db') as gb:\n    print({s.student.id: s.score for s in gb.assignment_submissions('ps1')})");
+        assert.match(scores, new RegExp(`'jupyter-${alice.login}': 2\\.0`), `alice's score: ${scores}`);
+        await asGrader("nbgrader", "generate_feedback", "ps1");
+        await asGrader("nbgrader", "release_feedback", "ps1");
+
+        // alice fetches her feedback in the Assignments tab and sees it.
+        await lab.reload();
+        await lab.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+        tab = (await lab.locator("#nbgrader-assignment-list").count()) > 0 ? lab.locator("#nbgrader-assignment-list") : await assignments();
+        await tab.locator("button", { hasText: "Fetch Feedback" }).click({ timeout: 60_000 });
+        await tab.locator("text=(view feedback)").waitFor({ timeout: 60_000 });
+        await lab.screenshot({ path: join(server.resultsDir, "alice-assignments.png") });
+        assert.match(await python(alice, "import pathlib; print([p.read_text() for p in pathlib.Path('ps1/feedback').glob('*/ps1.html')][0])"),
+            /2\.0 \/ 2\.0/, "alice's feedback does not show her score");
+    }, 10 * 60_000);
+
     step("22. a student reads the shared data and cannot write it", async () => {
         const { alice, prof } = USERS;
         const shared = "/srv/classroom/shared";

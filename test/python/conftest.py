@@ -21,13 +21,13 @@ CLOUD_INIT = REPO / "cloud-init"
 
 
 def _install_server_python() -> Path:
-    """A world-readable copy of the server's library (cloud-init/python, schema, templates), its
+    """A world-readable copy of the server's library (cloud-init/python, schema, templates, jupyter), its
     python first on sys.path: students run student_copy.py from it, as they run it from
     /usr/local/lib/jupyterhub-classroom/python on the server, wherever this checkout lives (a clone
     under /root is closed to them)."""
     copy_root = Path(tempfile.mkdtemp(prefix="classroom-python-", dir="/tmp"))
     copy_root.chmod(0o755)
-    for folder in ("python", "schema", "templates"):
+    for folder in ("python", "schema", "templates", "jupyter"):
         shutil.copytree(CLOUD_INIT / folder, copy_root / folder, ignore=shutil.ignore_patterns("__pycache__"))
     sys.path.insert(0, str(copy_root / "python"))
     return copy_root / "python"
@@ -42,7 +42,7 @@ SERVER_PYTHON = _install_server_python()
 # its module fixtures are made once. `npm run test:servers` runs these first, on their own: their
 # hooks' short time limits do not hold on two cores shared with three busy workers.
 _HOST_ACCOUNTS = {"test_course_repo.py", "test_login_page.py", "test_course_staff.py", "test_shared_data.py",
-                  "test_quotas.py"}
+                  "test_quotas.py", "test_grading.py"}
 
 
 # Test files that start the server's real parts (a hub, a namespace server, pip installs, host
@@ -103,6 +103,7 @@ _SETTINGS = {
     "perStudentOrigins": False,
     "classSchedule": {"timezone": "America/New_York", "leadMinutes": 10,
                       "meetings": [{"days": ["Mon", "Wed"], "start": "09:00", "end": "10:15"}], "maxWarmServers": None},
+    "grading": None,
 }
 _SECRETS = {
     "oauthClientSecret": "client-secret-0f3c9a",

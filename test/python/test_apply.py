@@ -62,6 +62,8 @@ class Server:
             "CLASSROOM_SECRETS": str(self.etc / "secrets.json"),
             "CLASSROOM_USER_VENV": str(venv),
             "CLASSROOM_TRAEFIK_ACME_ENV": str(self.etc / "traefik-acme.env"),
+            "CLASSROOM_JUPYTER_ETC": str(root / "jupyter"),
+            "CLASSROOM_GRADING": str(root / "srv" / "grading"),
             "CLASSROOM_SHARED_DATA": str(root / "srv" / "shared"),
             "CLASSROOM_VOLUME": str(root / "srv"),
             "SYSTEMCTL_LOG": str(self.systemctl_log),

@@ -11,6 +11,7 @@ from conftest import CLOUD_INIT, class_secrets, class_settings
 from jupyterhub.app import JupyterHub
 from traitlets.config import Configurable
 
+from classroom_hub import INSTALL_DIR
 from classroom_hub.proxy import ClassroomTraefikProxy
 from classroom_hub.settings import SettingsError
 
@@ -192,6 +193,37 @@ def test_the_class_warmer_may_only_start_and_mark_active_the_rosters_students_se
     # ada is an admin too: never warmed. grace.hopper is the roster's only student.
     assert role == {"name": "class-warmer", "services": ["class-warmer"],
                     "scopes": ["servers!user=grace.hopper", "users:activity!user=grace.hopper"]}
+
+
+def grading_settings(provider: str = "github") -> dict:
+    settings = class_settings(provider)
+    settings["grading"] = {"courseId": "engr101"}
+    return settings
+
+
+def test_with_grading_every_option_is_one_the_hub_knows(hub):
+    assert hub(grading_settings()).unrecognized_options() == []
+
+
+def test_without_grading_no_formgrader_and_no_exchange(hub):
+    h = hub(class_settings("github"))
+    assert [s for s in h.app.services if s["name"] == "formgrader"] == []
+    assert h.spawner.exchange == ""
+
+
+def test_the_formgrader_runs_as_the_grader_in_the_course_directory_for_the_course_staff(hub):
+    h = hub(grading_settings())
+    formgrader = next(s for s in h.app.services if s["name"] == "formgrader")
+    assert formgrader["user"] == "jupyterhub-grader"
+    assert formgrader["url"] == "http://127.0.0.1:8097"
+    assert formgrader["cwd"] == "/srv/classroom/grading/jupyterhub-grader/engr101"
+    assert formgrader["command"] == [
+        "/opt/jupyterhub-classroom/user/bin/python", "-s", "/opt/jupyterhub-classroom/user/bin/jupyterhub-singleuser",
+        "--ServerApp.root_dir=/srv/classroom/grading/jupyterhub-grader", "--ServerApp.default_url=/formgrader"]
+    assert formgrader["environment"]["JUPYTER_CONFIG_PATH"] == str(INSTALL_DIR / "jupyter" / "grader")
+    assert {"name": "formgrader-access", "scopes": ["access:services!service=formgrader"],
+            "groups": ["course-staff"]} in h.app.load_roles
+    assert h.spawner.exchange == "/srv/classroom/grading/exchange"
 
 
 def test_a_derived_admission_limit_when_concurrentSpawnLimit_is_0(hub):

@@ -232,3 +232,68 @@ def test_an_archive_that_does_not_fit_on_the_disk_is_not_started(server):
         rf" from {ARCHIVES} \(it keeps classroom-20260101T120000Z\.tar\.gz\) with `sudo rm`, or make room on the"
         r" Droplet's disk\.", result.stderr.strip()), result.stderr
     assert server.run("ls", "-A", ARCHIVES).stdout.split() == ["classroom-20260101T120000Z.tar.gz"]
+
+
+def prepare_grading(server) -> None:
+    """Grading as classroom-apply leaves it (grading.py)."""
+    server.python(f"""
+        import sys; sys.path.insert(0, "{LIB}/python")
+        from pathlib import Path
+        from classroom_hub.apply import write_atomically
+        from classroom_hub.grading import prepare_grading
+        prepare_grading({{"grading": {{"courseId": "engr101"}}}}, write_atomically, jupyter_etc=Path("/tmp/jupyter-etc"))
+    """)
+
+
+def hand_in(server, *students: str) -> None:
+    """A gradebook and one submission per student."""
+    server.write(f"{GRADER_HOME}/engr101/gradebook.db", "grades\n", "0644")
+    server.run("chown", "-R", "jupyterhub-grader:jupyterhub-grader", f"{GRADER_HOME}/engr101")
+    for account in students:
+        submission = f"{INBOUND}/{account}+ps1+2026-12-01 10:00:00.000000 UTC+abc"
+        server.write(f"{submission}/ps1.ipynb", f"{account}'s answers\n", "0644")
+        server.run("chmod", "0777", submission)
+        server.run("chown", "-R", f"{account}:jupyterhub-grader", submission)
+
+
+GRADER_HOME = "/srv/classroom/grading/jupyterhub-grader"
+INBOUND = "/srv/classroom/grading/exchange/engr101/inbound"
+
+
+def test_the_grading_files_are_archived_and_restored_with_their_owners(make_server):
+    old = make_server()
+    prepare(old)
+    add_students(old, "jupyter-ada")
+    prepare_grading(old)
+    hand_in(old, "jupyter-ada")
+    # What the formgrader's JupyterLab keeps for itself, on the old server and the new.
+    old.write(f"{GRADER_HOME}/.jupyter/migrated", "", "0644")
+    archive = old.run("env", "SUDO_USER=instructor", f"{LIB}/classroom-archive").stdout.splitlines()[-2].split(": ", 1)[1]
+    with tarfile.open(old.host_path(archive)) as tar:
+        names = tar.getnames()
+    assert f"{GRADER_HOME[len('/srv/classroom/'):]}/engr101/gradebook.db" in names
+    assert not any(name.startswith(f"{GRADER_HOME[len('/srv/classroom/'):]}/.") for name in names)
+
+    new = make_server()
+    prepare(new)
+    # On the new class the formgrader's account is made by classroom-apply, or here by the restore;
+    # what its JupyterLab keeps for itself is not coursework, and does not stop a restore.
+    prepare_grading(new)
+    new.write(f"{GRADER_HOME}/.jupyter/migrated", "", "0644")
+    new.write("/root/archive.tar.gz", old.host_path(archive).read_bytes(), "0600")
+    result = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz")
+    assert "restored the grading files (nbgrader's exchange and gradebook) into /srv/classroom/grading" in result.stdout
+    assert "skipped" not in result.stdout, result.stdout
+    grader = uid(new, "jupyterhub-grader")
+    assert grader == 59999
+    assert new.read(f"{GRADER_HOME}/engr101/gradebook.db") == "grades\n"
+    assert stat(new, f"{GRADER_HOME}/engr101/gradebook.db")[0] == grader
+    assert stat(new, GRADER_HOME)[::2] == (grader, 0o700)
+    assert stat(new, "/srv/classroom/grading/exchange")[::2] == (0, 0o1777)
+    assert stat(new, INBOUND)[::2] == (grader, 0o2733)
+    [submission] = new.run("ls", INBOUND).stdout.splitlines()
+    assert stat(new, f"{INBOUND}/{submission}/ps1.ipynb")[0] == uid(new, "jupyter-ada")
+    assert new.read(f"{INBOUND}/{submission}/ps1.ipynb") == "jupyter-ada's answers\n"
+
+    refused = new.run(f"{LIB}/classroom-restore", "/root/archive.tar.gz", check=False)
+    assert refused.returncode == 2 and "/srv/classroom/grading" in refused.stderr

@@ -8,11 +8,13 @@ import asyncio
 import re
 import shutil
 import subprocess
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
 from systemdspawner import SystemdSpawner
 
+from classroom_hub.grading import unit_properties as grading_properties
 from classroom_hub.sandbox import student_unit_properties
 from classroom_hub.spawner import ClassroomSpawner
 
@@ -20,14 +22,19 @@ HOME = "/srv/classroom/home/jupyter-ada"
 EXPOSURE_LIMIT = 3.0
 
 
-@pytest.fixture
-def student_unit(tmp_path):
-    """A student's server unit as SystemdSpawner asks systemd for it: the account, the limits, the sandbox."""
+EXCHANGE = "/srv/classroom/grading/exchange"
+
+
+@pytest.fixture(params=["no grading", "grading"])
+def student_unit(tmp_path, request):
+    """A student's server unit as SystemdSpawner asks systemd for it: the account, the limits, the
+    sandbox, with and without nbgrader's exchange."""
+    grading = [grading_properties(Path(EXCHANGE))] if request.param == "grading" else []
     if shutil.which("systemd-analyze") is None:
         pytest.fail("systemd-analyze is missing: apt-get install systemd")
     lines = ["[Service]", "ExecStart=/usr/bin/python3 -c pass", "User=jupyter-ada", "Group=jupyterhub-students",
              f"WorkingDirectory={HOME}", "MemoryMax=2G", "CPUQuota=100%", "RuntimeDirectory=jupyter-ada-singleuser",
-             *(f"{name}={value}" for name, value in student_unit_properties(HOME).items())]
+             *(f"{name}={value}" for name, value in student_unit_properties(HOME, *grading).items())]
     unit = tmp_path / "jupyter-ada-singleuser.service"
     unit.write_text("\n".join(lines) + "\n")
     return unit
@@ -57,6 +64,14 @@ def test_the_home_is_the_one_writable_place():
     assert all(isinstance(value, str) and "{" not in value for value in properties.values())
 
 
+def test_with_grading_the_exchange_is_writable_too_and_the_formgraders_port_closed():
+    properties = student_unit_properties(HOME, grading_properties(Path(EXCHANGE)))
+    assert properties["ReadWritePaths"] == f"{HOME} -{EXCHANGE}"
+    assert properties["SocketBindDeny"] == "tcp:8097"
+    assert {k: v for k, v in properties.items() if k not in ("ReadWritePaths", "SocketBindDeny")} == \
+        {k: v for k, v in student_unit_properties(HOME).items() if k != "ReadWritePaths"}
+
+
 def test_the_spawner_puts_each_student_in_the_sandbox_of_their_own_home(monkeypatch):
     account = SimpleNamespace(pw_dir=HOME)
     monkeypatch.setattr("classroom_hub.spawner.pwd.getpwnam", lambda name: account if name == "jupyter-ada" else None)
@@ -68,4 +83,6 @@ def test_the_spawner_puts_each_student_in_the_sandbox_of_their_own_home(monkeypa
     monkeypatch.setattr(SystemdSpawner, "start", parent_start)
     spawner = ClassroomSpawner(user=SimpleNamespace(name="ada", id=1))
     asyncio.run(spawner.start())
-    assert started == [student_unit_properties(HOME)]
+    spawner.exchange = EXCHANGE
+    asyncio.run(spawner.start())
+    assert started == [student_unit_properties(HOME), student_unit_properties(HOME, grading_properties(Path(EXCHANGE)))]

@@ -12,7 +12,8 @@ import subprocess
 from pathlib import Path
 
 STUDENT_GROUP = "jupyterhub-students"
-STUDENT_UIDS = range(20000, 60000)
+# 59999, the last uid students.nft confines, is the grader's (grading.py GRADER_UID).
+STUDENT_UIDS = range(20000, 59999)
 
 
 class AccountError(RuntimeError):

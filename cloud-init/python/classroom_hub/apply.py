@@ -12,9 +12,13 @@ started when not. With perStudentOrigins, the Cloudflare token also goes to trae
 what it did and never a secret's value. Exit status: 0 done, 2 bad bundle (nothing changed),
 1 failed.
 
+With grading (nbgrader), it first makes the grader account, the exchange and the course directory
+and writes nbgrader's global config (grading.py); every run writes which nbgrader plugins students'
+JupyterLab shows.
+
 systemctl is found on PATH (sudo's secure_path on the server); CLASSROOM_SETTINGS,
-CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV, CLASSROOM_SHARED_DATA and
-CLASSROOM_VOLUME point at other files, for tests.
+CLASSROOM_SECRETS, CLASSROOM_TRAEFIK_ACME_ENV, CLASSROOM_USER_VENV, CLASSROOM_SHARED_DATA,
+CLASSROOM_VOLUME, CLASSROOM_GRADING and CLASSROOM_JUPYTER_ETC point at other files, for tests.
 """
 
 import json
@@ -25,6 +29,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+from .grading import GRADING, JUPYTER_ETC, GradingError, prepare_grading
 from .settings import SettingsError, check_secrets, check_settings, secrets_path, settings_path
 from .quotas import set_limits, staff_accounts, volume_root
 from .shared_data import prepare_folder, shared_data_root
@@ -34,6 +39,11 @@ BUNDLE = "the bundle on stdin"
 
 def user_venv() -> Path:
     return Path(os.environ.get("CLASSROOM_USER_VENV", "/opt/jupyterhub-classroom/user"))
+
+
+def grading_paths() -> dict:
+    return {"root": Path(os.environ.get("CLASSROOM_GRADING", GRADING)),
+            "jupyter_etc": Path(os.environ.get("CLASSROOM_JUPYTER_ETC", JUPYTER_ETC))}
 
 
 def traefik_acme_env() -> Path:
@@ -121,6 +131,9 @@ def main() -> int:
         print(f"course packages: {install_course_packages(settings['coursePackages'], user_venv())}")
         print(f"shared data: {prepare_folder(settings['sharedData'], shared_data_root())}")
         print(f"disk quotas: {set_limits(settings['diskQuotaGb'], staff_accounts(settings['auth']), volume_root())}")
+        # Before class.json: the hub it restarts runs the formgrader as the grader account made here.
+        for line in prepare_grading(settings, write_atomically, **grading_paths()):
+            print(line)
         changed = False
         for name, path, data in (("class.json", settings_path(), settings), ("secrets.json", secrets_path(), secrets)):
             wrote = write_atomically(path, json.dumps(data, indent=2, sort_keys=True) + "\n", 0o600)
@@ -135,7 +148,7 @@ def main() -> int:
             print("traefik-acme.env: updated; traefik.service: restarted")
         subprocess.run([systemctl, "restart" if changed else "start", "jupyterhub.service"], check=True)
         print(f"jupyterhub.service: {'restarted' if changed else 'running'}")
-    except (OSError, subprocess.CalledProcessError) as e:
+    except (OSError, subprocess.CalledProcessError, GradingError) as e:
         print(f"classroom-apply: {e}", file=sys.stderr)
         return 1
     return 0

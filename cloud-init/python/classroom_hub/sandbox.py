@@ -64,10 +64,12 @@ STUDENT_SANDBOX = {
 # compilers students use need (numba, Julia, PyPy).
 
 
-def student_unit_properties(home: str, extra: dict[str, str] | None = None) -> dict[str, str]:
-    """The sandbox of a student whose home is `home`, the one place they may write; `extra` adds
-    to it (shared_data.unit_properties: one more writable path, a group, for course staff)."""
+def student_unit_properties(home: str, *extras: dict[str, str] | None) -> dict[str, str]:
+    """The sandbox of a student whose home is `home`, the one place they may write; each of `extras`
+    adds to it (shared_data.unit_properties: one more writable path, a group, for course staff;
+    grading.unit_properties: nbgrader's exchange writable, the formgrader's port closed)."""
     properties = {**STUDENT_SANDBOX, "ReadWritePaths": home}
-    for key, value in (extra or {}).items():
-        properties[key] = f"{properties[key]} {value}" if key in properties else value
+    for extra in extras:
+        for key, value in (extra or {}).items():
+            properties[key] = f"{properties[key]} {value}" if key in properties else value
     return properties

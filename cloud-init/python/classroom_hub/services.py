@@ -1,8 +1,13 @@
-"""The hub's own services and the roles that hold exactly their rights: the idle culler, and the
-class warmer (warmer.py) that starts the roster's servers before each class meeting."""
+"""The hub's own services and the roles that hold exactly their rights: the idle culler, the
+class warmer (warmer.py) that starts the roster's servers before each class meeting, and with
+grading the formgrader (grading.py) that the course staff reach at /services/formgrader/."""
 
+from pathlib import Path
+
+from . import INSTALL_DIR
+from .grading import FORMGRADER_PORT, GRADER, GRADING, SERVICE, course_directory, grader_home
 from .settings import settings_path
-from .staff import roster_students
+from .staff import STAFF_GROUP, roster_students
 
 WARMER = "class-warmer"
 
@@ -14,9 +19,39 @@ def warmer_scopes(students: list[str]) -> list[str]:
     return [f"{scope}!user={name}" for name in students for scope in ("servers", "users:activity")]
 
 
-def hub_services(settings: dict, python: str) -> tuple[list[dict], list[dict]]:
+def formgrader(course_id: str, user_venv: str, root: Path = GRADING) -> tuple[dict, dict]:
+    """nbgrader's shared grader account (its JupyterHub docs, "One Class, Multiple Graders"): one
+    JupyterLab as the grader, with the formgrader, its root the grader's home and the course
+    directory its working directory (nbgrader's CourseDirectory.root). The course staff reach it
+    through the role; instructors also as admins. jupyter/grader/ turns the staff's extensions on."""
+    service = {
+        "name": SERVICE,
+        "url": f"http://127.0.0.1:{FORMGRADER_PORT}",
+        "command": [f"{user_venv}/bin/python", "-s", f"{user_venv}/bin/jupyterhub-singleuser",
+                    f"--ServerApp.root_dir={grader_home(root)}", "--ServerApp.default_url=/formgrader"],
+        "user": GRADER,
+        "cwd": str(course_directory(course_id, root)),
+        "environment": {
+            "JUPYTER_CONFIG_PATH": str(INSTALL_DIR / "jupyter" / "grader"),
+            # Connection files and the server's own token file stay off the volume and out of archives,
+            # in the hub unit's private /tmp.
+            "JUPYTER_RUNTIME_DIR": "/tmp/jupyterhub-grader-runtime",
+            # nbgrader runs kernels and its own commands from the students' environment.
+            "PATH": f"{user_venv}/bin:/usr/local/bin:/usr/bin:/bin",
+        },
+        "oauth_no_confirm": True,
+    }
+    role = {"name": "formgrader-access", "scopes": [f"access:services!service={SERVICE}"], "groups": [STAFF_GROUP]}
+    return service, role
+
+
+def hub_services(settings: dict, python: str, user_venv: str) -> tuple[list[dict], list[dict]]:
     """JupyterHub.services and JupyterHub.load_roles for this class."""
     services, roles = [], []
+    if settings["grading"] is not None:
+        service, role = formgrader(settings["grading"]["courseId"], user_venv)
+        services.append(service)
+        roles.append(role)
     students = roster_students(settings["auth"])
     if students:
         # A managed service gets a clean environment: it is told where class.json is.

@@ -13,6 +13,7 @@ from systemdspawner import SystemdSpawner
 from traitlets import Integer, List, Unicode, default
 
 from .admission import Admission
+from .grading import unit_properties as grading_properties
 from .sandbox import student_unit_properties
 from .shared_data import unit_properties as shared_data_properties
 from .usernames import system_account
@@ -31,6 +32,9 @@ class ClassroomSpawner(SystemdSpawner):
     course_staff = List(
         [], config=True, help="Hub names of the course staff (staff.course_staff): they write the shared data folder.",
     )
+    exchange = Unicode(
+        "", config=True, help="nbgrader's exchange, which students may write (grading); empty: none.",
+    )
     # One queue for the whole hub, made with the configured limit by the first spawner that needs it.
     _admission: Admission | None = None
 
@@ -43,7 +47,8 @@ class ClassroomSpawner(SystemdSpawner):
         home = pwd.getpwnam(self.username_template).pw_dir
         staff = bool(self.shared_data) and self.user.name in self.course_staff
         extra = shared_data_properties(Path(self.shared_data), staff) if self.shared_data else None
-        self.unit_extra_properties = student_unit_properties(home, extra)
+        grading = grading_properties(Path(self.exchange)) if self.exchange else None
+        self.unit_extra_properties = student_unit_properties(home, extra, grading)
         return await super().start()
 
     @property

@@ -1,4 +1,5 @@
-"""Archives the students' homes, the shared data folder and the hub database into one tar.gz.
+"""Archives the students' homes, the shared data folder, the grading files (nbgrader's exchange and
+gradebook) and the hub database into one tar.gz.
 
 Run as root through sudo by tools/archive.ts (npm run archive, and before the Droplet is deleted).
 The archive stays in a root-only directory, with the newest ARCHIVES_KEPT before it; a copy goes
@@ -17,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+
+from classroom_hub.grading import GRADER
 
 from . import layout
 from .hubdb import copy_database, utc_stamp
@@ -48,6 +51,9 @@ def archive_size_bound() -> int:
         for directory, subdirectories, files in os.walk(tree):
             if tree.parent == layout.HOMES and Path(directory) == tree and ".cache" in subdirectories:
                 subdirectories.remove(".cache")
+            if Path(directory) == layout.GRADING / GRADER:
+                subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+                files = [f for f in files if not f.startswith(".")]
             total += TAR_BLOCK * (1 + len(subdirectories))
             for name in files:
                 size = os.lstat(os.path.join(directory, name)).st_size
@@ -56,8 +62,9 @@ def archive_size_bound() -> int:
 
 
 def volume_folders() -> list[Path]:
-    """What of the volume the archive holds: the homes, and the shared data folder if there is one."""
-    return [layout.HOMES, *([layout.SHARED_DATA] if layout.SHARED_DATA.is_dir() else [])]
+    """What of the volume the archive holds: the homes, and the shared data folder and the grading
+    files if there are."""
+    return [layout.HOMES, *(folder for folder in (layout.SHARED_DATA, layout.GRADING) if folder.is_dir())]
 
 
 def room_advice(directory: Path) -> str:
@@ -68,7 +75,7 @@ def room_advice(directory: Path) -> str:
 
 
 def make_archive(target: Path) -> None:
-    """Writes target: home/<account>/… and shared/… as on the volume (owners by name and id, modes,
+    """Writes target: home/<account>/…, shared/… and grading/… as on the volume (owners by name and id, modes,
     times), hub/jupyterhub.sqlite (a consistent copy) and archive.json (what and when)."""
     if not layout.HOMES.is_dir():
         raise SystemExit(f"classroom-archive: {layout.HOMES} is missing; is the students' volume mounted?")
@@ -87,6 +94,9 @@ def make_archive(target: Path) -> None:
             "tar", "--create", "--gzip", "--file", str(target),
             # Caches (pip's, matplotlib's, …) are rebuilt on use and are often most of a home's size.
             "--exclude", f"{layout.HOMES.name}/*/.cache",
+            # The grader's own dot-files (its JupyterLab's and kernels' state) are no coursework, and
+            # the formgrader of a class restored into makes them again.
+            "--exclude", f"{layout.GRADING.name}/{GRADER}/.*",
             "--directory", str(layout.HOMES.parent), *(folder.name for folder in volume_folders()),
             "--directory", str(staging), *extras,
         ])

@@ -21,6 +21,9 @@ HUB_DATABASE_BACKUPS = HUB_STATE / "backups"
 HOMES = Path("/srv/classroom/home")
 # Beside the homes: the shared data folder (classroom_hub/shared_data.py, whose SHARED_DATA it is).
 SHARED_DATA = Path("/srv/classroom/shared")
+# And the grading files: nbgrader's exchange, the grader's home with the course directory and
+# gradebook (classroom_hub/grading.py, whose GRADING it is; named here for the first boot's commands).
+GRADING = Path("/srv/classroom/grading")
 ARCHIVES = Path("/var/backups/jupyterhub-classroom")
 ACME_STORAGE = Path("/var/lib/traefik/acme.json")
 TRAEFIK_CONFIG = Path("/etc/traefik/traefik.yaml")

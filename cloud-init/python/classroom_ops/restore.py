@@ -1,5 +1,5 @@
-"""Restores an archive made by classroom-archive onto this server: students' homes and the shared data
-folder, then the hub database.
+"""Restores an archive made by classroom-archive onto this server: students' homes, the shared data
+folder and the grading files (nbgrader's exchange and gradebook), then the hub database.
 
 Student-safe by construction: it refuses to touch a home that already holds files unless
 --force-merge is given, and even then never replaces, truncates or writes through anything that
@@ -7,7 +7,8 @@ exists (the student's version stays; the archived entry is listed as skipped). E
 created the way the hub creates it at first login (classroom_hub.accounts) and files get their
 owners by name, so a restored home belongs to the same student on the new server. The shared data
 folder is restored the same way (refused when it holds files, merged with --force-merge), and
-stays closed to students until classroom-apply opens it (sharedData).
+stays closed to students until classroom-apply opens it (sharedData). The grading files go back
+the same way, the grader account made as classroom-apply makes it (grading.py).
 """
 
 import argparse
@@ -24,6 +25,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 from classroom_hub.accounts import AccountError, ensure_account
+from classroom_hub.grading import GRADER, GradingError, ensure_grader
 from classroom_hub.shared_data import CLOSED_MODE, staff_gid
 from classroom_hub.usernames import is_student_account
 
@@ -57,20 +59,37 @@ def shared_parts(name: str) -> list[str]:
     return parts[1:]
 
 
+def grading_parts(name: str) -> list[str]:
+    """["exchange", "engr101"] for grading/exchange/engr101; refuses anything outside the grading files."""
+    parts = name.rstrip("/").split("/")
+    if parts[0] != layout.GRADING.name or any(p in ("", ".", "..") for p in parts):
+        raise Refused(f"{name!r} is not a path this restore writes (grading/…)")
+    return parts[1:]
+
+
+def is_grading(name: str) -> bool:
+    return name == layout.GRADING.name or name.startswith(f"{layout.GRADING.name}/")
+
+
 def is_shared(name: str) -> bool:
     return name == layout.SHARED_DATA.name or name.startswith(f"{layout.SHARED_DATA.name}/")
 
 
-def scan(archive: Path) -> tuple[list[str], bool, bool]:
+def scan(archive: Path) -> tuple[list[str], bool, bool, bool]:
     """One pass over the archive before anything is written: the accounts, whether it holds shared
-    data, and whether it holds a database."""
-    accounts, manifest, has_database, has_shared = set(), None, False, False
+    data, whether it holds a database, and whether it holds grading files."""
+    accounts, manifest, has_database, has_shared, has_grading = set(), None, False, False, False
     with tarfile.open(archive, "r|gz") as tar:
         for member in tar:
             if member.name == MANIFEST:
                 manifest = json.load(tar.extractfile(member))
             elif member.name == DATABASE_MEMBER:
                 has_database = True
+            elif is_grading(member.name):
+                grading_parts(member.name)
+                if member.islnk():
+                    grading_parts(member.linkname)
+                has_grading = True
             elif is_shared(member.name):
                 shared_parts(member.name)
                 if member.islnk():
@@ -85,13 +104,27 @@ def scan(archive: Path) -> tuple[list[str], bool, bool]:
         raise Refused(f"{archive} was not made by classroom-archive (no {MANIFEST})")
     if manifest.get("format") != FORMAT:
         raise Refused(f"{archive} is archive format {manifest.get('format')}; this server reads format {FORMAT}")
-    return sorted(accounts), has_shared, has_database
+    return sorted(accounts), has_shared, has_database, has_grading
 
 
-def refuse_unless_empty(accounts: list[str], has_shared: bool) -> None:
+def holds_coursework(grading: Path) -> bool:
+    """Files in the exchange or the course directories; the grader's own dot-files (its JupyterLab's
+    and kernels' state, which archives leave out) are no coursework."""
+    for directory, subdirectories, files in os.walk(grading):
+        if Path(directory) == grading / GRADER:
+            subdirectories[:] = [d for d in subdirectories if not d.startswith(".")]
+            files = [f for f in files if not f.startswith(".")]
+        if files:
+            return True
+    return False
+
+
+def refuse_unless_empty(accounts: list[str], has_shared: bool, has_grading: bool = False) -> None:
     occupied = [a for a in accounts if (layout.HOMES / a).is_dir() and any((layout.HOMES / a).iterdir())]
     if has_shared and layout.SHARED_DATA.is_dir() and any(layout.SHARED_DATA.iterdir()):
         occupied.append(f"the shared data folder {layout.SHARED_DATA}")
+    if has_grading and holds_coursework(layout.GRADING):
+        occupied.append(f"the grading files {layout.GRADING}")
     if occupied:
         raise Refused(f"these already hold files: {', '.join(occupied)}. Nothing was changed. To add the"
                       " archived files they lack (existing files are never replaced), run again with --force-merge")
@@ -179,11 +212,14 @@ def create_entry(tar: tarfile.TarFile, member: tarfile.TarInfo, homes_fd: int, p
         os.close(parent)
 
 
-def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path, has_shared: bool) -> list[str]:
-    """One pass: homes' and shared entries into place, the database to `database`; returns what was skipped."""
+def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Path, has_shared: bool,
+            grader: pwd.struct_passwd | None = None) -> list[str]:
+    """One pass: homes', shared and grading entries into place, the database to `database`; returns
+    what was skipped. In grading, an owner unknown here gets the grader."""
     skipped = []
     homes_fd = os.open(layout.HOMES, NO_FOLLOW_DIR)
     shared_fd = os.open(shared_folder(), NO_FOLLOW_DIR) if has_shared else None
+    grading_fd = os.open(layout.GRADING, NO_FOLLOW_DIR) if grader else None
     # An owner the new server does not know: root, and the course staff's group.
     staff = SimpleNamespace(pw_uid=0, pw_gid=staff_gid()) if has_shared else None
     try:
@@ -191,6 +227,10 @@ def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Pat
             for member in tar:
                 if member.name == DATABASE_MEMBER:
                     copy_out(tar, member, os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                elif is_grading(member.name):
+                    parts = grading_parts(member.name)
+                    if parts and not create_entry(tar, member, grading_fd, parts, grader, grading_parts):
+                        skipped.append(member.name)
                 elif is_shared(member.name):
                     parts = shared_parts(member.name)
                     if parts and not create_entry(tar, member, shared_fd, parts, staff, shared_parts):
@@ -202,8 +242,9 @@ def extract(archive: Path, students: dict[str, pwd.struct_passwd], database: Pat
                         skipped.append(member.name)
     finally:
         os.close(homes_fd)
-        if shared_fd is not None:
-            os.close(shared_fd)
+        for fd in (shared_fd, grading_fd):
+            if fd is not None:
+                os.close(fd)
     return skipped
 
 
@@ -235,20 +276,25 @@ def replace_database(restored: Path) -> None:
 
 
 def restore(archive: Path, force_merge: bool) -> None:
-    accounts, has_shared, has_database = scan(archive)
+    accounts, has_shared, has_database, has_grading = scan(archive)
     if not force_merge:
-        refuse_unless_empty(accounts, has_shared)
+        refuse_unless_empty(accounts, has_shared, has_grading)
     try:
         students = {account: ensure_account(account, layout.HOMES) for account in accounts}
-    except AccountError as err:
+        if has_grading:
+            layout.GRADING.mkdir(mode=0o755, exist_ok=True)
+        grader = ensure_grader(layout.GRADING) if has_grading else None
+    except (AccountError, GradingError) as err:
         raise Refused(str(err)) from None
     layout.HUB_STATE.mkdir(mode=0o700, parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=layout.HUB_STATE) as staging:
         database = Path(staging) / "restored.sqlite"
-        skipped = extract(archive, students, database, has_shared)
+        skipped = extract(archive, students, database, has_shared, grader)
         print(f"restored the homes of {len(accounts)} students into {layout.HOMES}")
         if has_shared:
             print(f"restored the shared data into {layout.SHARED_DATA}")
+        if grader:
+            print(f"restored the grading files (nbgrader's exchange and gradebook) into {layout.GRADING}")
         for name in skipped:
             print(f"skipped, something is already there: {name}")
         if has_database:
