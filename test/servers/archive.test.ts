@@ -59,7 +59,8 @@ before(() => {
     spawnSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", join(work, "key")]);
 
     inside(["mkdir", "-p", `${LIB}/python`, "/srv/classroom/home", "/var/lib/jupyterhub", "/run/sshd"]);
-    inside(["cp", "-r", join(REPO, "cloud-init", "python", "classroom_ops"), `${LIB}/python/`]);
+    // Both packages, as on the server, where the archive runs after HubSync has delivered them.
+    for (const pkg of ["classroom_ops", "classroom_hub"]) inside(["cp", "-r", join(REPO, "cloud-init", "python", pkg), `${LIB}/python/`]);
     inside(["install", "-m", "0755", join(REPO, "cloud-init", "classroom-archive"), `${LIB}/classroom-archive`]);
     // The admin as cloud-init makes it: keys only (no password), passwordless sudo.
     inside(["useradd", "--create-home", "--home-dir", "/srv/instructor", "--shell", "/bin/bash", "--password", "*", "instructor"]);
