@@ -395,8 +395,9 @@ def test_the_hub_runs_the_formgrader_as_the_grader_for_the_course_staff_only(gra
         assert status == 200 and "Manage Assignments" in page, (status, (world_dir / "hub.log").read_text())
         assert get("/services/formgrader/formgrader", student)[0] == 403
         # The service runs as the grader, in the course directory.
+        # This hub's own child: a booted e2e server on this machine runs a grader of the same uid.
         [process] = [p for p in Path("/proc").glob("[0-9]*") if p.stat().st_uid == GRADER_UID
-                     and b"jupyterhub-singleuser" in (p / "cmdline").read_bytes()]
+                     and b"jupyterhub-singleuser" in (p / "cmdline").read_bytes() and _descends_from(p, hub.pid)]
         assert os.readlink(process / "cwd") == str(c.course)
         # Its runtime files (with its own token) are off the volume; nothing of the course changed.
         assert list((world_dir / "tmp" / "jupyterhub-grader-runtime").glob("jpserver-*.json"))
@@ -423,3 +424,14 @@ def processes_mentioning(path: Path) -> list[int]:
             if str(path).encode() in (process / "cmdline").read_bytes():
                 pids.append(int(process.name))
     return pids
+
+
+def _descends_from(process: Path, ancestor: int) -> bool:
+    """Whether the process (a /proc entry) is the ancestor's child, grandchild, ..."""
+    pid = int(process.name)
+    while pid > 1:
+        # The parent's pid is the field after the command's closing parenthesis and the state.
+        pid = int((Path("/proc") / str(pid) / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        if pid == ancestor:
+            return True
+    return False
