@@ -67,6 +67,11 @@ function userOrigin(user: TestUser): string {
     return server.perStudentOrigins ? `https://${user.login}.${server.hostname}` : server.hubUrl;
 }
 
+/** Where a hub service answers: its own origin too with per-student origins (JupyterHub's `<name>--service.` host). */
+function serviceOrigin(service: string): string {
+    return server.perStudentOrigins ? `https://${service}--service.${server.hostname}` : server.hubUrl;
+}
+
 function startedBrowser(): Browser {
     if (!browser) throw new Error("the browser was not started (step 3 failed?)");
     return browser;
@@ -1027,12 +1032,12 @@ print("key written")
 
         // The formgrader, in the instructor's browser, lists the assignment; a student is refused it.
         const formgrader = await (await session(prof)).context.newPage();
-        await formgrader.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        await formgrader.goto(`${serviceOrigin("formgrader")}/services/formgrader/formgrader`);
         await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
         await formgrader.waitForSelector("td >> text=ps1", { timeout: 60_000 });
         await formgrader.screenshot({ path: join(server.resultsDir, "formgrader.png") });
         const peek = await (await session(bob)).context.newPage();
-        const refused = await peek.goto(`${server.hubUrl}/services/formgrader/formgrader`);
+        const refused = await peek.goto(`${serviceOrigin("formgrader")}/services/formgrader/formgrader`);
         assert.equal(refused?.status(), 403, `a student reached the formgrader: ${refused?.status()} ${peek.url()}`);
         await peek.close();
 
