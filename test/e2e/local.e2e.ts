@@ -139,7 +139,7 @@ describe("npm run local on a clean clone", () => {
         const first = new LocalRun();
         const ready = await first.ready();
         assert.match(first.output, /cloud-init: modules-final|jupyterhub-classroom install: done/, "progress lines of the boot");
-        assert.match(first.output, /certificate: DNS:engr101\.example\.edu, issued by/, "the certificate's progress line");
+        assert.match(first.output, /certificate: DNS:engr101\.example\.edu, DNS:\*\.engr101\.example\.edu, issued by/, "the certificate's progress line: the hub's name and the students' wildcard");
         assert.match(first.output, /local OpenID Connect provider stands in/, "the output says the identity provider is swapped");
         await asStudent(ready, async (api) => {
             const course = await api("GET", "engr101");
