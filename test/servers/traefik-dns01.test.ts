@@ -8,8 +8,9 @@ import { connect, PeerCertificate } from "node:tls";
 import { parse, stringify } from "yaml";
 import { renderUserData } from "../../lib/userData";
 import { Dns01World, startDns01World } from "../support/dns01World";
-import { check, Daemon, startDaemon, waitFor } from "../../localServer/process";
+import { Daemon, startDaemon, waitFor } from "../../localServer/process";
 import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
+import { startLocalPebble } from "../support/pebble";
 
 const ZONE = "example.edu";
 const HOSTNAME = `engr101.${ZONE}`;
@@ -34,22 +35,8 @@ before(async () => {
     dir = temporaryDirectory("traefik-dns01");
     const [web, api, acme, acmeManagement, dns, dnsManagement, zoneDns] = await Promise.all(Array.from({ length: 7 }, freePort));
     websecure = await freePort();
-    const key = join(dir, "pebble-api-key.pem");
-    const certificate = join(dir, "pebble-api.pem");
-    await check("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-        "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]);
-    writeFileSync(join(dir, "pebble.json"), JSON.stringify({
-        pebble: {
-            listenAddress: `127.0.0.1:${acme}`, managementListenAddress: `127.0.0.1:${acmeManagement}`,
-            certificate, privateKey: key, httpPort: web, tlsPort: websecure, ocspResponderURL: "", externalAccountBindingRequired: false,
-        },
-    }));
-    daemons.push(startDaemon("pebble-challtestsrv", ["-dns01", `127.0.0.1:${dns}`, "-management", `127.0.0.1:${dnsManagement}`,
-        "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "", "-defaultIPv6", ""], join(dir, "challtestsrv.log")));
-    daemons.push(startDaemon("pebble", ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${dns}`], join(dir, "pebble.log"),
-        { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" }));
-    const ca = readFileSync(certificate, "utf8");
-    pebbleRoot = await waitFor("pebble's issuing root", 15_000, () => get(`https://127.0.0.1:${acmeManagement}/roots/0`, ca), 200);
+    const pebble = await startLocalPebble(dir, { web, websecure, acme, acmeManagement, dns, dnsManagement }, daemons, "");
+    pebbleRoot = pebble.issuingRoot;
     world = await startDns01World({ host: "127.0.0.1", dnsPort: zoneDns, zone: ZONE, challtestsrv: `http://127.0.0.1:${dnsManagement}`, token });
 
     const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${acme}/dir`, perStudentOrigins: true });
@@ -66,7 +53,7 @@ before(async () => {
     writeFileSync(join(dir, "traefik.yaml"), stringify(staticConfig));
     daemons.push(startDaemon(TRAEFIK, [`--configFile=${join(dir, "traefik.yaml")}`], join(dir, "traefik.log"), {
         ...process.env,
-        LEGO_CA_CERTIFICATES: certificate,
+        LEGO_CA_CERTIFICATES: pebble.apiCertificate,
         // What classroom-apply writes to traefik-acme.env.
         CLOUDFLARE_DNS_API_TOKEN: token,
         CLOUDFLARE_BASE_URL: world.cloudflare.baseUrl,
@@ -132,18 +119,5 @@ function servedCertificate(servername: string): Promise<PeerCertificate & { auth
             resolve({ ...peer, authorized: socket.authorized });
         });
         socket.on("error", reject);
-    });
-}
-
-function get(url: string, ca: string): Promise<string | undefined> {
-    return new Promise((resolve) => {
-        const req = request(url, { ca, timeout: 5000 }, (res) => {
-            let body = "";
-            res.on("data", (chunk: Buffer) => { body += chunk.toString(); });
-            res.on("end", () => resolve(res.statusCode === 200 ? body : undefined));
-        });
-        req.on("error", () => resolve(undefined));
-        req.on("timeout", () => req.destroy());
-        req.end();
     });
 }

