@@ -1,13 +1,12 @@
 import assert from "node:assert/strict";
 import { before, test } from "node:test";
 import * as pulumi from "@pulumi/pulumi";
-import { ClassConfigError, parseClassConfig } from "../lib/config/classConfig";
-import { rawClassConfig } from "../lib/config/stack";
 import { CORE_POOL, DEFAULT_SINGLEUSER_IMAGE } from "../platforms/kubernetes/config";
 import { kubernetesStack } from "../platforms/kubernetes/stack";
 import { CHART, chartValues, HUB_SECRET } from "../platforms/kubernetes/values";
 import { chartValuesSchema } from "../platforms/kubernetes/valuesSchema";
-import { isSecretInput, namespaced, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
+import { isSecretInput, plainText, runProgram, unwrap, valueOf } from "./support/pulumiMocks";
+import { parseStackConfig, previewProblems } from "./support/configCases";
 
 const PLANTED = "planted-oauth-client-secret-91c2";
 
@@ -28,16 +27,8 @@ const engr101: Record<string, string> = {
     loginTitle: "ENGR 101",
 };
 
-const parse = (raw: Record<string, string>) => parseClassConfig(rawClassConfig(namespaced(raw)));
-const problemsOf = (raw: Record<string, string>): string[] => {
-    try {
-        parse(raw);
-        return [];
-    } catch (err) {
-        assert.ok(err instanceof ClassConfigError);
-        return err.problems.map((p) => p.message);
-    }
-};
+const parse = parseStackConfig;
+const problemsOf = previewProblems;
 
 let run: Awaited<ReturnType<typeof runProgram>>;
 before(async () => {

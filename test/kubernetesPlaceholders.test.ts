@@ -1,12 +1,11 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { parseMeeting, Meeting } from "../lib/config/classSchedule";
-import { ClassConfigError, parseClassConfig } from "../lib/config/classConfig";
-import { rawClassConfig } from "../lib/config/stack";
 import { DEFAULT_PLACEHOLDER_SCALER_IMAGE } from "../platforms/kubernetes/config";
 import { placeholderScaling, warmWindows } from "../platforms/kubernetes/placeholderSchedule";
 import { chartValues } from "../platforms/kubernetes/values";
-import { namespaced, runProgram, unwrap } from "./support/pulumiMocks";
+import { runProgram, unwrap } from "./support/pulumiMocks";
+import { parseStackConfig, previewProblems } from "./support/configCases";
 
 const meetings = (...texts: string[]) => texts.map((t) => parseMeeting(t) as Meeting);
 const scaling = (lead: number, ...texts: string[]) => placeholderScaling({ timezone: "America/New_York", leadMinutes: lead, meetings: meetings(...texts) });
@@ -65,7 +64,7 @@ const engr101: Record<string, string> = {
     allowedUsers: JSON.stringify(Array.from({ length: 200 }, (_, i) => `student-${i}`)), adminUsers: '["prof-hopper"]',
     classSchedule: '["Mon,Wed 09:00-10:15"]', timezone: "America/Chicago", warmLeadMinutes: "15",
 };
-const parse = (raw: Record<string, string>) => parseClassConfig(rawClassConfig(namespaced(raw)));
+const parse = parseStackConfig;
 
 test("with a class schedule no placeholder is kept between meetings; a warm window holds as many as kubernetesMaxNodes", () => {
     const k8s = parse(engr101).kubernetes!;
@@ -80,15 +79,7 @@ test("with a class schedule no placeholder is kept between meetings; a warm wind
 });
 
 test("the scheduled scale-up's keys are checked at preview, naming the key and the fix", () => {
-    const problems = (raw: Record<string, string>) => {
-        try {
-            parse(raw);
-            return [];
-        } catch (err) {
-            assert.ok(err instanceof ClassConfigError);
-            return err.problems.map((p) => p.message);
-        }
-    };
+    const problems = previewProblems;
     assert.ok(problems({ ...engr101, kubernetesVersion: "1.26.9-do.0" })
         .some((p) => /^kubernetesVersion: got "1\.26\.9-do\.0"; expected 1\.27 or newer with classSchedule.*Fix: pulumi config set kubernetesVersion/.test(p)));
     assert.ok(problems({ ...engr101, placeholderScalerImage: "registry.k8s.io/kubectl:v1.34.1" })

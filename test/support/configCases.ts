@@ -1,7 +1,9 @@
 // The stack config cases the tests share: a valid GitHub class and every invalid case of
 // test/classConfig.test.ts, which test/contract.test.ts also puts to the server's check.
 import assert from "node:assert/strict";
-import { ClassConfigError, parseClassConfig, SECRET_IS_SET } from "../../lib/config/classConfig";
+import { ClassConfig, ClassConfigError, parseClassConfig, SECRET_IS_SET } from "../../lib/config/classConfig";
+import { rawClassConfig } from "../../lib/config/stack";
+import { namespaced } from "./pulumiMocks";
 
 /** A valid GitHub class, as Pulumi hands it over: every value a string, lists as JSON text. */
 export const github: Record<string, unknown> = {
@@ -89,4 +91,18 @@ export function problemsOf(raw: Record<string, unknown>) {
         return err.problems;
     }
     return assert.fail("expected a ClassConfigError");
+}
+
+/** A stack's config as the program reads it: the keys in our namespace, read and checked. */
+export const parseStackConfig = (raw: Record<string, string>): ClassConfig => parseClassConfig(rawClassConfig(namespaced(raw)));
+
+/** The messages of every problem preview would report for a stack's config; none for a valid one. */
+export function previewProblems(raw: Record<string, string>): string[] {
+    try {
+        parseStackConfig(raw);
+        return [];
+    } catch (err) {
+        assert.ok(err instanceof ClassConfigError, String(err));
+        return err.problems.map((p) => p.message);
+    }
 }
