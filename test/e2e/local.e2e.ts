@@ -29,6 +29,9 @@ interface Ready {
     readonly standInCourse: boolean;
 }
 
+/** Every run started, so that a failed test still stops its class and frees the lock for the next. */
+const started: LocalRun[] = [];
+
 /** A running `npm run local`, in a process group of its own as a terminal runs it. */
 class LocalRun {
     output = "";
@@ -40,7 +43,10 @@ class LocalRun {
         this.child.stdout!.on("data", (d: Buffer) => { this.output += d.toString(); });
         this.child.stderr!.on("data", (d: Buffer) => { this.output += d.toString(); });
         this.exited = new Promise((done) => this.child.on("exit", (code) => done(code)));
+        started.push(this);
     }
+
+    get running(): boolean { return this.child.exitCode === null && this.child.signalCode === null; }
 
     get pid(): number { return this.child.pid!; }
 
@@ -129,7 +135,13 @@ async function underLock<T>(work: () => Promise<T>): Promise<T> {
 }
 
 describe("npm run local on a clean clone", () => {
-    after(() => rmSync(work, { recursive: true, force: true }));
+    after(async () => {
+        for (const left of started.filter((r) => r.running)) {
+            left.interrupt();
+            await left.exited;
+        }
+        rmSync(work, { recursive: true, force: true });
+    });
 
     it("boots the class, lets a roster student in, and leaves nothing but the students' volume when stopped", { timeout: 6 * 60 * 60_000 }, async () => {
         await check("git", ["clone", "--quiet", PROJECT, clone]);
