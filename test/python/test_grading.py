@@ -244,15 +244,7 @@ class JupyterServer:
 
     def get(self, path: str, form: dict | None = None) -> tuple[int, str]:
         """GET path, or POST the form to it."""
-        data = urllib.parse.urlencode(form).encode() if form is not None else None
-        request = urllib.request.Request(f"{self.url}{path}", data=data, headers={"Authorization": f"token {self.TOKEN}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, ""
-        except OSError:
-            return 0, ""
+        return _request(f"{self.url}{path}", self.TOKEN, form)
 
     def disabled_lab_plugins(self) -> list[str]:
         """nbgrader's JupyterLab plugins the page tells JupyterLab not to load."""
@@ -370,14 +362,7 @@ def test_the_hub_runs_the_formgrader_as_the_grader_for_the_course_staff_only(gra
                                 "GRADING_TEST": json.dumps(options)})
 
     def get(path: str, credential: str) -> tuple[int, str]:
-        request = urllib.request.Request(f"{url}{path}", headers={"Authorization": f"token {credential}"})
-        try:
-            with urllib.request.urlopen(request, timeout=30) as response:
-                return response.status, response.read().decode()
-        except urllib.error.HTTPError as e:
-            return e.code, ""
-        except OSError:
-            return 0, ""
+        return _request(f"{url}{path}", credential)
 
     def user_token(name: str) -> str:
         request = urllib.request.Request(f"{url}/hub/api/users/{name}/tokens", data=b"{}", method="POST",
@@ -435,3 +420,16 @@ def _descends_from(process: Path, ancestor: int) -> bool:
         if pid == ancestor:
             return True
     return False
+
+
+def _request(url: str, token: str, form: dict | None = None) -> tuple[int, str]:
+    """GET the URL, or POST the form to it, with the token: the status and body (0 while nothing answers)."""
+    data = urllib.parse.urlencode(form).encode() if form is not None else None
+    request = urllib.request.Request(url, data=data, headers={"Authorization": f"token {token}"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as e:
+        return e.code, ""
+    except OSError:
+        return 0, ""
