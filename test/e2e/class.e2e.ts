@@ -1008,36 +1008,38 @@ print("key written")
     }, 10 * 60_000);
     step("21. the instructor releases an assignment; a student fetches it, edits and submits; the instructor collects and autogrades, feedback is returned, the student sees it", async () => {
         const { alice, bob, prof } = USERS;
-        const course = `/srv/classroom/grading/jupyterhub-grader/${String(server.setting("courseId") ?? server.setting("subdomain"))}`;
-        // The instructor's commands, as in the formgrader's terminal: nbgrader as the grader account, in the course directory.
-        const asGrader = (...command: string[]) => server.guest.check(["runuser", "-u", "jupyterhub-grader", "--", "env", "-i",
-            "HOME=/srv/classroom/grading/jupyterhub-grader", "USER=jupyterhub-grader", "LANG=C.UTF-8",
-            "PATH=/opt/jupyterhub-classroom/user/bin:/usr/bin:/bin", "sh", "-c", 'cd "$0" && exec "$@"', course, ...command]);
-        const cell = (source: string, id: string, nbgrader: Record<string, unknown>) => ({
-            cell_type: "code", execution_count: null, id, outputs: [], source,
-            metadata: { nbgrader: { grade: false, solution: false, locked: false, task: false, grade_id: id, schema_version: 3, ...nbgrader } },
-        });
-        const source = {
-            nbformat: 4, nbformat_minor: 5,
-            metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
-            cells: [
-                cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n", "add", { solution: true }),
-                cell("assert add(1, 2) == 3\n", "test_add", { grade: true, locked: true, points: 2 }),
-            ],
-        };
-        await asGrader("python", "-c", "import os, sys; os.makedirs(sys.argv[1], exist_ok=True); open(os.path.join(sys.argv[1], 'ps1.ipynb'), 'w').write(sys.argv[2])",
-            `${course}/source/ps1`, JSON.stringify(source));
-        await asGrader("nbgrader", "generate_assignment", "ps1");
-        await asGrader("nbgrader", "release_assignment", "ps1");
+        const courseId = String(server.setting("courseId") ?? server.setting("subdomain"));
+        const course = `/srv/classroom/grading/jupyterhub-grader/${courseId}`;
+        const formgraderUrl = `${serviceOrigin("formgrader")}/services/formgrader/formgrader`;
 
-        // The formgrader, in the instructor's browser, lists the assignment; a student is refused it.
+        // The instructor, in the formgrader: "Add new assignment...", then the notebook they wrote,
+        // uploaded through the formgrader's JupyterLab into the assignment's source folder.
         const formgrader = await (await session(prof)).context.newPage();
-        await formgrader.goto(`${serviceOrigin("formgrader")}/services/formgrader/formgrader`);
+        await formgrader.goto(formgraderUrl);
         await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
-        await formgrader.waitForSelector("td >> text=ps1", { timeout: 60_000 });
+        await formgrader.getByText("Add new assignment...").click();
+        await formgrader.locator("#add-assignment-modal input.name").fill("ps1");
+        await formgrader.locator("#add-assignment-modal button.save").click();
+        await assignmentRow(formgrader).waitFor({ timeout: 60_000 });
+        const notebookFile = join(server.resultsDir, "ps1.ipynb");
+        writeFileSync(notebookFile, JSON.stringify(sourceNotebook()));
+        const files = await (await session(prof)).context.newPage();
+        await files.goto(`${serviceOrigin("formgrader")}/services/formgrader/lab/tree/${courseId}/source/ps1`);
+        await files.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
+        const [chooser] = await Promise.all([files.waitForEvent("filechooser"), files.getByTitle("Upload Files").first().click()]);
+        await chooser.setFiles(notebookFile);
+        await files.locator(".jp-DirListing-item", { hasText: "ps1.ipynb" }).waitFor({ timeout: 60_000 });
+        await waitFor("the uploaded notebook in the course's source folder", 60_000, async () =>
+            (await server.guest.exec(["test", "-s", `${course}/source/ps1/ps1.ipynb`])).code === 0 ? true : undefined, 1000);
+        await files.close();
+
+        // Generate the student version, then release it: the formgrader's buttons, each confirmed by its success dialog.
+        await formgrader.reload();
+        await formgraderAction(formgrader, "assign", /Successfully created the student version of 'ps1'/);
+        await formgraderAction(formgrader, "release", /Successfully released 'ps1'/);
         await formgrader.screenshot({ path: join(server.resultsDir, "formgrader.png") });
         const peek = await (await session(bob)).context.newPage();
-        const refused = await peek.goto(`${serviceOrigin("formgrader")}/services/formgrader/formgrader`);
+        const refused = await peek.goto(formgraderUrl);
         assert.equal(refused?.status(), 403, `a student reached the formgrader: ${refused?.status()} ${peek.url()}`);
         await peek.close();
 
@@ -1061,7 +1063,7 @@ print("key written")
             "path.write_text(json.dumps(nb))",
         ].join("\n")), /^True/, "the fetched notebook is not the student version");
         await tab.locator("button", { hasText: /^Submit$/ }).click();
-        const inbound = `/srv/classroom/grading/exchange/${course.split("/").pop()}/inbound`;
+        const inbound = `/srv/classroom/grading/exchange/${courseId}/inbound`;
         await waitFor("alice's submission in the exchange", 60_000, async () =>
             (await server.guest.check(["ls", inbound])).includes(`jupyter-${alice.login}+ps1+`) ? true : undefined, 2000);
         // Submissions are write-only for students: bob cannot list them.
@@ -1074,13 +1076,19 @@ except PermissionError as e:
     print("refused:", e)
 `), /^refused:/, "bob listed the submissions");
 
-        // The instructor collects, autogrades and returns feedback (nbgrader's commands as the grader).
-        await asGrader("nbgrader", "collect", "ps1");
-        await asGrader("nbgrader", "autograde", "ps1");
-        const scores = await asGrader("python", "-c", "from nbgrader.api import Gradebook\nwith Gradebook('sqlite:///gradebook.db') as gb:\n    print({s.student.id: s.score for s in gb.assignment_submissions('ps1')})");
-        assert.match(scores, new RegExp(`'jupyter-${alice.login}': 2\\.0`), `alice's score: ${scores}`);
-        await asGrader("nbgrader", "generate_feedback", "ps1");
-        await asGrader("nbgrader", "release_feedback", "ps1");
+        // The instructor collects, autogrades alice's submission from its page, then generates and returns the feedback.
+        await formgrader.reload();
+        await formgraderAction(formgrader, "collect", /Successfully collected submissions of 'ps1'/);
+        await formgrader.reload();
+        await Promise.all([formgrader.waitForURL(/\/formgrader\/manage_submissions\/ps1$/), assignmentRow(formgrader).locator("td.num-submissions a", { hasText: "1" }).click()]);
+        const submission = formgrader.locator("#main-table tr", { hasText: `jupyter-${alice.login}` });
+        await submission.locator("td.autograde a").click({ timeout: 60_000 });
+        await expectSuccess(formgrader, new RegExp(`Successfully autograded 'ps1' for student 'jupyter-${alice.login}'`));
+        await submission.locator("td.score", { hasText: "2 / 2" }).waitFor({ timeout: 60_000 });
+        await formgrader.screenshot({ path: join(server.resultsDir, "formgrader-submissions.png") });
+        await formgrader.goto(formgraderUrl);
+        await formgraderAction(formgrader, "generate-feedback", /Successfully generated feedback of 'ps1'/);
+        await formgraderAction(formgrader, "release-feedback", /Successfully released feedback of 'ps1'/);
 
         // alice fetches her feedback in the Assignments tab and sees it.
         await lab.reload();
@@ -1166,6 +1174,11 @@ print(json.dumps(out))
     step("23. a pause archives and powers off, a resume brings back every file (byte-identical manifest, as step 11 does)", async () => {
         const { alice, prof } = USERS;
         await python(alice, `open("before-the-break.md", "w").write("alice's last notes of the term\\n")`);
+        // The term is over: its meetings leave the schedule. Step 19's meeting would otherwise
+        // still be on, and the class-warmer would start alice's server, updating her course copy's
+        // git records, between the manifests this step compares.
+        await server.deliverBundle(await server.renderChanged("term-over", () => {}));
+        await hubAnswers("the hub to answer after classroom-apply delivered the schedule without meetings");
         const admin = (await session(prof)).hub;
         await stopEveryServer(admin);
         const homes = await server.homesManifest();
@@ -1219,6 +1232,43 @@ async function openServerOf(viewer: TestUser, owner: TestUser): Promise<Page> {
         await Promise.all([page.waitForURL(onLab, { timeout: 60_000 }), page.getByRole("button", { name: "Authorize" }).click()]);
     }
     return page;
+}
+
+/** The instructor's notebook: a function to write (its solution hidden from students) and a 2-point test. */
+function sourceNotebook(): unknown {
+    const cell = (source: string, id: string, nbgrader: Record<string, unknown>) => ({
+        cell_type: "code", execution_count: null, id, outputs: [], source,
+        metadata: { nbgrader: { grade: false, solution: false, locked: false, task: false, grade_id: id, schema_version: 3, ...nbgrader } },
+    });
+    return {
+        nbformat: 4, nbformat_minor: 5,
+        metadata: { kernelspec: { name: "python3", display_name: "Python 3", language: "python" } },
+        cells: [
+            cell("def add(a, b):\n    ### BEGIN SOLUTION\n    return a + b\n    ### END SOLUTION\n", "add", { solution: true }),
+            cell("assert add(1, 2) == 3\n", "test_add", { grade: true, locked: true, points: 2 }),
+        ],
+    };
+}
+
+/** The formgrader's Manage Assignments row of ps1. */
+function assignmentRow(formgrader: Page) {
+    return formgrader.locator("#main-table tr", { has: formgrader.locator("td.name", { hasText: /^ps1$/ }) });
+}
+
+/** Clicks the button in ps1's `column` of Manage Assignments and waits for the success dialog saying `done`. */
+async function formgraderAction(formgrader: Page, column: string, done: RegExp): Promise<void> {
+    await assignmentRow(formgrader).locator(`td.${column} a`).click({ timeout: 60_000 });
+    await expectSuccess(formgrader, done);
+}
+
+/** The formgrader's dialog after an action: "Success" with `done` in it (its error dialog fails the step with nbgrader's log), closed with OK. */
+async function expectSuccess(formgrader: Page, done: RegExp): Promise<void> {
+    const dialog = formgrader.locator("#success-modal, #error-modal");
+    await dialog.waitFor({ timeout: 5 * 60_000 });
+    const text = ((await dialog.textContent()) ?? "").replace(/\s+/g, " ");
+    assert.match(text, done, `the formgrader said: ${text.slice(0, 3000)}`);
+    await dialog.locator("button", { hasText: "OK" }).click();
+    await dialog.waitFor({ state: "detached", timeout: 30_000 });
 }
 
 type CallOutcome = { status: number; text: string } | { error: string; status?: number };
