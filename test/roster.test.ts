@@ -14,7 +14,20 @@ test("a roster CSV with a header, comments, admins and mixed case", () => {
     assert.deepEqual(roster, {
         students: [{ name: "ada@example.edu", lineNo: 2 }, { name: "lin", lineNo: 6 }],
         admins: [{ name: "grace@example.edu", lineNo: 5 }],
+        teachingAssistants: [],
     });
+});
+
+test("the role column makes teaching assistants, never instructors, of ta lines", () => {
+    const cfg = parseClassConfig({ ...github, rosterFile: "r.csv" }, () => "user,role\nada\nprof,instructor\nted,TA\ntess,teaching assistant\n");
+    assert.deepEqual(cfg.auth.allowedUsers, ["ada"]);
+    assert.deepEqual(cfg.auth.adminUsers, ["prof"]);
+    assert.deepEqual(cfg.auth.teachingAssistants, ["ted", "tess"]);
+});
+
+test("a roster's teaching assistant who is an instructor in the stack config is refused, naming the line", () => {
+    assert.throws(() => parseClassConfig({ ...github, adminUsers: ["ted"], rosterFile: "r.csv" }, () => "ada\nted,ta\n"),
+        /r\.csv line 2/);
 });
 
 test("bad roster rows are reported with their line numbers", () => {

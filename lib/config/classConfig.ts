@@ -283,7 +283,7 @@ export function parseClassConfig(
     return toClassConfig(valid as Raw, warn);
 }
 
-/** Adds the roster file's students and admins to the lists given in the stack config. */
+/** Adds the roster file's students, instructors and teaching assistants to the lists given in the stack config. */
 function mergeRoster(valid: Record<string, unknown>, origins: Record<RosterKey, Origin[]>,
     readRoster: (path: string) => string, add: (expected: string) => void): void {
     const path = valid.rosterFile as string;
@@ -296,7 +296,7 @@ function mergeRoster(valid: Record<string, unknown>, origins: Record<RosterKey, 
     }
     const { roster, problems } = parseRoster(text);
     for (const p of problems) add(`${path} ${p}`);
-    for (const [key, lines] of [["allowedUsers", roster.students], ["adminUsers", roster.admins]] as const) {
+    for (const [key, lines] of [["allowedUsers", roster.students], ["adminUsers", roster.admins], ["teachingAssistants", roster.teachingAssistants]] as const) {
         if (!Array.isArray(valid[key])) continue;
         valid[key] = [...(valid[key] as string[]), ...lines.map((l) => l.name)];
         origins[key].push(...lines.map((line) => ({ line })));

@@ -245,7 +245,7 @@ export const CONFIG_KEYS = {
         type: "string",
         schema: z.string().regex(/^[^\0]+\.csv$/i, "expected the path of a .csv file, relative to the project directory").optional(),
         example: "roster.csv",
-        description: "A CSV roster (one user name or e-mail per line, optional admin column) added to allowedUsers and adminUsers.",
+        description: "A CSV roster (one user name or e-mail per line, optional role column: student, instructor or ta) added to allowedUsers, adminUsers and teachingAssistants.",
     },
     githubOrganizations: {
         type: "list",

@@ -9,20 +9,26 @@ export interface RosterLine {
 export interface Roster {
     readonly students: readonly RosterLine[];
     readonly admins: readonly RosterLine[];
+    readonly teachingAssistants: readonly RosterLine[];
 }
 
-const ADMIN = new Set(["admin", "yes", "true", "1", "instructor", "ta"]);
-const STUDENT = new Set(["", "no", "false", "0", "student"]);
+type Role = keyof Roster;
+
+/** The role column's words, lower-cased. The older admin column's yes/no words still mean instructor/student. */
+const ROLES: Readonly<Record<string, Role>> = {
+    "": "students", student: "students", no: "students", false: "students", 0: "students",
+    instructor: "admins", admin: "admins", yes: "admins", true: "admins", 1: "admins",
+    ta: "teachingAssistants", "teaching assistant": "teachingAssistants", "teaching-assistant": "teachingAssistants",
+};
 const HEADER_FIRST_CELL = new Set(["user", "username", "email", "e-mail", "login"]);
 
 /**
- * Reads a roster CSV: one user name or e-mail address per line, optionally followed by an admin
- * column (admin/yes/true/1 or student/no/false/0/empty). A header line, blank lines and lines
- * starting with # are skipped. Returns the roster and one message per bad line, by line number.
+ * Reads a roster CSV: one user name or e-mail address per line, optionally followed by a role
+ * column (student, instructor or ta; see ROLES). A header line, blank lines and lines starting
+ * with # are skipped. Returns the roster and one message per bad line, by line number.
  */
 export function parseRoster(text: string): { roster: Roster; problems: string[] } {
-    const students: RosterLine[] = [];
-    const admins: RosterLine[] = [];
+    const roster: Record<Role, RosterLine[]> = { students: [], admins: [], teachingAssistants: [] };
     const problems: string[] = [];
     const seen = new Map<string, number>();
     text.split(/\r?\n/).forEach((line, index) => {
@@ -32,16 +38,16 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
         if (name === "" && cells.length === 1 || name.startsWith("#")) return;
         if (index === 0 && HEADER_FIRST_CELL.has(name.toLowerCase())) return;
         if (extra.some((c) => c !== "")) {
-            problems.push(`line ${lineNo}: expected at most two columns (name, admin), got ${JSON.stringify(line)}`);
+            problems.push(`line ${lineNo}: expected at most two columns (name, role), got ${JSON.stringify(line)}`);
             return;
         }
         if (!matches(RULES.rosterEntry, asciiLower(name))) {
             problems.push(`line ${lineNo}: ${JSON.stringify(name)} is not ${RULES.rosterEntry.expected}`);
             return;
         }
-        const roleKey = role.toLowerCase();
-        if (!ADMIN.has(roleKey) && !STUDENT.has(roleKey)) {
-            problems.push(`line ${lineNo}: admin column ${JSON.stringify(role)} is not admin/yes/true/1 or student/no/false/0/empty`);
+        const kind = Object.hasOwn(ROLES, role.toLowerCase()) ? ROLES[role.toLowerCase()] : undefined;
+        if (kind === undefined) {
+            problems.push(`line ${lineNo}: role ${JSON.stringify(role)} is not student (or empty), instructor (or admin) or ta`);
             return;
         }
         const lower = asciiLower(name);
@@ -51,7 +57,7 @@ export function parseRoster(text: string): { roster: Roster; problems: string[] 
             return;
         }
         seen.set(lower, lineNo);
-        (ADMIN.has(roleKey) ? admins : students).push({ name: lower, lineNo });
+        roster[kind].push({ name: lower, lineNo });
     });
-    return { roster: { students, admins }, problems };
+    return { roster, problems };
 }
