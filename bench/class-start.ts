@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassServer } from "../localServer/classServer";
 import { e2eClassServer, user } from "../test/e2e/e2eClass";
-import { request, Response, Target } from "../localServer/https-client";
+import { followEvents, request, Response, Target } from "../localServer/https-client";
 import { TestUser } from "../localServer/oidc-provider";
 import { sleep, waitFor } from "../localServer/process";
 
@@ -22,7 +22,7 @@ class HubClient {
 
     async send(url: string, options: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
         const onHub = url.startsWith(this.hubUrl);
-        const cookie = [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; ");
+        const cookie = this.cookieHeader();
         const headers = { ...options.headers, ...(onHub && cookie ? { cookie } : {}) };
         const res = onHub
             ? await request(this.target, url, { ...options, headers, timeoutMs: 120_000 })
@@ -38,6 +38,8 @@ class HubClient {
     }
 
     xsrf(): string { return this.cookies.get("_xsrf") ?? ""; }
+
+    cookieHeader(): string { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "); }
 }
 
 /** The OIDC provider is plain http on the test host: node's fetch, no redirects followed. */
@@ -59,7 +61,7 @@ interface ClientTimes {
     readonly loggedIn: number;
     /** The start request the hub accepted was sent (after any 429s). */
     readonly startRequested: number;
-    /** The users API first said ready. */
+    /** The hub's progress events said ready. */
     readonly ready: number;
 }
 
@@ -94,15 +96,16 @@ async function classStart(server: ClassServer, student: TestUser, target: Target
         }
         throw new Error(`starting the server: ${spawn.status} ${spawn.body.slice(0, 200)}`);
     }
-    for (;;) {
-        const info = await client.send(`${server.hubUrl}/hub/api/users/${student.login}`);
-        const state = (JSON.parse(info.body) as { servers?: Record<string, { ready?: boolean }> }).servers?.[""];
-        if (state?.ready) return { started, loggedIn, startRequested, ready: Date.now() };
-        // A server the hub gave up on leaves the user's list of servers.
-        if (!state) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s (see its journal)`);
-        if (Date.now() - started > 30 * 60_000) throw new Error("not ready after 30 minutes");
-        await sleep(1000);
-    }
+    // The spawn-pending page's EventSource: the hub's progress events until the one that says ready.
+    let failure = "";
+    const progress = `${server.hubUrl}/hub/api/users/${student.login}/server/progress?_xsrf=${encodeURIComponent(client.xsrf())}`;
+    await followEvents(target, progress, { cookie: client.cookieHeader() }, (data) => {
+        const event = JSON.parse(data) as { ready?: boolean; failed?: boolean; message?: string };
+        if (event.failed) failure = event.message ?? "failed";
+        return Boolean(event.ready || event.failed);
+    });
+    if (failure) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s: ${failure}`);
+    return { started, loggedIn, startRequested, ready: Date.now() };
 }
 
 /** bench/serverTimeline.py's answer: timestamps in µs since the epoch, null where never reached. */
@@ -142,7 +145,7 @@ const PHASES: readonly [string, string, string][] = [
     ["systemd unit start", "unitStarting", "unitExec"],
     ["server start until it listens", "unitExec", "listening"],
     ["hub notices it is ready", "listening", "hubReady"],
-    ["student sees ready (1 s polling)", "hubReady", "ready"],
+    ["student sees ready (progress events)", "hubReady", "ready"],
     ["login → ready", "started", "ready"],
 ];
 

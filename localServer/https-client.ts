@@ -50,6 +50,54 @@ export function request(target: Target, url: string, options: RequestOptions = {
     });
 }
 
+/**
+ * Follows a server-sent event stream on the class hostname, as a browser's EventSource does: calls
+ * `onEvent` with each event's data until it returns true (resolves) or the stream ends (rejects).
+ */
+export function followEvents(target: Target, url: string, headers: Record<string, string>, onEvent: (data: string) => boolean): Promise<void> {
+    const parsed = new URL(url);
+    if (parsed.hostname !== target.hostname) throw new Error(`${url} is not on ${target.hostname}`);
+    return new Promise((resolve, reject) => {
+        const req = httpsRequest(url, {
+            headers: { ...headers, accept: "text/event-stream" },
+            ca: target.ca,
+            servername: target.hostname,
+            // The hub sends a keepalive comment every few seconds: this long without a byte is a dead stream.
+            timeout: 120_000,
+            agent: false,
+            lookup: (_host, _opts, callback) => callback(null, [{ address: target.address, family: 4 }] as never, 4),
+        }, (res) => {
+            if (res.statusCode !== 200) {
+                res.resume();
+                req.destroy();
+                reject(new Error(`GET ${url}: ${res.statusCode}`));
+                return;
+            }
+            let buffered = "";
+            res.setEncoding("utf8");
+            res.on("data", (chunk: string) => {
+                buffered += chunk;
+                let end: number;
+                while ((end = buffered.indexOf("\n\n")) >= 0) {
+                    const event = buffered.slice(0, end);
+                    buffered = buffered.slice(end + 2);
+                    const data = event.split("\n").filter((line) => line.startsWith("data:")).map((line) => line.slice(5).trim()).join("\n");
+                    if (data && onEvent(data)) {
+                        req.destroy();
+                        resolve();
+                        return;
+                    }
+                }
+            });
+            res.on("end", () => reject(new Error(`GET ${url}: the stream ended first`)));
+            res.on("error", reject);
+        });
+        req.on("error", reject);
+        req.on("timeout", () => req.destroy(new Error(`GET ${url}: no event in time`)));
+        req.end();
+    });
+}
+
 export interface ServedCertificate {
     /** Whether the chain the server sent verifies against `target.ca` for the hostname. */
     readonly trusted: boolean;
