@@ -4,7 +4,8 @@
 // the hub cost in CPU seconds and memory. A measurement, not a pass/fail test.
 // --warm: the class has a meeting starting now (classSchedule, UTC): the bench waits until the hub's
 // class-warmer has started every roster server, then the class logs in.
-//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30] [--warm]   (root; the lock keeps it off a running e2e test)
+// --concurrent-spawn-limit N: the class's concurrentSpawnLimit (default: the stack's, derived from the vCPUs).
+//   flock /run/lock/jhc-e2e.lock node --import tsx bench/class-start.ts [--students 30] [--warm] [--concurrent-spawn-limit N]   (root; the lock keeps it off a running e2e test)
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
@@ -176,11 +177,16 @@ function meetingStartingSoon(): string {
 }
 
 async function main(): Promise<void> {
-    const { values } = parseArgs({ options: { students: { type: "string", default: "30" }, warm: { type: "boolean", default: false } } });
+    const { values } = parseArgs({ options: {
+        students: { type: "string", default: "30" },
+        warm: { type: "boolean", default: false },
+        "concurrent-spawn-limit": { type: "string" },
+    } });
     const count = Number(values.students);
     const students = Array.from({ length: count }, (_, i) => user(`student${String(i + 1).padStart(2, "0")}`, `Student ${i + 1}`));
     const server = e2eClassServer((config) => {
         config["jupyterhub-classroom:allowedUsers"] = students.map((s) => s.email);
+        if (values["concurrent-spawn-limit"] !== undefined) config["jupyterhub-classroom:concurrentSpawnLimit"] = values["concurrent-spawn-limit"];
         if (values.warm) {
             config["jupyterhub-classroom:classSchedule"] = [meetingStartingSoon()];
             config["jupyterhub-classroom:timezone"] = "UTC";
