@@ -361,7 +361,7 @@ export const CONFIG_KEYS = {
         type: "integer",
         schema: number().pipe(z.number().int("expected a whole number").min(0, "expected 0 (derive it) or more")).default(0),
         example: "4",
-        description: "How many students' servers may be starting at the same moment; the rest wait in the hub's queue, in order. 0: the Droplet's vCPUs ÷ cpuLimit (at most 1).",
+        description: "How many students' servers may be starting at the same moment; the rest wait in the hub's queue, in order. 0: twice the Droplet's vCPUs ÷ cpuLimit (at most 1).",
     },
     loginTitle: {
         type: "string",

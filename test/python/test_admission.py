@@ -202,6 +202,6 @@ def test_a_hub_restart_with_students_waiting_starts_from_an_empty_queue():
     asyncio.run(after_restart())
 
 
-@pytest.mark.parametrize(("cpus", "cpu_limit", "expected"), [(2, 1.0, 2), (2, 0.5, 4), (4, 2.0, 4), (1, 0.3, 3)])
-def test_the_default_limit_is_the_droplets_vcpus_over_a_students_cpu_share(cpus, cpu_limit, expected):
+@pytest.mark.parametrize(("cpus", "cpu_limit", "expected"), [(2, 1.0, 4), (2, 0.5, 8), (4, 2.0, 8), (1, 0.3, 6)])
+def test_the_default_limit_is_twice_the_droplets_vcpus_over_a_students_cpu_share(cpus, cpu_limit, expected):
     assert default_limit(cpu_limit, cpus) == expected

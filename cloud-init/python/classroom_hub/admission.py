@@ -21,11 +21,17 @@ from collections.abc import AsyncIterator
 log = logging.getLogger("JupyterHub")
 
 
+# A start holds its slot for longer than it uses the CPU: through the pre-spawn hook's file work and
+# until the hub notices the server answering. With one start per core's worth of CPU quota, 60
+# students left the cores idle half the time (docs/performance.md); twice as many keep them busy.
+STARTS_PER_CPU_SHARE = 2
+
+
 def default_limit(cpu_limit: float, cpus: int | None = None) -> int:
-    """One start per core's worth of a student's CPU quota: a server limited to half a core takes
-    half a core while it starts, so twice as many fit (cpuLimit 0.5 on 2 vCPUs: 4)."""
+    """Two starts per core's worth of a student's CPU quota: a server limited to half a core takes
+    at most half a core while it starts (cpuLimit 0.5 on 2 vCPUs: 8)."""
     cpus = cpus or os.cpu_count() or 1
-    return max(1, math.floor(cpus / min(cpu_limit, 1.0)))
+    return max(1, math.floor(STARTS_PER_CPU_SHARE * cpus / min(cpu_limit, 1.0)))
 
 
 class Admission:
