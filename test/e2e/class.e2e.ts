@@ -1017,7 +1017,7 @@ print("key written")
         const formgrader = await (await session(prof)).context.newPage();
         await formgrader.goto(formgraderUrl);
         await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
-        await formgrader.getByText("Add new assignment...").click();
+        await formgrader.getByRole("link", { name: "Add new assignment..." }).click();
         await formgrader.locator("#add-assignment-modal input.name").fill("ps1");
         await formgrader.locator("#add-assignment-modal button.save").click();
         await assignmentRow(formgrader).waitFor({ timeout: 60_000 });
