@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, TestContext } from "node:test";
@@ -15,6 +15,7 @@ import { volumeName } from "../../components/hubServer";
 import { COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../../lib/bundle";
 import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
 import { DigitalOceanStandIn, startDigitalOcean } from "./standIns/digitalocean";
+import { LocalSshd, startSshd } from "./localSshd";
 import { buildToolchain, Plugin, PLUGINS, pulumiVersion, REPO, Toolchain, Workspace } from "./toolchain";
 import type { ResourceStep } from "./runOperation";
 
@@ -62,6 +63,7 @@ describe("the real Pulumi engine on the example class stack", () => {
     let workspace: Workspace;
     let digitalocean: DigitalOceanStandIn;
     let cloudflare: CloudflareStandIn;
+    let sshd: LocalSshd | undefined;
     let dir: string;
 
     before(async () => {
@@ -86,6 +88,7 @@ describe("the real Pulumi engine on the example class stack", () => {
         if (cloudflare) console.log(`\nCloudflare stand-in calls:\n  ${cloudflare.log.join("\n  ")}`);
         await digitalocean?.close();
         await cloudflare?.close();
+        sshd?.close();
         if (dir) rmSync(dir, { recursive: true, force: true });
     });
 
@@ -187,6 +190,65 @@ describe("the real Pulumi engine on the example class stack", () => {
         assert.equal(destroy.error, undefined, destroy.cliOutput);
         assert.deepEqual(countByType(custom(destroy.steps).filter((s) => s.op === "delete")), KEYS_AND_SECRETS);
         assert.deepEqual(JSON.parse(keys.pulumi(["stack", "export"]).stdout).deployment.resources ?? [], []);
+    });
+
+    test("local and remote commands with the command plugin, against a local sshd: create, update in place, replace, delete", async (t) => {
+        if (!needsPlugins(t, ["command"])) return;
+        const commandsDir = join(dir, "commands");
+        const written = join(commandsDir, "written");
+        mkdirSync(join(commandsDir, "state"), { recursive: true });
+        mkdirSync(written);
+        sshd = await startSshd(join(commandsDir, "sshd"));
+        writeFileSync(join(commandsDir, "Pulumi.yaml"), "name: jupyterhub-classroom\nruntime: nodejs\n");
+        const commands = new Workspace(commandsDir, STACK, cliEnv(join(commandsDir, "state")), join(__dirname, "commands.ts"));
+        commands.pulumi(["stack", "init", STACK]);
+        // On stdin: a value may start with "-" or span lines (the private key).
+        const set = (key: string, value: string, secret = false) =>
+            commands.pulumi(["config", "set", ...(secret ? ["--secret"] : []), `commandsTest:${key}`], { input: value });
+        set("host", sshd.host);
+        set("port", String(sshd.port));
+        set("user", sshd.user);
+        set("privateKey", sshd.privateKey, true);
+        set("hostKey", sshd.hostKey);
+        set("dir", written);
+        set("bundle", "the first bundle", true);
+        set("serverId", "droplet-1");
+        const step = async (name: "preview" | "up" | "destroy", what: string) => {
+            const report = await commands.operation(name);
+            timings.push(`commands, ${what}: ${report.seconds.toFixed(1)} s`);
+            assert.equal(report.error, undefined, `${report.cliOutput}\nsshd:\n${sshd?.log()}`);
+            return report;
+        };
+        /** Resource name → what the engine does to it, for those it changes. */
+        const changes = (report: { steps: readonly ResourceStep[] }) => {
+            const ops: Record<string, string[]> = {};
+            for (const s of custom(report.steps).filter((s) => s.op !== "same")) (ops[s.urn.split("::").pop() ?? ""] ??= []).push(s.op);
+            return ops;
+        };
+
+        const up = await step("up", "up");
+        assert.equal(up.outputs.waitedStdout, "ready");
+        assert.equal(up.outputs.appliedStdout, "applied 16 bytes");
+        assert.equal(readFileSync(join(written, "applied"), "utf8"), "the first bundle");
+
+        // A new bundle: the settings step is updated in place (its update command), nothing else runs.
+        set("bundle", "the second, longer bundle", true);
+        assert.deepEqual(changes(await step("preview", "preview of a new stdin")), { apply: ["update"], "before-delete": ["update"] });
+        const updated = await step("up", "up with a new stdin");
+        assert.equal(updated.outputs.appliedStdout, "applied 25 bytes");
+        assert.equal(readFileSync(join(written, "applied"), "utf8"), "the second, longer bundle");
+
+        // A new server: every step is replaced, and the old archive step's delete runs with the secret.
+        set("serverId", "droplet-2");
+        const replacing = changes(await step("preview", "preview of a new trigger"));
+        assert.deepEqual(Object.keys(replacing).sort(), ["apply", "before-delete", "wait"]);
+        assert.ok(Object.values(replacing).every((ops) => ops.includes("replace")), JSON.stringify(replacing));
+        await step("up", "up with a new trigger");
+        assert.equal(readFileSync(join(written, "deleted"), "utf8"), "the second, longer bundle");
+
+        rmSync(join(written, "deleted"));
+        await step("destroy", "destroy");
+        assert.equal(readFileSync(join(written, "deleted"), "utf8"), "the second, longer bundle");
     });
 
     test("`pulumi preview` lists the class's resources, each a create", async (t) => {

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Builds the Pulumi CLI and the resource plugins the stack uses into a cache outside the repository: the CLI
-# from the Go module proxy at the version package-lock.json pins for @pulumi/pulumi; random and tls from
-# their upstream Terraform providers through pulumi-terraform-bridge (the wrapper modules in
-# tools/engine/providers/), labelled with the versions package-lock.json pins for @pulumi/random and
-# @pulumi/tls; command, digitalocean and cloudflare from their Pulumi provider modules, which the proxy
-# refuses. Each piece is rebuilt only when its pin, its wrapper or the Go toolchain changes. A piece that
+# from the Go module proxy at the version package-lock.json pins for @pulumi/pulumi; from the modules in
+# tools/engine/providers/, random and tls (their upstream Terraform providers through
+# pulumi-terraform-bridge) and command (a test provider), labelled with the versions package-lock.json pins
+# for their npm packages; digitalocean and cloudflare from their Pulumi provider modules, which the proxy
+# refuses. Each piece is rebuilt only when its pin, its module or the Go toolchain changes. A piece that
 # cannot be built is recorded as blocked, with the exact command and error, and the rest still build.
 #
 # Prints key=value lines: bin_dir (the CLI, for PATH), pulumi_home (PULUMI_HOME: the plugins at their
@@ -114,18 +114,18 @@ from_proxy() {
     (cd "$work" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" -o "$work/$name" "$package")
 }
 
-# from_wrapper WORK NAME SOURCE VERSION — a recipe: builds the wrapper module in SOURCE (one of
+# from_source WORK NAME SOURCE VERSION — a recipe: builds the Go module in SOURCE (one of
 # tools/engine/providers/) from a scratch copy, where Go may add go.sum and indirect requirements; VERSION
 # is the plugin version the binary reports.
-from_wrapper() {
+from_source() {
   local work=$1 name=$2 source=$3 version=$4
   step="go build -o $name in a copy of ${source#"$repo"/}"
   cp -R "$source" "$work/src" &&
     (cd "$work/src" && nice -n 19 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$work/$name" .)
 }
 
-# The files of a wrapper module, for its cache key.
-wrapper_digest() {
+# The files of a module in tools/engine/providers/, for its cache key.
+source_digest() {
   (cd "$1" && find . -type f -exec sha256sum {} + | sort)
 }
 
@@ -144,18 +144,18 @@ install_plugin() {
 }
 
 blocked=()
-for plugin in random tls; do
+for plugin in random tls command; do
   version=$(npm_version "@pulumi/$plugin")
   source="$repo/tools/engine/providers/$plugin"
-  if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$(wrapper_digest "$source")" \
-    from_wrapper "$source" "$version"); then
+  if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$(source_digest "$source")" \
+    from_source "$source" "$version"); then
     install_plugin "$plugin" "$version" "$plugin_dir"
   else
     blocked+=("pulumi-resource-$plugin $cache_root/pulumi-resource-$plugin-v$version.blocked")
   fi
 done
 
-for plugin in command digitalocean cloudflare; do
+for plugin in digitalocean cloudflare; do
   version=$(npm_version "@pulumi/$plugin")
   module="github.com/pulumi/pulumi-$plugin/provider$(major_suffix "$version")"
   ldflags="-X $module/pkg/version.Version=$version"
