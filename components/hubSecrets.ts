@@ -15,7 +15,8 @@ export class HubSecrets extends pulumi.ComponentResource {
     constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubSecrets", name, {}, opts);
         // RandomBytes, not RandomId: RandomId's hex output and its resource id are the secret
-        // itself, stored and shown in plain text; RandomBytes marks its outputs secret.
+        // itself, stored and shown in plain text; RandomBytes marks its outputs secret. Its resource
+        // id, though, is its base64, in clear in the state too (docs/engine.md, What the real engine found).
         const cookie = new random.RandomBytes(`${name}-cookie-secret`, { length: COOKIE_SECRET_BYTES }, { parent: this });
         const traefik = new random.RandomPassword(`${name}-traefik-api-password`, {
             length: TRAEFIK_API_PASSWORD_LENGTH,

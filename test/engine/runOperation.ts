@@ -1,15 +1,16 @@
 /**
- * Runs one operation of the real Pulumi CLI on the class stack, in a process of its own so the
- * program (index.ts) is evaluated afresh each time, as `pulumi preview` would evaluate it.
+ * Runs one operation of the real Pulumi CLI on a stack, in a process of its own so the program
+ * (the class's index.ts) is evaluated afresh each time, as `pulumi preview` would evaluate it.
  *
  * The CLI reaches the program through @pulumi/pulumi's automation language server (the CLI's
- * --client), because pulumi-language-nodejs cannot be built here (docs/engine.md). That server runs
- * the program with the same runtime code the language host would start.
+ * --client), so no language host (pulumi-language-nodejs) is needed. That server runs the program with
+ * the same runtime code the language host would start.
  *
- *   node --import tsx test/engine/runOperation.ts preview|up|destroy WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]
+ *   node --import tsx test/engine/runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]
  *
- * WORK_DIR holds Pulumi.yaml and the stack's config file; REPORT_JSON receives what the engine did
- * to each resource; EXCLUDED_URNs are left out of `up` (the CLI's --exclude). The CLI's own output
+ * PROGRAM is the module that declares the resources (the stack's index.ts), its exports the stack's
+ * outputs; WORK_DIR holds Pulumi.yaml and the stack's config file; REPORT_JSON receives what the engine
+ * did to each resource; EXCLUDED_URNs are left out of `up` (the CLI's --exclude). The CLI's own output
  * goes to stdout, as an instructor would see it.
  */
 import { writeFileSync } from "node:fs";
@@ -34,16 +35,15 @@ export interface OperationReport {
     readonly error?: string;
 }
 
-const PROGRAM = path.resolve(__dirname, "../../index.ts");
 const PROJECT = "jupyterhub-classroom";
 
 async function main(): Promise<void> {
-    const [operation, workDir, stackName, reportPath, ...exclude] = process.argv.slice(2);
-    if (!["preview", "up", "destroy"].includes(operation) || !workDir || !stackName || !reportPath) {
-        throw new Error("usage: runOperation.ts preview|up|destroy WORK_DIR STACK REPORT_JSON");
+    const [operation, programPath, workDir, stackName, reportPath, ...exclude] = process.argv.slice(2);
+    if (!["preview", "up", "destroy"].includes(operation) || !programPath || !workDir || !stackName || !reportPath) {
+        throw new Error("usage: runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]");
     }
     // The program's exports are the stack's outputs; `default` is only the CommonJS interop copy of them.
-    const program = async () => Object.fromEntries(Object.entries(await import(PROGRAM)).filter(([name]) => name !== "default"));
+    const program = async () => Object.fromEntries(Object.entries(await import(path.resolve(programPath))).filter(([name]) => name !== "default"));
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },
         { workDir },

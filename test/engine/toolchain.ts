@@ -9,6 +9,7 @@ import type { OperationReport } from "./runOperation";
 
 export const REPO = resolve(__dirname, "../..");
 export const PLUGINS = ["random", "tls", "command", "digitalocean", "cloudflare"] as const;
+export type Plugin = (typeof PLUGINS)[number];
 const OPERATION_LIMIT_MS = 10 * 60_000;
 
 export interface Toolchain {
@@ -18,7 +19,7 @@ export interface Toolchain {
     /** Pieces build.sh could not build → the command and error it recorded. */
     readonly blocked: ReadonlyMap<string, string>;
     /** Plugins the CLI will not find at the pinned version (build.sh printed why). */
-    readonly missingPlugins: readonly string[];
+    readonly missingPlugins: readonly Plugin[];
 }
 
 export function buildToolchain(): Toolchain {
@@ -33,10 +34,9 @@ export function buildToolchain(): Toolchain {
         return [name, readFileSync(file, "utf8").trim()];
     }));
     const pulumiHome = single("pulumi_home");
-    const missingPlugins = PLUGINS.flatMap((plugin) => {
+    const missingPlugins = PLUGINS.filter((plugin) => {
         const version = npmVersion(`@pulumi/${plugin}`);
-        const path = join(pulumiHome, "plugins", `resource-${plugin}-v${version}`, `pulumi-resource-${plugin}`);
-        return existsSync(path) ? [] : [`pulumi-resource-${plugin} v${version}`];
+        return !existsSync(join(pulumiHome, "plugins", `resource-${plugin}-v${version}`, `pulumi-resource-${plugin}`));
     });
     return { binDir: single("bin_dir"), pulumiHome, buildSeconds, blocked, missingPlugins };
 }
@@ -46,24 +46,35 @@ function npmVersion(name: string): string {
     return lock.packages[`node_modules/${name}`].version;
 }
 
-/** A stack's world: its work directory (Pulumi.yaml and the stack file) and the CLI's environment. */
-export class Workspace {
-    constructor(readonly dir: string, readonly stack: string, readonly env: NodeJS.ProcessEnv) {}
+/** The stack's own program. */
+export const CLASS_PROGRAM = join(REPO, "index.ts");
 
-    /** Runs the real CLI in the work directory; returns its output, stdout then stderr. */
-    pulumi(args: readonly string[], options: { readonly mayFail?: boolean; readonly input?: string } = {}): { status: number; output: string } {
+/**
+ * A stack's world: its work directory (Pulumi.yaml and the stack file), the CLI's environment and the
+ * program the operations run.
+ */
+export class Workspace {
+    constructor(
+        readonly dir: string,
+        readonly stack: string,
+        readonly env: NodeJS.ProcessEnv,
+        readonly program: string = CLASS_PROGRAM,
+    ) {}
+
+    /** Runs the real CLI in the work directory; returns its stdout and its output, stdout then stderr. */
+    pulumi(args: readonly string[], options: { readonly mayFail?: boolean; readonly input?: string } = {}): { status: number; stdout: string; output: string } {
         const result = spawnSync("pulumi", [...args, "--non-interactive"], {
             cwd: this.dir, env: this.env, encoding: "utf8", input: options.input, timeout: 120_000,
         });
         const output = `${result.stdout}${result.stderr}`;
         if (result.status !== 0 && !options.mayFail) throw new Error(`pulumi ${args.join(" ")} failed (${result.status}):\n${output}`);
-        return { status: result.status ?? -1, output };
+        return { status: result.status ?? -1, stdout: result.stdout, output };
     }
 
-    /** One preview, up or destroy of the class program, in a fresh process (runOperation.ts). */
+    /** One preview, up or destroy of the program, in a fresh process (runOperation.ts). */
     async operation(name: "preview" | "up" | "destroy", exclude: readonly string[] = []): Promise<OperationReport & { cliOutput: string }> {
         const reportPath = join(this.dir, `${name}-${Date.now()}.json`);
-        const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "runOperation.ts"), name, this.dir, this.stack, reportPath, ...exclude], {
+        const child = spawn(process.execPath, ["--import", "tsx", join(__dirname, "runOperation.ts"), name, this.program, this.dir, this.stack, reportPath, ...exclude], {
             cwd: REPO, env: this.env, stdio: ["ignore", "pipe", "pipe"],
         });
         let cliOutput = "";

@@ -1,8 +1,11 @@
 #!/usr/bin/env bash
-# Builds the Pulumi CLI, the Node.js language host and the resource plugins the stack uses from the
-# Go module proxy, at the versions package-lock.json pins for their npm packages, into a cache outside
-# the repository. Each piece is rebuilt only when its pin (or the Go toolchain) changes. A piece the
-# proxy cannot serve is recorded as blocked, with the exact command and error, and the rest still build.
+# Builds the Pulumi CLI and the resource plugins the stack uses into a cache outside the repository: the CLI
+# from the Go module proxy at the version package-lock.json pins for @pulumi/pulumi; from the modules in
+# tools/engine/providers/, random and tls (their upstream Terraform providers through
+# pulumi-terraform-bridge) and command (a test provider), labelled with the versions package-lock.json pins
+# for their npm packages; digitalocean and cloudflare from their Pulumi provider modules, which the proxy
+# refuses. Each piece is rebuilt only when its pin, its module or the Go toolchain changes. A piece that
+# cannot be built is recorded as blocked, with the exact command and error, and the rest still build.
 #
 # Prints key=value lines: bin_dir (the CLI, for PATH), pulumi_home (PULUMI_HOME: the plugins at their
 # versions), env_file (the same, to source in a shell) and one `blocked=NAME FILE` line for each piece
@@ -56,13 +59,15 @@ module_field() {
       console.log(v); });' "$1"
 }
 
-# build NAME MODULE PACKAGE VERSION LDFLAGS [TAGGED_MODULE] — prints the directory that holds NAME, or
-# records why not. Modules in a subdirectory that the release does not tag (the providers' provider/,
-# the language host) are fetched at the release's commit, read from TAGGED_MODULE's tag.
-build() {
-  local name=$1 module=$2 package=$3 version=$4 ldflags=$5 tagged=${6:-}
-  local key dir log work
-  key=$(printf '%s\n' "$module" "$package" "$version" "$go_version" "$ldflags" | sha256sum | cut -c1-16)
+# cached NAME VERSION KEY_TEXT RECIPE [ARGS…] — prints the directory that holds the binary NAME, or records
+# why not in NAME-VERSION.blocked and fails. The binary is rebuilt only when KEY_TEXT or the Go toolchain
+# changes: `RECIPE WORK NAME ARGS…` builds WORK/NAME in the empty scratch directory WORK, setting `step` to
+# the command it is at, for the record.
+cached() {
+  local name=$1 version=$2 key_text=$3 recipe=$4
+  shift 4
+  local key dir log work step="" start=$SECONDS
+  key=$(printf '%s\n' "$key_text" "$go_version" | sha256sum | cut -c1-16)
   dir="$cache_root/$name-$version-$key"
   if [[ -x "$dir/$name" ]]; then
     echo "$name $version: cached ($(cat "$dir/build-seconds") s to build)" >&2
@@ -73,28 +78,12 @@ build() {
   log="$cache_root/$name-$version.log"
   rm -f "$cache_root/$name-$version.blocked"
   work=$(mktemp -d)
-  local start=$SECONDS step gomod ref=$version
-  {
-    step="go mod download -json $module@$version"
-    if ! gomod=$(cd "$work" && module_field GoMod "$module@$version"); then
-      [[ -n $tagged ]] &&
-      step="go mod download -json $tagged@$version (for the release's commit)" &&
-      ref=$(cd "$work" && module_field Origin.Hash "$tagged@$version") &&
-      step="go mod download -json $module@$ref" &&
-      gomod=$(cd "$work" && module_field GoMod "$module@$ref")
-    fi &&
-    (cd "$work" && go mod init example.invalid/engine-wrapper >/dev/null 2>&1 &&
-      copy_replaces "$gomod" >>go.mod) &&
-    step="go get $package@$ref" &&
-    (cd "$work" && nice -n 19 go get "$package@$ref") &&
-    step="go build -o $dir/$name $package" &&
-    (cd "$work" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" -o "$work/$name" "$package")
-  } >"$log" 2>&1 || {
-    { echo "command: (in a wrapper module) $step"; echo "error:"; tail -n 20 "$log"; } >"$cache_root/$name-$version.blocked"
+  if ! "$recipe" "$work" "$name" "$@" >"$log" 2>&1; then
+    { echo "command: $step"; echo "error:"; tail -n 20 "$log"; } >"$cache_root/$name-$version.blocked"
     echo "$name $version: BLOCKED at '$step' — see $cache_root/$name-$version.blocked" >&2
     rm -rf "$work"
     return 1
-  }
+  fi
   mkdir -p "$dir"
   mv "$work/$name" "$dir/$name"
   echo $((SECONDS - start)) >"$dir/build-seconds"
@@ -103,32 +92,77 @@ build() {
   echo "$dir"
 }
 
-pulumi_version=$(npm_version @pulumi/pulumi)
-cli_dir=$(build pulumi github.com/pulumi/pulumi/pkg/v3 github.com/pulumi/pulumi/pkg/v3/cmd/pulumi "v$pulumi_version" \
-  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version")
+# from_proxy WORK NAME MODULE PACKAGE VERSION LDFLAGS [TAGGED_MODULE] — a recipe: builds PACKAGE of MODULE at
+# VERSION in a throwaway wrapper module (Go refuses `go install mod@version` for modules with replace
+# directives). Modules in a subdirectory that the release does not tag (the providers' provider/) are
+# fetched at the release's commit, read from TAGGED_MODULE's tag.
+from_proxy() {
+  local work=$1 name=$2 module=$3 package=$4 version=$5 ldflags=$6 tagged=${7:-}
+  local gomod ref=$version
+  step="(in a wrapper module) go mod download -json $module@$version"
+  if ! gomod=$(cd "$work" && module_field GoMod "$module@$version"); then
+    [[ -n $tagged ]] &&
+      step="(in a wrapper module) go mod download -json $tagged@$version (for the release's commit)" &&
+      ref=$(cd "$work" && module_field Origin.Hash "$tagged@$version") &&
+      step="(in a wrapper module) go mod download -json $module@$ref" &&
+      gomod=$(cd "$work" && module_field GoMod "$module@$ref") || return 1
+  fi
+  (cd "$work" && go mod init example.invalid/engine-wrapper && copy_replaces "$gomod" >>go.mod) &&
+    step="(in a wrapper module) go get $package@$ref" &&
+    (cd "$work" && nice -n 19 go get "$package@$ref") &&
+    step="(in a wrapper module) go build -o $name $package" &&
+    (cd "$work" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" -o "$work/$name" "$package")
+}
 
-# The language host is optional: without it, test/engine drives the program through @pulumi/pulumi's own
-# automation language server (the CLI's --client), the same runtime code the host would start.
-language_module=github.com/pulumi/pulumi/sdk/nodejs/cmd/pulumi-language-nodejs/v3
-blocked=()
-if language_dir=$(build pulumi-language-nodejs "$language_module" "$language_module" "v$pulumi_version" \
-  "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version" github.com/pulumi/pulumi/pkg/v3); then
-  ln -sf "$language_dir/pulumi-language-nodejs" "$cli_dir/pulumi-language-nodejs"
-else
-  blocked+=("pulumi-language-nodejs $cache_root/pulumi-language-nodejs-v$pulumi_version.blocked")
-fi
+# from_source WORK NAME SOURCE VERSION — a recipe: builds the Go module in SOURCE (one of
+# tools/engine/providers/) from a scratch copy, where Go may add go.sum and indirect requirements; VERSION
+# is the plugin version the binary reports.
+from_source() {
+  local work=$1 name=$2 source=$3 version=$4
+  step="go build -o $name in a copy of ${source#"$repo"/}"
+  cp -R "$source" "$work/src" &&
+    (cd "$work/src" && nice -n 19 go build -trimpath -ldflags "-s -w -X main.version=$version" -o "$work/$name" .)
+}
+
+# The files of a module in tools/engine/providers/, for its cache key.
+source_digest() {
+  (cd "$1" && find . -type f -exec sha256sum {} + | sort)
+}
+
+pulumi_version=$(npm_version @pulumi/pulumi)
+pulumi_module=github.com/pulumi/pulumi/pkg/v3
+pulumi_ldflags="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$pulumi_version"
+cli_dir=$(cached pulumi "v$pulumi_version" "$pulumi_module $pulumi_ldflags" \
+  from_proxy "$pulumi_module" "$pulumi_module/cmd/pulumi" "v$pulumi_version" "$pulumi_ldflags")
 
 pulumi_home="$cache_root/pulumi-home"
 mkdir -p "$pulumi_home/plugins"
-for plugin in random tls command digitalocean cloudflare; do
+# install_plugin NAME VERSION DIR — the CLI looks plugins up by name and version in PULUMI_HOME/plugins.
+install_plugin() {
+  PULUMI_HOME=$pulumi_home PULUMI_SKIP_UPDATE_CHECK=true \
+    "$cli_dir/pulumi" plugin install resource "$1" "$2" --file "$3/pulumi-resource-$1" --reinstall >&2
+}
+
+blocked=()
+for plugin in random tls command; do
+  version=$(npm_version "@pulumi/$plugin")
+  source="$repo/tools/engine/providers/$plugin"
+  if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$(source_digest "$source")" \
+    from_source "$source" "$version"); then
+    install_plugin "$plugin" "$version" "$plugin_dir"
+  else
+    blocked+=("pulumi-resource-$plugin $cache_root/pulumi-resource-$plugin-v$version.blocked")
+  fi
+done
+
+for plugin in digitalocean cloudflare; do
   version=$(npm_version "@pulumi/$plugin")
   module="github.com/pulumi/pulumi-$plugin/provider$(major_suffix "$version")"
-  if plugin_dir=$(build "pulumi-resource-$plugin" "$module" "$module/cmd/pulumi-resource-$plugin" "v$version" \
-    "-X $module/pkg/version.Version=$version" "github.com/pulumi/pulumi-$plugin/sdk$(major_suffix "$version")"); then
-    # The CLI looks plugins up by name and version in PULUMI_HOME/plugins.
-    install_dir="$pulumi_home/plugins/resource-$plugin-v$version"
-    mkdir -p "$install_dir"
-    ln -sf "$plugin_dir/pulumi-resource-$plugin" "$install_dir/pulumi-resource-$plugin"
+  ldflags="-X $module/pkg/version.Version=$version"
+  if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$module $ldflags" \
+    from_proxy "$module" "$module/cmd/pulumi-resource-$plugin" "v$version" "$ldflags" \
+    "github.com/pulumi/pulumi-$plugin/sdk$(major_suffix "$version")"); then
+    install_plugin "$plugin" "$version" "$plugin_dir"
   else
     blocked+=("pulumi-resource-$plugin $cache_root/pulumi-resource-$plugin-v$version.blocked")
   fi
