@@ -1028,7 +1028,7 @@ print("key written")
         await files.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
         const [chooser] = await Promise.all([files.waitForEvent("filechooser"), files.getByTitle("Upload Files").first().click()]);
         await chooser.setFiles(notebookFile);
-        await files.locator(".jp-DirListing-item", { hasText: "ps1.ipynb" }).waitFor({ timeout: 60_000 });
+        await files.locator(".jp-DirListing-item", { hasText: "ps1.ipynb" }).waitFor({ state: "attached", timeout: 60_000 });
         await waitFor("the uploaded notebook in the course's source folder", 60_000, async () =>
             (await server.guest.exec(["test", "-s", `${course}/source/ps1/ps1.ipynb`])).code === 0 ? true : undefined, 1000);
         await files.close();
