@@ -14,16 +14,29 @@ export class HubSecrets extends pulumi.ComponentResource {
 
     constructor(name: string, opts?: pulumi.ComponentResourceOptions) {
         super("jupyterhub-classroom:index:HubSecrets", name, {}, opts);
-        // RandomBytes, not RandomId: RandomId's hex output and its resource id are the secret
-        // itself, stored and shown in plain text; RandomBytes marks its outputs secret. Its resource
-        // id, though, is its base64, in clear in the state too (docs/engine.md, What the real engine found).
-        const cookie = new random.RandomBytes(`${name}-cookie-secret`, { length: COOKIE_SECRET_BYTES }, { parent: this });
         const traefik = new random.RandomPassword(`${name}-traefik-api-password`, {
             length: TRAEFIK_API_PASSWORD_LENGTH,
             special: false,
         }, { parent: this });
-        this.cookieSecret = cookie.hex;
+        this.cookieSecret = cookieSecret(`${name}-cookie-secret`, { parent: this });
         this.traefikApiPassword = traefik.result;
         this.registerOutputs({ cookieSecret: this.cookieSecret, traefikApiPassword: this.traefikApiPassword });
     }
+}
+
+/**
+ * JupyterHub's cookie secret, 64 hex digits, made once and kept in the stack's encrypted state: a
+ * RandomPassword over the hex digits (the digits, and a-f as its "special" characters). Its resource
+ * id is "none"; RandomBytes' and RandomId's ids are the secret itself, and Pulumi stores ids in
+ * clear (docs/engine.md, What the real engine found).
+ */
+export function cookieSecret(name: string, opts: pulumi.CustomResourceOptions): pulumi.Output<string> {
+    return new random.RandomPassword(name, {
+        length: 2 * COOKIE_SECRET_BYTES,
+        lower: false,
+        upper: false,
+        numeric: true,
+        special: true,
+        overrideSpecial: "abcdef",
+    }, opts).result;
 }

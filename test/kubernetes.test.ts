@@ -49,7 +49,7 @@ test("platform kubernetes makes a cluster, two pools, a provider, the release an
         "jupyterhub-classroom:index:ClassRelease > kubernetes:core/v1:Secret::class-hub-secret",
         "jupyterhub-classroom:index:ClassRelease > kubernetes:core/v1:Service::class-proxy-public",
         "jupyterhub-classroom:index:ClassRelease > kubernetes:helm.sh/v3:Release::class-release",
-        "jupyterhub-classroom:index:ClassRelease > random:index/randomBytes:RandomBytes::class-cookie-secret",
+        "jupyterhub-classroom:index:ClassRelease > random:index/randomPassword:RandomPassword::class-cookie-secret",
         "jupyterhub-classroom:index:HubDns > cloudflare:index/dnsRecord:DnsRecord::class-a",
     ]);
     assert.equal(run.ofType("digitalocean:index/droplet:Droplet").length, 0);

@@ -77,10 +77,8 @@ function outputsOf(type: string, name: string, inputs: Record<string, any>, worl
             return { ...inputs, fingerprint: "3b:16:bf:e4:8b:00:8b:b8:59:8c:a9:d3:f0:19:45:fa" };
         case "digitalocean:index/droplet:Droplet":
             return { ...inputs, ipv4Address: world.ipv4, ipv6Address: world.ipv6 };
-        case "random:index/randomBytes:RandomBytes":
-            return { ...inputs, hex: world.cookieSecret };
         case "random:index/randomPassword:RandomPassword":
-            return { ...inputs, result: world.traefikApiPassword };
+            return { ...inputs, result: name.endsWith("-cookie-secret") ? world.cookieSecret : world.traefikApiPassword };
         case "digitalocean:index/kubernetesCluster:KubernetesCluster":
             return { ...inputs, kubeConfigs: [{ rawConfig: world.kubeconfig }] };
         case "kubernetes:helm.sh/v3:Release":

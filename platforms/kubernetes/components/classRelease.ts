@@ -1,7 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as kubernetes from "@pulumi/kubernetes";
-import * as random from "@pulumi/random";
-import { COOKIE_SECRET_BYTES } from "../../../lib/bundle";
+import { cookieSecret } from "../../../components/hubSecrets";
 import { CHART, ChartValues, HUB_SECRET } from "../values";
 
 export interface ClassReleaseArgs {
@@ -31,9 +30,8 @@ export class ClassRelease extends pulumi.ComponentResource {
         super("jupyterhub-classroom:index:ClassRelease", name, {}, opts);
         const resource = { parent: this, provider: args.provider };
         const namespace = new kubernetes.core.v1.Namespace(`${name}-namespace`, { metadata: { name: NAMESPACE } }, resource);
-        // Created once and kept in the stack's encrypted state, so students stay logged in across
-        // upgrades; RandomBytes marks its outputs secret (see HubSecrets).
-        const cookie = new random.RandomBytes(`${name}-cookie-secret`, { length: COOKIE_SECRET_BYTES }, { parent: this });
+        // Created once and kept in the stack's encrypted state, so students stay logged in across upgrades.
+        const cookie = cookieSecret(`${name}-cookie-secret`, { parent: this });
         // The chart reads hub.existingSecret's keys before its own. The proxy's token cannot be here:
         // the chart's hub and proxy pods read it from the chart's own Secret only (templates/
         // proxy/deployment.yaml and hub/deployment.yaml at 4.4.0), which takes it from the values
@@ -43,7 +41,7 @@ export class ClassRelease extends pulumi.ComponentResource {
             metadata: { name: HUB_SECRET.name, namespace: namespace.metadata.name },
             type: "Opaque",
             stringData: {
-                [HUB_SECRET.cookieSecretKey]: cookie.hex,
+                [HUB_SECRET.cookieSecretKey]: cookie,
                 [HUB_SECRET.oauthClientSecretKey]: args.oauthClientSecret,
             },
         }, resource);
