@@ -1021,6 +1021,9 @@ print("key written")
         await formgrader.locator("#add-assignment-modal input.name").fill("ps1");
         await formgrader.locator("#add-assignment-modal button.save").click();
         await assignmentRow(formgrader).waitFor({ timeout: 60_000 });
+        // The row shows at once; the formgrader makes the assignment's source folder when its save returns.
+        await waitFor("the formgrader to make ps1's source folder", 60_000, async () =>
+            (await server.guest.exec(["test", "-d", `${course}/source/ps1`])).code === 0 ? true : undefined, 1000);
         const notebookFile = join(server.resultsDir, "ps1.ipynb");
         writeFileSync(notebookFile, JSON.stringify(sourceNotebook()));
         const files = await (await session(prof)).context.newPage();
