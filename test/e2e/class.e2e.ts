@@ -1013,7 +1013,7 @@ print("key written")
         const formgraderUrl = `${serviceOrigin("formgrader")}/services/formgrader/formgrader`;
 
         // The instructor, in the formgrader: "Add new assignment...", then the notebook they wrote,
-        // uploaded through the formgrader's JupyterLab into the assignment's source folder.
+        // uploaded into the assignment's source folder.
         const formgrader = await (await session(prof)).context.newPage();
         await formgrader.goto(formgraderUrl);
         await formgrader.waitForSelector("text=Manage Assignments", { timeout: 90_000 });
@@ -1024,17 +1024,11 @@ print("key written")
         // The row shows at once; the formgrader makes the assignment's source folder when its save returns.
         await waitFor("the formgrader to make ps1's source folder", 60_000, async () =>
             (await server.guest.exec(["test", "-d", `${course}/source/ps1`])).code === 0 ? true : undefined, 1000);
-        const notebookFile = join(server.resultsDir, "ps1.ipynb");
-        writeFileSync(notebookFile, JSON.stringify(sourceNotebook()));
-        const files = await (await session(prof)).context.newPage();
-        await files.goto(`${serviceOrigin("formgrader")}/services/formgrader/lab/tree/${courseId}/source/ps1`);
-        await files.waitForSelector("#jp-main-dock-panel", { timeout: 90_000 });
-        const [chooser] = await Promise.all([files.waitForEvent("filechooser"), files.getByTitle("Upload Files").first().click()]);
-        await chooser.setFiles(notebookFile);
-        await files.locator(".jp-DirListing-item", { hasText: "ps1.ipynb" }).waitFor({ state: "attached", timeout: 60_000 });
-        await waitFor("the uploaded notebook in the course's source folder", 60_000, async () =>
-            (await server.guest.exec(["test", "-s", `${course}/source/ps1/ps1.ipynb`])).code === 0 ? true : undefined, 1000);
-        await files.close();
+        // The notebook, as JupyterLab's upload sends it: a PUT to the formgrader server's contents API, from its page.
+        const uploaded = await apiFromPage(formgrader, "PUT", `/services/formgrader/api/contents/${courseId}/source/ps1/ps1.ipynb`,
+            { type: "notebook", format: "json", content: sourceNotebook() });
+        assert.equal(uploaded.status, 201, `uploading ps1.ipynb: ${uploaded.status} ${uploaded.text.slice(0, 300)}`);
+        assert.equal((await server.guest.exec(["test", "-s", `${course}/source/ps1/ps1.ipynb`])).code, 0, "the notebook is not in ps1's source folder");
 
         // Generate the student version, then release it: the formgrader's buttons, each confirmed by its success dialog.
         await formgrader.reload();
