@@ -1,6 +1,6 @@
 import { createHash, X509Certificate } from "node:crypto";
 import { request as httpRequest } from "node:http";
-import { request as httpsRequest } from "node:https";
+import { request as httpsRequest, RequestOptions as HttpsRequestOptions } from "node:https";
 import { connect, PeerCertificate } from "node:tls";
 
 /** Where the class hostname points: the guest, as DNS would send a browser to the Droplet. */
@@ -24,20 +24,32 @@ export interface RequestOptions {
     readonly timeoutMs?: number;
 }
 
-/** One HTTP(S) request to `url` on the class hostname, sent to the guest; redirects are not followed. */
-export function request(target: Target, url: string, options: RequestOptions = {}): Promise<Response> {
+/** `url`, parsed, once it is known to be on the class hostname. */
+function onTarget(target: Target, url: string): URL {
     const parsed = new URL(url);
     if (parsed.hostname !== target.hostname) throw new Error(`${url} is not on ${target.hostname}`);
-    const send = parsed.protocol === "https:" ? httpsRequest : httpRequest;
+    return parsed;
+}
+
+/** The request options that send a request for the class hostname to the guest, trusting `target.ca`. */
+function toGuest(target: Target): Pick<HttpsRequestOptions, "ca" | "servername" | "agent" | "lookup"> {
+    return {
+        ca: target.ca,
+        servername: target.hostname,
+        agent: false,
+        lookup: (_host, _opts, callback) => callback(null, [{ address: target.address, family: 4 }] as never, 4),
+    };
+}
+
+/** One HTTP(S) request to `url` on the class hostname, sent to the guest; redirects are not followed. */
+export function request(target: Target, url: string, options: RequestOptions = {}): Promise<Response> {
+    const send = onTarget(target, url).protocol === "https:" ? httpsRequest : httpRequest;
     return new Promise((resolve, reject) => {
         const req = send(url, {
+            ...toGuest(target),
             method: options.method ?? "GET",
             headers: options.headers,
-            ca: target.ca,
-            servername: target.hostname,
             timeout: options.timeoutMs ?? 15_000,
-            agent: false,
-            lookup: (_host, _opts, callback) => callback(null, [{ address: target.address, family: 4 }] as never, 4),
         }, (res) => {
             const chunks: Buffer[] = [];
             res.on("data", (c: Buffer) => chunks.push(c));
@@ -55,17 +67,13 @@ export function request(target: Target, url: string, options: RequestOptions = {
  * `onEvent` with each event's data until it returns true (resolves) or the stream ends (rejects).
  */
 export function followEvents(target: Target, url: string, headers: Record<string, string>, onEvent: (data: string) => boolean): Promise<void> {
-    const parsed = new URL(url);
-    if (parsed.hostname !== target.hostname) throw new Error(`${url} is not on ${target.hostname}`);
+    onTarget(target, url);
     return new Promise((resolve, reject) => {
         const req = httpsRequest(url, {
+            ...toGuest(target),
             headers: { ...headers, accept: "text/event-stream" },
-            ca: target.ca,
-            servername: target.hostname,
             // The hub sends a keepalive comment every few seconds: this long without a byte is a dead stream.
             timeout: 120_000,
-            agent: false,
-            lookup: (_host, _opts, callback) => callback(null, [{ address: target.address, family: 4 }] as never, 4),
         }, (res) => {
             if (res.statusCode !== 200) {
                 res.resume();
