@@ -2,9 +2,9 @@
 # Builds the Pulumi CLI and the resource plugins the stack uses into a cache outside the repository: the CLI
 # from the Go module proxy at the version package-lock.json pins for @pulumi/pulumi; from the modules in
 # tools/engine/providers/, random and tls (their upstream Terraform providers through
-# pulumi-terraform-bridge) and command (a test provider), labelled with the versions package-lock.json pins
-# for their npm packages; digitalocean and cloudflare from their Pulumi provider modules, which the proxy
-# refuses. Each piece is rebuilt only when its pin, its module or the Go toolchain changes. A piece that
+# pulumi-terraform-bridge) and the test providers command, digitalocean and cloudflare (written here on
+# pulumi-go-provider; the proxy serves none of their real providers), labelled with the versions
+# package-lock.json pins for their npm packages. Each piece is rebuilt only when its pin, its module or the Go toolchain changes. A piece that
 # cannot be built is recorded as blocked, with the exact command and error, and the rest still build.
 #
 # Prints key=value lines: bin_dir (the CLI, for PATH), pulumi_home (PULUMI_HOME: the plugins at their
@@ -26,12 +26,6 @@ npm_version() {
     console.log(p.version);' "$repo/package-lock.json" "$1"
 }
 
-# Go's major-version rule: modules at v2 and above carry /vN in their path.
-major_suffix() {
-  local major=${1%%.*}
-  if ((major >= 2)); then echo "/v$major"; fi
-}
-
 # The module's own go.mod replaces a dependency only for its own builds; a wrapper module that requires
 # it has to repeat the replacements. Local-path ones (../sdk) point into the same repository, whose
 # modules the wrapper requires at the same pinned version instead.
@@ -48,7 +42,7 @@ copy_replaces() {
     }' "$gomod"
 }
 
-# module_field FIELD MODULE@VERSION — a field of `go mod download -json` (GoMod, Origin.Hash), or its error.
+# module_field FIELD MODULE@VERSION — a field of `go mod download -json` (GoMod), or its error.
 # shellcheck disable=SC2016 # the single-quoted text is JavaScript, expanded by node
 module_field() {
   go mod download -json "$2" | node -e '
@@ -92,24 +86,16 @@ cached() {
   echo "$dir"
 }
 
-# from_proxy WORK NAME MODULE PACKAGE VERSION LDFLAGS [TAGGED_MODULE] — a recipe: builds PACKAGE of MODULE at
-# VERSION in a throwaway wrapper module (Go refuses `go install mod@version` for modules with replace
-# directives). Modules in a subdirectory that the release does not tag (the providers' provider/) are
-# fetched at the release's commit, read from TAGGED_MODULE's tag.
+# from_proxy WORK NAME MODULE PACKAGE VERSION LDFLAGS — a recipe: builds PACKAGE of MODULE at VERSION in a
+# throwaway wrapper module (Go refuses `go install mod@version` for modules with replace directives).
 from_proxy() {
-  local work=$1 name=$2 module=$3 package=$4 version=$5 ldflags=$6 tagged=${7:-}
-  local gomod ref=$version
+  local work=$1 name=$2 module=$3 package=$4 version=$5 ldflags=$6
+  local gomod
   step="(in a wrapper module) go mod download -json $module@$version"
-  if ! gomod=$(cd "$work" && module_field GoMod "$module@$version"); then
-    [[ -n $tagged ]] &&
-      step="(in a wrapper module) go mod download -json $tagged@$version (for the release's commit)" &&
-      ref=$(cd "$work" && module_field Origin.Hash "$tagged@$version") &&
-      step="(in a wrapper module) go mod download -json $module@$ref" &&
-      gomod=$(cd "$work" && module_field GoMod "$module@$ref") || return 1
-  fi
+  gomod=$(cd "$work" && module_field GoMod "$module@$version") || return 1
   (cd "$work" && go mod init example.invalid/engine-wrapper && copy_replaces "$gomod" >>go.mod) &&
-    step="(in a wrapper module) go get $package@$ref" &&
-    (cd "$work" && nice -n 19 go get "$package@$ref") &&
+    step="(in a wrapper module) go get $package@$version" &&
+    (cd "$work" && nice -n 19 go get "$package@$version") &&
     step="(in a wrapper module) go build -o $name $package" &&
     (cd "$work" && nice -n 19 go build -trimpath -ldflags "-s -w $ldflags" -o "$work/$name" "$package")
 }
@@ -144,24 +130,11 @@ install_plugin() {
 }
 
 blocked=()
-for plugin in random tls command; do
+for plugin in random tls command digitalocean cloudflare; do
   version=$(npm_version "@pulumi/$plugin")
   source="$repo/tools/engine/providers/$plugin"
   if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$(source_digest "$source")" \
     from_source "$source" "$version"); then
-    install_plugin "$plugin" "$version" "$plugin_dir"
-  else
-    blocked+=("pulumi-resource-$plugin $cache_root/pulumi-resource-$plugin-v$version.blocked")
-  fi
-done
-
-for plugin in digitalocean cloudflare; do
-  version=$(npm_version "@pulumi/$plugin")
-  module="github.com/pulumi/pulumi-$plugin/provider$(major_suffix "$version")"
-  ldflags="-X $module/pkg/version.Version=$version"
-  if plugin_dir=$(cached "pulumi-resource-$plugin" "v$version" "$module $ldflags" \
-    from_proxy "$module" "$module/cmd/pulumi-resource-$plugin" "v$version" "$ldflags" \
-    "github.com/pulumi/pulumi-$plugin/sdk$(major_suffix "$version")"); then
     install_plugin "$plugin" "$version" "$plugin_dir"
   else
     blocked+=("pulumi-resource-$plugin $cache_root/pulumi-resource-$plugin-v$version.blocked")
