@@ -11,49 +11,10 @@ import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { ClassServer } from "../localServer/classServer";
 import { e2eClassServer, user } from "../test/e2e/e2eClass";
-import { followEvents, request, Response, Target } from "../localServer/https-client";
+import { HubClient } from "../localServer/hubClient";
+import { request, Target } from "../localServer/https-client";
 import { TestUser } from "../localServer/oidc-provider";
 import { sleep, waitFor } from "../localServer/process";
-
-/** Cookies by name, sent back to the host that set them; enough for the hub and its login. */
-class HubClient {
-    private readonly cookies = new Map<string, string>();
-
-    constructor(private readonly target: Target, private readonly hubUrl: string) {}
-
-    async send(url: string, options: { method?: string; body?: string; headers?: Record<string, string> } = {}): Promise<Response> {
-        const onHub = url.startsWith(this.hubUrl);
-        const cookie = this.cookieHeader();
-        const headers = { ...options.headers, ...(onHub && cookie ? { cookie } : {}) };
-        const res = onHub
-            ? await request(this.target, url, { ...options, headers, timeoutMs: 120_000 })
-            : await plainRequest(url, options.method ?? "GET", options.body, headers);
-        if (onHub) {
-            for (const line of [res.headers["set-cookie"] ?? []].flat()) {
-                const [pair] = line.split(";");
-                const i = pair.indexOf("=");
-                this.cookies.set(pair.slice(0, i).trim(), pair.slice(i + 1).trim());
-            }
-        }
-        return res;
-    }
-
-    xsrf(): string { return this.cookies.get("_xsrf") ?? ""; }
-
-    cookieHeader(): string { return [...this.cookies].map(([k, v]) => `${k}=${v}`).join("; "); }
-}
-
-/** The OIDC provider is plain http on the test host: node's fetch, no redirects followed. */
-async function plainRequest(url: string, method: string, body: string | undefined, headers: Record<string, string>): Promise<Response> {
-    const res = await fetch(url, { method, body, headers, redirect: "manual" });
-    return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
-}
-
-function location(res: Response, what: string): string {
-    const to = res.headers.location;
-    if (typeof to !== "string") throw new Error(`${what}: expected a redirect, got ${res.status} ${res.body.slice(0, 200)}`);
-    return to;
-}
 
 /** What the student's side saw, in ms since the epoch. */
 interface ClientTimes {
@@ -70,42 +31,10 @@ interface ClientTimes {
 async function classStart(server: ClassServer, student: TestUser, target: Target): Promise<ClientTimes> {
     const started = Date.now();
     const client = new HubClient(target, server.hubUrl);
-    const authorize = new URL(location(await client.send(`${server.hubUrl}/hub/oauth_login?next=`), "oauth_login"));
-    const form = new URLSearchParams(authorize.searchParams);
-    form.set("username", student.login);
-    form.set("password", student.password);
-    const callback = location(await client.send(`${authorize.origin}/authorize`, {
-        method: "POST", body: form.toString(), headers: { "content-type": "application/x-www-form-urlencoded" },
-    }), "the provider's login form");
-    location(await client.send(callback), "the hub's OAuth callback");
+    await client.logIn(student);
     const loggedIn = Date.now();
-    await client.send(`${server.hubUrl}/hub/home`);
-
-    let startRequested: number;
-    for (;;) {
-        startRequested = Date.now();
-        const spawn = await client.send(`${server.hubUrl}/hub/api/users/${student.login}/server`, {
-            method: "POST", headers: { "x-xsrftoken": client.xsrf(), referer: `${server.hubUrl}/hub/home` },
-        });
-        if (spawn.status === 201 || spawn.status === 202) break;
-        // Warmed before the student came: nothing to start.
-        if (spawn.status === 400 && /already running/.test(spawn.body)) break;
-        // More students starting at once than concurrentSpawnLimit: the hub says when to come back.
-        if (spawn.status === 429) {
-            await sleep(Number(spawn.headers["retry-after"] ?? 5) * 1000);
-            continue;
-        }
-        throw new Error(`starting the server: ${spawn.status} ${spawn.body.slice(0, 200)}`);
-    }
-    // The spawn-pending page's EventSource: the hub's progress events until the one that says ready.
-    let failure = "";
-    const progress = `${server.hubUrl}/hub/api/users/${student.login}/server/progress?_xsrf=${encodeURIComponent(client.xsrf())}`;
-    await followEvents(target, progress, { cookie: client.cookieHeader() }, (data) => {
-        const event = JSON.parse(data) as { ready?: boolean; failed?: boolean; message?: string };
-        if (event.failed) failure = event.message ?? "failed";
-        return Boolean(event.ready || event.failed);
-    });
-    if (failure) throw new Error(`the hub gave up on the server after ${((Date.now() - started) / 1000).toFixed(0)} s: ${failure}`);
+    const startRequested = await client.startServer(student.login);
+    await client.waitUntilReady(student.login);
     return { started, loggedIn, startRequested, ready: Date.now() };
 }
 

@@ -1,8 +1,11 @@
-// See your class on this machine before paying for a Droplet: the class as `pulumi up` would build
-// it, booted on a local server the way the e2e test boots it (localServer/), with no account:
+// See your class on this machine before paying for a Droplet, with no account: `pulumi up` itself —
+// the real Pulumi engine running the stack's program — against a local cloud whose Droplet is a local
+// server booted from the user-data the engine sent (localServer/localCloud.ts); Ctrl-C runs
+// `pulumi destroy` (the homes archived into archives/ first) and tears the local cloud down:
 //   npm run local [-- --config Pulumi.<class>.yaml] [--fresh] [--state-dir DIR]
 //   npm run local -- --stop            (from another shell; Ctrl-C does the same)
-// Root, Linux with systemd-nspawn; see README.md, "See your class locally".
+// Root, Linux with systemd-nspawn, Go (the engine is built once, tools/engine/build.sh); see README.md,
+// "See your class locally".
 import { spawn } from "node:child_process";
 import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { basename, dirname, join, resolve } from "node:path";
@@ -12,6 +15,8 @@ import { rawClassConfigFromStackFile } from "../lib/config/stack";
 import { ClassServer } from "../localServer/classServer";
 import { servedCertificate } from "../localServer/https-client";
 import { LocalClass, LocalCourse, localClass } from "../localServer/localClass";
+import { LocalCloud } from "../localServer/localCloud";
+import { buildToolchain } from "../test/engine/toolchain";
 import { run, sleep } from "../localServer/process";
 
 const USAGE = "usage: npm run local [-- --config Pulumi.<class>.yaml] [--fresh] [--state-dir DIR] | npm run local -- --stop";
@@ -147,6 +152,10 @@ async function main(argv: string[]): Promise<number> {
     mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     const logs = join(stateDir, "logs");
     rmSync(logs, { recursive: true, force: true });
+    // The stack's state lives as long as its local cloud: one run.
+    const engineDir = join(stateDir, "engine");
+    rmSync(engineDir, { recursive: true, force: true });
+    mkdirSync(engineDir, { mode: 0o700 });
     const files = { volume: join(stateDir, "students-volume.img"), root: join(stateDir, "local-acme-root.pem"), logins: join(stateDir, "test-logins.txt") };
     const existing = existsSync(files.volume);
     writeFileSync(PID_FILE, `${process.pid}\n`);
@@ -162,16 +171,23 @@ async function main(argv: string[]): Promise<number> {
         stack, stackFile: configPath, change: local.change, users: local.logins, courseFiles: local.courseFiles,
         resultsDir: logs, keptVolume: files.volume, progress: say, stopOnSignals: false,
     });
-    // Ctrl-C (the whole process group), SIGTERM or --stop: tear down what is built, let a boot
-    // still under way end at its next step, then tear down what that step built.
+    let cloud: LocalCloud | undefined;
+    // Ctrl-C (the whole process group), SIGTERM or --stop: `pulumi destroy` once `up` is done (the
+    // homes archived first), then tear down what is built; a start still under way ends at its next step.
     let stopping: Promise<void> | undefined;
     let booting: Promise<unknown> = Promise.resolve();
+    let upDone = false;
     const stop = (why: string): Promise<void> => {
         stopping ??= (async () => {
+            if (cloud && upDone) {
+                say(`${why}: pulumi destroy (the students' homes are archived into archives/ first)…`);
+                const destroy = await cloud.workspace.operation("destroy", echo).catch((err: Error) => ({ error: err.message }));
+                if (destroy.error) say(`pulumi destroy failed: ${destroy.error}`);
+            }
             say(`${why}: tearing everything down (the students' volume stays)…`);
             await server.stop();
             await booting.catch(() => undefined);
-            await server.stop();
+            await (cloud ? cloud.stop() : server.stop());
             rmSync(PID_FILE, { force: true });
             say(`stopped; the students' files are in ${files.volume}`);
         })();
@@ -181,8 +197,21 @@ async function main(argv: string[]): Promise<number> {
     process.on("SIGINT", onSignal);
     process.on("SIGTERM", onSignal);
     const forever = new Promise<number>(() => undefined);
+    const echo = (text: string) => { process.stdout.write(text.replace(/^(?=.)/gm, "    ")); };
     try {
-        booting = server.start();
+        booting = (async () => {
+            say("the Pulumi engine and its plugins (tools/engine/build.sh; the first build takes about 15 minutes, later runs reuse it)");
+            const toolchain = buildToolchain();
+            if (toolchain.missingPlugins.length) {
+                throw new Error(`tools/engine/build.sh could not build ${toolchain.missingPlugins.join(", ")}:\n${[...toolchain.blocked.values()].join("\n")}`);
+            }
+            cloud = await LocalCloud.start({ server, stack, toolchain, workDir: engineDir });
+            say("pulumi up (the real engine, against the local cloud)");
+            const up = await cloud.workspace.operation("up", echo);
+            if (up.error) throw new Error(`pulumi up failed: ${up.error}`);
+            upDone = true;
+            if (cloud.problems().length) throw new Error(`the local cloud refused calls the real APIs would refuse:\n${cloud.problems().join("\n")}`);
+        })();
         await booting;
         const served = await servedCertificate({ hostname: server.hostname, address: server.network.guestAddress, ca: server.issuingRoot });
         if (!served.trusted) throw new Error(`the served certificate does not verify against the local CA's root: ${served.verifyError}`);

@@ -1,6 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import { archiveCommand } from "../lib/server";
+import { archiveCommand, PROJECT_DIR } from "../lib/server";
 
 export interface HubArchiveArgs {
     /** The Droplet's public IPv4 address. */
@@ -42,6 +42,9 @@ export class HubArchive extends pulumi.ComponentResource {
             delete: args.enabled
                 ? pulumi.all([args.host, args.user]).apply(([host, user]) => archiveCommand(host, user, args.stackName))
                 : undefined,
+            // The project's directory, where `npm run archive` is and archives/ is kept, wherever
+            // the engine starts the provider.
+            dir: PROJECT_DIR,
             environment: { CLASSROOM_SSH_PRIVATE_KEY: pulumi.secret(args.privateKey), CLASSROOM_SSH_HOST_KEY: args.hostKey },
             // A new Droplet replaces this step, so the old one's delete archives the old Droplet.
             triggers: [args.serverId],

@@ -3,6 +3,7 @@
  * argument list turned into one POSIX-quoted string here: no shell text is ever built by
  * concatenating a value into it.
  */
+import { resolve } from "node:path";
 
 /** The server's library: install.sh, the classroom-* commands, the Python code, the schemas. */
 export const SERVER_LIB = "/usr/local/lib/jupyterhub-classroom";
@@ -51,7 +52,10 @@ export function healthCheckCommand(timeoutMinutes: number, untrustedCa: boolean)
     return sudoTool("classroom-health", "--timeout", String(timeoutMinutes * 60), ...(untrustedCa ? ["--staging"] : []));
 }
 
-/** What `pulumi destroy` runs on this machine, in the project directory, before the Droplet goes. */
+/** This project's directory: package.json (so `npm run archive`) and archives/, wherever Pulumi runs from. */
+export const PROJECT_DIR = resolve(__dirname, "..");
+
+/** What `pulumi destroy` runs on this machine, in PROJECT_DIR, before the Droplet goes. */
 export function archiveCommand(host: string, user: string, stackName: string): string {
     return shellCommand(["npm", "run", "--silent", "archive", "--", "--host", host, "--user", user, "--name", stackName]);
 }

@@ -125,8 +125,11 @@ export class ClassServer {
     course!: CourseRepo;
     /** With perStudentOrigins: Cloudflare's API and the zone's DNS, for DNS-01 (acmeDns01.ts). */
     dns01?: Dns01World;
-    /** With perStudentOrigins: the Cloudflare token the render puts in the apply bundle, as HubAcmeToken's. */
-    private readonly cloudflareToken = randomBytes(30).toString("base64url");
+    /**
+     * With perStudentOrigins: the Cloudflare token the render puts in the apply bundle, as
+     * HubAcmeToken's; to the real engine, the account's own token (CLOUDFLARE_API_TOKEN).
+     */
+    readonly cloudflareToken = randomBytes(30).toString("base64url");
     /** Pebble's issuing root (PEM), known once pebble runs. */
     issuingRoot!: string;
     /** The students' volume the first server boots with, and its replacement after it. */
@@ -163,6 +166,12 @@ export class ClassServer {
         this.perStudentOrigins = this.classConfig.perStudentOrigins;
     }
 
+    /** The stack's config as this server is built from it: the stack file's, with the constructor's change applied. */
+    get stackConfig(): Readonly<Record<string, unknown>> { return this.stack.config; }
+
+    /** The class as the stack reads it. */
+    get config(): ClassConfig { return this.classConfig; }
+
     setting(key: string): unknown {
         return this.stack.config[`${NS}:${key}`];
     }
@@ -172,8 +181,24 @@ export class ClassServer {
     /** The public half of the stack's SSH key, as it is in the admin's authorized_keys. */
     get sshPublicKey(): string { return readFileSync(`${this.sshKey}.pub`, "utf8").trim(); }
     private get knownHosts(): string { return join(this.secretDir, "known_hosts"); }
-    /** The host key the first render made and every boot's user-data installs, as the stack's is one per stack. */
-    get hostPublicKey(): string { return readFileSync(join(this.renderDir, "ssh_host_ed25519_key.pub"), "utf8").trim(); }
+    /**
+     * The host key every boot's user-data installs, as the stack's is one per stack: the first
+     * render's, or the one the real engine's stack generated (pinHostKey).
+     */
+    get hostPublicKey(): string { return this.pinnedHostKey || readFileSync(join(this.renderDir, "ssh_host_ed25519_key.pub"), "utf8").trim(); }
+    private pinnedHostKey = "";
+
+    /** The stack's own host key, once `pulumi up` made it: the harness's SSH then pins that one. */
+    pinHostKey(hostPublicKey: string): void {
+        this.pinnedHostKey = hostPublicKey;
+        writeFileSync(this.knownHosts, knownHostsLine(this.network.guestAddress, 22, hostPublicKey), { mode: 0o600 });
+    }
+
+    /** The stack's SSH login key (OpenSSH private key): what `pulumi config set --secret sshPrivateKey` gives the real engine. */
+    get sshPrivateKey(): string { return readFileSync(this.sshKey, "utf8"); }
+
+    /** The OAuth client secret the local identity provider expects: what the stack's oauthClientSecret must be. */
+    get oauthClientSecretValue(): string { return this.oauthClientSecret; }
 
     /** A directory only root can read, removed with everything else at the end. */
     privateDir(name: string): string {
@@ -184,6 +209,16 @@ export class ClassServer {
 
     /** Builds the world around the server, boots it with the rendered user-data and delivers the class settings. */
     async start(): Promise<void> {
+        await this.startWorld();
+        await this.deploy(this.volume);
+    }
+
+    /**
+     * Everything around the server but the server: its network, the ACME CA, the identity provider,
+     * the course repository and the students' volume. The real engine's `pulumi up` then boots the
+     * server through the DigitalOcean stand-in (bootDroplet) and configures it over SSH itself.
+     */
+    async startWorld(): Promise<void> {
         if (this.options.stopOnSignals ?? true) {
             // Killed or interrupted, the run still removes its guest, servers and network.
             process.once("SIGINT", this.stopOnSignal);
@@ -231,7 +266,6 @@ export class ClassServer {
         this.currentBundle = join(this.renderDir, "apply-bundle.json");
         await HostVolume.removeStale(this.options.keptVolume);
         this.volume = this.options.keptVolume ? await this.keptVolume(this.options.keptVolume) : await this.newVolume("homes");
-        await this.deploy(this.volume);
     }
 
     /** A blank volume, as DigitalOcean creates it; removed at the end. */
@@ -258,7 +292,8 @@ export class ClassServer {
         // What the stack's connection pins: the host key the user-data installs, known before
         // the server boots; a replacement shows the same key (one per stack, not per Droplet).
         writeFileSync(this.knownHosts, knownHostsLine(this.network.guestAddress, 22, this.hostPublicKey), { mode: 0o600 });
-        await this.boot(volume, of);
+        await this.bootGuest(volume, readFileSync(join(this.renderDir, "user-data"), "utf8"), of);
+        await this.waitForCloudInit(of);
         await this.timings.time(`HubSync over SSH (classroom-sync)${of}`, () => this.syncServerFiles());
         await this.timings.time(`HubSettings over SSH (classroom-apply)${of}`, () => this.deliverBundle(this.currentBundle));
         await this.timings.time(`HubHealth over SSH (classroom-health)${of}`, async () => {
@@ -401,13 +436,28 @@ export class ClassServer {
         return { [trust]: "/usr/local/share/jhc-e2e", [traefikEnv]: "/etc/jupyterhub-classroom/traefik.env" };
     }
 
-    /** Boots a new instance (its own instance-id, so cloud-init runs as on a new Droplet) with the volume attached. */
-    private async boot(volume: HostVolume, of: string): Promise<void> {
+    /**
+     * What the DigitalOcean stand-in does for the real engine's new Droplet: boots a server from
+     * `userData` with `volume` attached and returns once it runs (a Droplet is "active" before
+     * cloud-init is done; the stack's HubSync waits for cloud-init itself).
+     */
+    async bootDroplet(userData: string, volume = this.volume): Promise<void> {
+        this.attached = volume;
+        await this.bootGuest(volume, userData, this.boots ? ` (Droplet ${this.boots + 1})` : "");
+    }
+
+    /** What the DigitalOcean stand-in does when the real engine deletes the Droplet: a clean poweroff. */
+    async shutdownDroplet(): Promise<void> {
+        await this.timings.time("shut down the server (Droplet deleted)", () => this.guest.shutdown());
+    }
+
+    /** Boots a new instance (its own instance-id, so cloud-init runs as on a new Droplet) from `userData`, with the volume attached. */
+    private async bootGuest(volume: HostVolume, userData: string, of: string): Promise<void> {
         this.boots += 1;
         const seed = join(this.secretDir, `seed-${this.boots}`);
         mkdirSync(seed, { mode: 0o700 });
         writeFileSync(join(seed, "meta-data"), `instance-id: jhc-e2e-${randomBytes(4).toString("hex")}\nlocal-hostname: ${this.hostname.split(".")[0]}\n`, { mode: 0o600 });
-        writeFileSync(join(seed, "user-data"), readFileSync(join(this.renderDir, "user-data")), { mode: 0o600 });
+        writeFileSync(join(seed, "user-data"), userData, { mode: 0o600 });
 
         const booted = Date.now();
         this.options.progress?.(`boot the server${of} (systemd-nspawn), then cloud-init runs the user-data`);
@@ -416,8 +466,13 @@ export class ClassServer {
             consoleLog: join(this.resultsDir, `console-${this.boots}.log`),
             readOnlyBinds: this.acmeTrustBinds, devices: volume.guestBinds(),
         });
-        this.teardowns.push(() => this.guest.shutdown());
+        const guest = this.guest;
+        this.teardowns.push(() => guest.shutdown());
         this.bootedAt = booted;
+    }
+
+    /** Waits for cloud-init to finish on the booted server, saying its stages as they come. */
+    private async waitForCloudInit(of: string): Promise<void> {
         const said = new Set<string>();
         const say = (line: string) => { if (!said.has(line)) { said.add(line); this.options.progress?.(line); } };
         const status = await waitFor("cloud-init to finish", 20 * 60_000, async () => {
@@ -431,7 +486,7 @@ export class ClassServer {
             }
             return state.status === "done" || state.status === "error" ? state : undefined;
         }, 2000);
-        this.timings.record(`boot → cloud-init done${of}`, Date.now() - booted);
+        this.timings.record(`boot → cloud-init done${of}`, Date.now() - this.bootedAt);
         this.cloudInitStatus = status;
         // Nothing after this can work on a server whose install failed: say so instead of failing later.
         if (status.status !== "done") throw new Error(`cloud-init ended ${status.status}: ${(status.errors ?? []).join("; ")}`);

@@ -44,7 +44,8 @@ async function graphOf(raw: Record<string, string>) {
     const resources = run.registered.map((r) => ({
         name: r.name,
         type: r.type,
-        inputs: sha256(plainText(r.inputs)),
+        // The project's path (the archive step's directory) differs between clones.
+        inputs: sha256(plainText(r.inputs).replaceAll(root, "<project>")),
         // Components share the name "hub"; the engine options recorded by name are the resources'.
         options: r.type.startsWith("jupyterhub-classroom:") ? null : run.request(r.name),
     })).sort((a, b) => `${a.type} ${a.name}`.localeCompare(`${b.type} ${b.name}`));

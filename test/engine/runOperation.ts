@@ -6,11 +6,11 @@
  * --client), so no language host (pulumi-language-nodejs) is needed. That server runs the program with
  * the same runtime code the language host would start.
  *
- *   node --import tsx test/engine/runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]
+ *   node --import tsx test/engine/runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON
  *
  * PROGRAM is the module that declares the resources (the stack's index.ts), its exports the stack's
  * outputs; WORK_DIR holds Pulumi.yaml and the stack's config file; REPORT_JSON receives what the engine
- * did to each resource; EXCLUDED_URNs are left out of `up` (the CLI's --exclude). The CLI's own output
+ * did to each resource. The CLI's own output
  * goes to stdout, as an instructor would see it.
  */
 import { writeFileSync } from "node:fs";
@@ -38,9 +38,9 @@ export interface OperationReport {
 const PROJECT = "jupyterhub-classroom";
 
 async function main(): Promise<void> {
-    const [operation, programPath, workDir, stackName, reportPath, ...exclude] = process.argv.slice(2);
+    const [operation, programPath, workDir, stackName, reportPath] = process.argv.slice(2);
     if (!["preview", "up", "destroy"].includes(operation) || !programPath || !workDir || !stackName || !reportPath) {
-        throw new Error("usage: runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON [EXCLUDED_URN…]");
+        throw new Error("usage: runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON");
     }
     // The program's exports are the stack's outputs; `default` is only the CommonJS interop copy of them.
     const program = async () => Object.fromEntries(Object.entries(await import(path.resolve(programPath))).filter(([name]) => name !== "default"));
@@ -71,7 +71,7 @@ async function main(): Promise<void> {
         if (operation === "preview") {
             await stack.preview({ onEvent, onOutput, diff: true });
         } else if (operation === "up") {
-            const result = await stack.up({ onEvent, onOutput, exclude });
+            const result = await stack.up({ onEvent, onOutput });
             outputs = Object.fromEntries(Object.entries(result.outputs)
                 .map(([key, value]) => [key, value.secret ? "[secret]" : value.value]));
         } else {

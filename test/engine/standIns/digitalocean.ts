@@ -91,6 +91,8 @@ const firewallRequest = z.object({
 interface Droplet {
     id: number; name: string; region: string; size: string; image: string; tags: string[];
     features: string[]; volume_ids: string[]; user_data?: string; status: "new" | "active"; created_at: string;
+    /** Why its server did not boot (machines only). */
+    bootFailure?: string;
     ssh_key_ids: number[]; vpc_uuid: string;
 }
 interface Volume {
@@ -111,6 +113,22 @@ export interface DigitalOceanOptions {
     readonly token: string;
     /** The public IPv4 address every new Droplet gets: where the test's SSH server listens. */
     readonly dropletIpv4: string;
+    /** The servers behind the Droplets, when they are to be real. Default: records only. */
+    readonly machines?: DropletMachines;
+}
+
+/**
+ * What makes a Droplet real: a local server booted from its user-data (localServer/), one at a time
+ * on the one address the stand-in gives Droplets.
+ */
+export interface DropletMachines {
+    /**
+     * Boots the server of a new Droplet from its user-data, with the named volumes attached; the
+     * Droplet is "active" once this resolves, as a Droplet is once it runs (before cloud-init is done).
+     */
+    dropletCreated(droplet: { readonly id: number; readonly userData: string; readonly volumeNames: readonly string[] }): Promise<void>;
+    /** Powers the deleted Droplet's server off, before the API answers the delete. */
+    dropletDeleted(id: number): Promise<void>;
 }
 
 export async function startDigitalOcean(options: DigitalOceanOptions): Promise<DigitalOceanStandIn> {
@@ -281,6 +299,8 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                 droplets.set(droplet.id, droplet);
                 for (const name of droplet.tags) tagNames.add(name);
                 for (const id of volumeIds) volumes.get(id)!.droplet_ids = [droplet.id];
+                options.machines?.dropletCreated({ id: droplet.id, userData: request.user_data ?? "", volumeNames: volumeIds.map((id) => volumes.get(id)!.name) })
+                    .then(() => { droplet.status = "active"; }, (err: Error) => { droplet.bootFailure = err.message; });
                 return { status: 202, body: { droplet: dropletView(droplet), links: { actions: [action("create", droplet.id, "droplet", droplet.region)] } } };
             },
         },
@@ -289,16 +309,19 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
             handle: ({ params }) => {
                 const droplet = droplets.get(Number(params[0]));
                 if (!droplet) return notFound("Droplet");
+                if (droplet.bootFailure) throw new ApiError(500, `Droplet ${droplet.id}'s server did not boot: ${droplet.bootFailure}`);
                 const view = dropletView(droplet);
-                droplet.status = "active";
+                // Without machines, a Droplet is running by the time anyone asks.
+                if (!options.machines) droplet.status = "active";
                 return { status: 200, body: { droplet: view } };
             },
         },
         {
             method: "DELETE", path: /^\/v2\/droplets\/(\d+)$/,
-            handle: ({ params }) => {
+            handle: async ({ params }) => {
                 const droplet = droplets.get(Number(params[0]));
                 if (!droplet) return notFound("Droplet");
+                await options.machines?.dropletDeleted(droplet.id);
                 // As on DigitalOcean: a deleted Droplet's volumes are detached and it leaves its firewalls.
                 for (const volume of volumes.values()) volume.droplet_ids = volume.droplet_ids.filter((id) => id !== droplet.id);
                 for (const firewall of firewalls.values()) firewall.droplet_ids = (firewall.droplet_ids ?? []).filter((id) => id !== droplet.id);
