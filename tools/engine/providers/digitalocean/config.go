@@ -7,6 +7,7 @@ import (
 	"os"
 
 	"github.com/digitalocean/godo"
+	p "github.com/pulumi/pulumi-go-provider"
 	"github.com/pulumi/pulumi-go-provider/infer"
 	"golang.org/x/oauth2"
 )
@@ -40,6 +41,20 @@ func (c *Config) Configure(context.Context) error {
 	client, err := godo.New(authorized, godo.SetBaseURL(endpoint), godo.SetUserAgent("pulumi-resource-digitalocean/"+version+" (engine test)"))
 	c.client = client
 	return err
+}
+
+// withSettingsDiff reports a changed token or endpoint as an update of the provider, not a replacement
+// of every resource it manages: the real provider's settings have no ForceNew. infer's own config diff
+// makes every difference a replacement, and finds one on every run (the `__internal` key its check adds).
+func withSettingsDiff(provider p.Provider) p.Provider {
+	provider.DiffConfig = func(_ context.Context, req p.DiffRequest) (p.DiffResponse, error) {
+		d := propertyDiffs{}
+		for _, key := range []string{"token", "apiEndpoint"} {
+			d.note(key, !req.State.Get(key).Equals(req.Inputs.Get(key)), false)
+		}
+		return d.response(), nil
+	}
+	return provider
 }
 
 // firstSet is the configured value, else the first environment variable that is set.

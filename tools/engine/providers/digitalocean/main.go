@@ -34,7 +34,7 @@ func main() {
 		).
 		Build()
 	if err == nil {
-		err = withModuleFormat(provider).Run(context.Background(), "digitalocean", version)
+		err = withModuleFormat(withSettingsDiff(provider)).Run(context.Background(), "digitalocean", version)
 	}
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-resource-digitalocean: %v\n", err)
