@@ -7,10 +7,12 @@
  */
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, TestContext } from "node:test";
+import { firewallTag, volumeName } from "../../components/hubServer";
 import { COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../../lib/bundle";
 import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
 import { DigitalOceanStandIn, startDigitalOcean } from "./standIns/digitalocean";
@@ -23,10 +25,23 @@ const STACK = "dev";
 const PASSPHRASE = "engr101-example";
 const DO_TOKEN = "dop_v1_engine_test_token";
 const CF_TOKEN = "engine-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
+/** The stand-in Droplets' address: TEST-NET-3, never routed; no rung here connects to it (classCycle.test.ts boots its Droplet). */
+const DROPLET_IPV4 = "203.0.113.10";
+
 /** What keysAndSecrets.ts declares: the class's generated keys and its own secrets. */
 const KEYS_AND_SECRETS: Record<string, number> = {
     "random:index/randomPassword:RandomPassword": 2,
     "tls:index/privateKey:PrivateKey": 2,
+};
+
+/** What dropletResources.ts declares: HubServer's resources. */
+const DROPLET_RESOURCES: Record<string, number> = {
+    "tls:index/privateKey:PrivateKey": 2,
+    "digitalocean:index/sshKey:SshKey": 1,
+    "digitalocean:index/volume:Volume": 1,
+    "digitalocean:index/tag:Tag": 1,
+    "digitalocean:index/firewall:Firewall": 1,
+    "digitalocean:index/droplet:Droplet": 1,
 };
 
 const timings: string[] = [];
@@ -34,6 +49,12 @@ const custom = (steps: readonly ResourceStep[]) =>
     steps.filter((s) => !s.type.startsWith("pulumi:") && !s.type.startsWith("jupyterhub-classroom:"));
 const countByType = (steps: readonly ResourceStep[]) =>
     Object.fromEntries([...new Set(steps.map((s) => s.type))].sort().map((t) => [t, steps.filter((s) => s.type === t).length]));
+/** Resource name → what the engine does to it, for those it changes. */
+const changes = (report: { steps: readonly ResourceStep[] }) => {
+    const ops: Record<string, string[]> = {};
+    for (const s of custom(report.steps).filter((s) => s.op !== "same")) (ops[s.urn.split("::").pop() ?? ""] ??= []).push(s.op);
+    return ops;
+};
 
 describe("the real Pulumi engine on the example class stack", () => {
     let toolchain: Toolchain;
@@ -48,7 +69,7 @@ describe("the real Pulumi engine on the example class stack", () => {
         timings.push(`build (tools/engine/build.sh): ${toolchain.buildSeconds.toFixed(1)} s`);
         for (const [piece, reason] of toolchain.blocked) console.log(`BLOCKED ${piece}:\n${reason}\n`);
 
-        digitalocean = await startDigitalOcean({ token: DO_TOKEN, dropletIpv4: "203.0.113.10" });
+        digitalocean = await startDigitalOcean({ token: DO_TOKEN, dropletIpv4: DROPLET_IPV4 });
         cloudflare = await startCloudflare({ token: CF_TOKEN, zoneName: "example.edu" });
         dir = mkdtempSync(join(tmpdir(), "jhc-engine-"));
         mkdirSync(join(dir, "state"));
@@ -154,6 +175,116 @@ describe("the real Pulumi engine on the example class stack", () => {
         assert.deepEqual(JSON.parse(keys.pulumi(["stack", "export"]).stdout).deployment.resources ?? [], []);
     });
 
+    test("the class's DigitalOcean resources with the tls and digitalocean plugins: preview, up, no changes, updates in place, a replaced Droplet, destroy", async (t) => {
+        if (!needsPlugins(t, ["tls", "digitalocean"])) return;
+        // A stand-in of its own: the volume this rung retains must not meet the class stack's, which has the same name.
+        const api = await startDigitalOcean({ token: DO_TOKEN, dropletIpv4: DROPLET_IPV4 });
+        const serverDir = join(dir, "droplet-resources");
+        mkdirSync(join(serverDir, "state"), { recursive: true });
+        for (const file of ["Pulumi.yaml", `Pulumi.${STACK}.yaml`]) copyFileSync(join(REPO, file), join(serverDir, file));
+        const server = new Workspace(serverDir, STACK, cliEnv(join(serverDir, "state")), join(__dirname, "dropletResources.ts"));
+        server.pulumi(["stack", "init", STACK]);
+        server.pulumi(["config", "set", "digitalocean:apiEndpoint", api.url]);
+        const step = async (name: "preview" | "up" | "destroy", what: string) => {
+            const report = await server.operation(name);
+            timings.push(`DigitalOcean resources, ${what}: ${report.seconds.toFixed(1)} s`);
+            assert.equal(report.error, undefined, report.cliOutput);
+            assert.deepEqual(api.problems, [], "the DigitalOcean stand-in refused a request");
+            return report;
+        };
+        const outputs = (): Record<string, string> => JSON.parse(server.pulumi(["stack", "output", "--json", "--show-secrets"]).stdout);
+        const only = <T>(objects: ReadonlyMap<unknown, T>): T => {
+            assert.equal(objects.size, 1, `expected one object, found ${objects.size}`);
+            return [...objects.values()][0];
+        };
+        const sshRule = () => only(api.firewalls).inbound_rules?.find((r) => r.ports === "22");
+        const calls = (pattern: RegExp) => api.log.filter((line) => pattern.test(line));
+        try {
+            const preview = await step("preview", "preview");
+            assert.deepEqual(countByType(custom(preview.steps)), DROPLET_RESOURCES, preview.cliOutput);
+            assert.deepEqual(custom(preview.steps).filter((s) => s.op !== "create"), []);
+            assert.equal(api.log.length, 0, `a preview must not call the API:\n${api.log.join("\n")}`);
+
+            const up = await step("up", "up");
+            assert.equal(up.outputs.userData, "[secret]");
+            assert.equal(up.outputs.privateKey, "[secret]");
+            let values = outputs();
+            const droplet = only(api.droplets);
+            const volume = only(api.volumes);
+            const key = only(api.sshKeys);
+            const firewall = only(api.firewalls);
+            assert.equal(String(droplet.id), values.dropletId);
+            assert.equal(values.ipv4, DROPLET_IPV4);
+            assert.equal(droplet.user_data, values.userData, "the Droplet boots from the stack's user-data");
+            // The provider waited: the stand-in reports a new Droplet "new" once, and the state says "active".
+            assert.ok(calls(new RegExp(`^GET /v2/droplets/${droplet.id} -> 200`)).length >= 2);
+            assert.equal(dropletState(server).outputs.status, "active");
+            assert.equal(volume.name, volumeName("jupyterhub-classroom", STACK));
+            assert.deepEqual(droplet.volume_ids, [volume.id], "the volume is attached at creation");
+            assert.deepEqual(volume.droplet_ids, [droplet.id]);
+            assert.deepEqual(calls(/\/v2\/volumes\/[^ ]+\/actions/), [], "no attach action: the Droplet was created with the volume");
+            assert.equal(key.public_key, values.publicKey);
+            assert.deepEqual(droplet.ssh_key_ids, [key.id]);
+            assert.deepEqual(firewall.tags, [firewallTag("jupyterhub-classroom", STACK)]);
+            assert.ok(droplet.tags.includes(firewallTag("jupyterhub-classroom", STACK)), "the Droplet carries the firewall's tag");
+            assert.deepEqual(sshRule()?.sources.addresses, ["203.0.113.0/24", "2001:db8:101::/48"]);
+
+            const again = await step("preview", "preview after up");
+            assert.deepEqual(changes(again), {}, again.cliOutput);
+
+            // SSH from one more network and a larger Droplet: both changed in place, as the real provider does.
+            server.pulumi(["config", "set", "--path", "sshAllowedCidrs[2]", "198.51.100.0/24"]);
+            server.pulumi(["config", "set", "dropletSize", "s-8vcpu-16gb"]);
+            const inPlace = await step("preview", "preview of a new SSH network and size");
+            assert.deepEqual(changes(inPlace), { "hub-tag-firewall": ["update"], "hub-droplet": ["update"] }, inPlace.cliOutput);
+            await step("up", "up with a new SSH network and size");
+            assert.equal(only(api.firewalls).id, firewall.id);
+            assert.deepEqual(sshRule()?.sources.addresses, ["203.0.113.0/24", "2001:db8:101::/48", "198.51.100.0/24"]);
+            const resized = only(api.droplets);
+            assert.deepEqual([resized.id, resized.size, resized.disk, resized.status], [droplet.id, "s-8vcpu-16gb", 160, "active"],
+                "the same Droplet, resized without its disk (resizeDisk: false), powered on again");
+
+            // A new admin user: only a new Droplet creates it (replacementTrigger); the volume stays and moves to it.
+            server.pulumi(["config", "set", "adminUser", "teacher"]);
+            const replacing = await step("preview", "preview of a new admin user");
+            assert.deepEqual(Object.keys(changes(replacing)), ["hub-droplet"], replacing.cliOutput);
+            assert.ok(changes(replacing)["hub-droplet"].includes("replace"), replacing.cliOutput);
+            const callsBefore = api.log.length;
+            await step("up", "up with a new admin user");
+            const replacement = only(api.droplets);
+            assert.notEqual(replacement.id, droplet.id);
+            assert.equal(only(api.volumes).id, volume.id);
+            assert.deepEqual(replacement.volume_ids, [volume.id]);
+            assert.deepEqual(volume.droplet_ids, [replacement.id]);
+            const replaceCalls = api.log.slice(callsBefore);
+            const deleted = replaceCalls.findIndex((line) => line.startsWith(`DELETE /v2/droplets/${droplet.id} `));
+            const created = replaceCalls.findIndex((line) => line.startsWith("POST /v2/droplets "));
+            assert.ok(deleted >= 0 && deleted < created, `the old Droplet goes first (deleteBeforeReplace):\n${replaceCalls.join("\n")}`);
+
+            // The state holds no user-data and no private key in clear; the Droplet's state only the user-data's SHA-1.
+            values = outputs();
+            assert.equal(replacement.user_data, values.userData);
+            const inClear = stringsIn(JSON.parse(server.pulumi(["stack", "export"]).stdout)).join("\n");
+            assert.ok(!inClear.includes(values.userData), "the user-data is in the stack's state in clear");
+            assert.ok(!inClear.includes(values.privateKey.trim()), "the SSH private key is in the stack's state in clear");
+            assert.ok(!/PRIVATE KEY/.test(inClear), "a private key is in the stack's state in clear");
+            // Decrypted, the Droplet's stored user-data is its SHA-1, itself kept as a secret.
+            const stored = dropletState(server, true).outputs.userData as { plaintext: string };
+            assert.equal(JSON.parse(stored.plaintext), createHash("sha1").update(values.userData).digest("hex"));
+
+            const destroy = await step("destroy", "destroy");
+            assert.deepEqual([api.droplets.size, api.firewalls.size, api.sshKeys.size], [0, 0, 0]);
+            assert.ok(!api.tags.has(firewallTag("jupyterhub-classroom", STACK)), "the firewall's tag is deleted");
+            // retainVolume is true in Pulumi.dev.yaml: the students' volume is kept, detached.
+            assert.deepEqual([...api.volumes.values()].map((v) => [v.id, v.droplet_ids]), [[volume.id, []]]);
+            assert.deepEqual(countByType(custom(destroy.steps).filter((s) => s.op === "delete")), DROPLET_RESOURCES);
+            assert.deepEqual(JSON.parse(server.pulumi(["stack", "export"]).stdout).deployment.resources ?? [], []);
+        } finally {
+            console.log(`\nDigitalOcean stand-in calls (the DigitalOcean resources rung):\n  ${api.log.join("\n  ")}`);
+            await api.close();
+        }
+    });
+
     test("local and remote commands with the command plugin, against a local sshd: create, update in place, replace, delete", async (t) => {
         if (!needsPlugins(t, ["command"])) return;
         const commandsDir = join(dir, "commands");
@@ -181,12 +312,6 @@ describe("the real Pulumi engine on the example class stack", () => {
             assert.equal(report.error, undefined, `${report.cliOutput}\nsshd:\n${sshd?.log()}`);
             return report;
         };
-        /** Resource name → what the engine does to it, for those it changes. */
-        const changes = (report: { steps: readonly ResourceStep[] }) => {
-            const ops: Record<string, string[]> = {};
-            for (const s of custom(report.steps).filter((s) => s.op !== "same")) (ops[s.urn.split("::").pop() ?? ""] ??= []).push(s.op);
-            return ops;
-        };
 
         const up = await step("up", "up");
         assert.equal(up.outputs.waitedStdout, "ready");
@@ -213,6 +338,14 @@ describe("the real Pulumi engine on the example class stack", () => {
         assert.equal(readFileSync(join(written, "deleted"), "utf8"), "the second, longer bundle");
     });
 });
+
+/** The Droplet's entry in the exported state, its secrets decrypted when asked. */
+function dropletState(workspace: Workspace, showSecrets = false): { outputs: Record<string, unknown> } {
+    const state = JSON.parse(workspace.pulumi(["stack", "export", ...(showSecrets ? ["--show-secrets"] : [])]).stdout);
+    const droplets = (state.deployment.resources ?? []).filter((r: { type: string }) => r.type === "digitalocean:index/droplet:Droplet");
+    assert.equal(droplets.length, 1);
+    return droplets[0];
+}
 
 /** The public half of an OpenSSH private key, as ssh-keygen derives it (without a comment). */
 function publicKeyOf(privateKey: string, scratchDir: string): string {

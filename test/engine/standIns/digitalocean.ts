@@ -1,6 +1,7 @@
 /**
  * A stand-in for the parts of the DigitalOcean API v2 the stack's resources use: SSH keys, volumes
- * (and their attach/detach actions), Droplets, tags, firewalls and actions. Request bodies are checked
+ * (and their attach, detach and resize actions), Droplets (and the power, resize and rename actions a
+ * resize or rename runs), tags, firewalls and actions. Request bodies are checked
  * field by field against the API's documented shapes and limits (user-data at most 64 KiB, volume
  * names, tag characters, firewall rules), and references between objects must resolve.
  */
@@ -36,12 +37,11 @@ const endpoints = z.object({
     kubernetes_ids: z.array(z.string()).optional(),
 }).strict();
 const ports = z.string().regex(/^(all|[0-9]{1,5}(-[0-9]{1,5})?)$/, "ports are 'all', 'N' or 'N-M'");
-const rule = <K extends "sources" | "destinations">(key: K) => z.object({
-    protocol: z.enum(["tcp", "udp", "icmp"]),
-    ports: ports.optional(),
-    [key]: endpoints,
-}).strict().refine((r) => (r.protocol === "icmp") === (r.ports === undefined),
-    "tcp and udp rules need ports; icmp rules have none");
+const ruleFields = { protocol: z.enum(["tcp", "udp", "icmp"]), ports: ports.optional() };
+const portsFitProtocol = (r: { protocol: string; ports?: string }) => (r.protocol === "icmp") === (r.ports === undefined);
+const portsMessage = "tcp and udp rules need ports; icmp rules have none";
+const inboundRule = z.object({ ...ruleFields, sources: endpoints }).strict().refine(portsFitProtocol, portsMessage);
+const outboundRule = z.object({ ...ruleFields, destinations: endpoints }).strict().refine(portsFitProtocol, portsMessage);
 
 const keyCreate = z.object({
     name: z.string().min(1).max(255),
@@ -58,11 +58,16 @@ const volumeCreate = z.object({
     filesystem_label: z.string().max(16),
     tags,
 }).strict();
-const volumeAction = z.object({
-    type: z.enum(["attach", "detach"]),
-    droplet_id: z.number().int(),
-    region: z.string().optional(),
-}).strict();
+const volumeAction = z.discriminatedUnion("type", [
+    z.object({ type: z.enum(["attach", "detach"]), droplet_id: z.number().int(), region: z.string().optional() }).strict(),
+    z.object({ type: z.literal("resize"), size_gigabytes: z.number().int().min(1).max(16384), region: z.string().optional() }).strict(),
+]);
+/** The Droplet actions a provider runs to resize and rename a Droplet (power off, resize, power on). */
+const dropletAction = z.discriminatedUnion("type", [
+    z.object({ type: z.enum(["power_off", "power_on"]) }).strict(),
+    z.object({ type: z.literal("resize"), size: z.string(), disk: z.boolean().optional() }).strict(),
+    z.object({ type: z.literal("rename"), name: z.string().regex(/^[A-Za-z0-9.-]{1,255}$/, "Droplet names are host names: letters, digits, '.' and '-'") }).strict(),
+]);
 const dropletCreate = z.object({
     name: z.string().regex(/^[A-Za-z0-9.-]{1,255}$/, "Droplet names are host names: letters, digits, '.' and '-'"),
     region: z.string(),
@@ -82,15 +87,17 @@ const dropletCreate = z.object({
 }).strict();
 const firewallRequest = z.object({
     name: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9.-]{0,254}$/, "firewall names are letters, digits, '.' and '-'"),
-    inbound_rules: z.array(rule("sources")).nullable(),
-    outbound_rules: z.array(rule("destinations")).nullable(),
+    inbound_rules: z.array(inboundRule).nullable(),
+    outbound_rules: z.array(outboundRule).nullable(),
     droplet_ids: z.array(z.number().int()).nullable(),
     tags,
 }).strict();
 
 interface Droplet {
     id: number; name: string; region: string; size: string; image: string; tags: string[];
-    features: string[]; volume_ids: string[]; user_data?: string; status: "new" | "active"; created_at: string;
+    features: string[]; volume_ids: string[]; user_data?: string; status: "new" | "active" | "off"; created_at: string;
+    /** GB: the size's disk when created; a resize keeps it unless asked to grow it (and it never shrinks). */
+    disk: number;
     /** Why its server did not boot (machines only). */
     bootFailure?: string;
     ssh_key_ids: number[]; vpc_uuid: string;
@@ -155,7 +162,7 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
     const regionOf = (slug: string) => ({ slug, name: slug, available: true, features: ["metadata"], sizes: Object.keys(SIZES) });
 
     const dropletView = (d: Droplet) => ({
-        id: d.id, name: d.name, memory: SIZES[d.size].memory, vcpus: SIZES[d.size].vcpus, disk: SIZES[d.size].disk,
+        id: d.id, name: d.name, memory: SIZES[d.size].memory, vcpus: SIZES[d.size].vcpus, disk: d.disk,
         locked: false, status: d.status, created_at: d.created_at, features: d.features,
         region: regionOf(d.region),
         image: { id: IMAGES[d.image].id, name: IMAGES[d.image].name, distribution: IMAGES[d.image].distribution, slug: d.image, public: true, regions: REGIONS, type: "base" },
@@ -249,6 +256,12 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
             handle: ({ params, body }) => {
                 const request = body as z.infer<typeof volumeAction>;
                 const volume = volumes.get(params[0]);
+                if (request.type === "resize") {
+                    if (!volume) return notFound("volume");
+                    if (request.size_gigabytes <= volume.size_gigabytes) throw new ApiError(422, `volume ${volume.name} can only grow: it has ${volume.size_gigabytes} GB`);
+                    volume.size_gigabytes = request.size_gigabytes;
+                    return { status: 202, body: { action: action("resize_volume", 0, "volume", volume.region) } };
+                }
                 const droplet = droplets.get(request.droplet_id);
                 if (!volume || !droplet) throw new ApiError(404, `no volume ${params[0]} or Droplet ${request.droplet_id}`);
                 if (request.type === "detach") {
@@ -288,7 +301,7 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                 const droplet: Droplet = {
                     id: ++nextId, name: request.name, region: request.region, size: request.size, image: request.image,
                     tags: request.tags ?? [], volume_ids: volumeIds, user_data: request.user_data, status: "new",
-                    created_at: now(), ssh_key_ids: keyIds, vpc_uuid: request.vpc_uuid ?? uuid(),
+                    created_at: now(), ssh_key_ids: keyIds, vpc_uuid: request.vpc_uuid ?? uuid(), disk: SIZES[request.size].disk,
                     features: [
                         ...(request.monitoring ? ["monitoring"] : []),
                         ...(request.ipv6 ? ["ipv6"] : []),
@@ -311,8 +324,8 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                 if (!droplet) return notFound("Droplet");
                 if (droplet.bootFailure) throw new ApiError(500, `Droplet ${droplet.id}'s server did not boot: ${droplet.bootFailure}`);
                 const view = dropletView(droplet);
-                // Without machines, a Droplet is running by the time anyone asks.
-                if (!options.machines) droplet.status = "active";
+                // A new Droplet is reported "new" once, then it has booted; with machines, once its server runs.
+                if (droplet.status === "new" && !options.machines) droplet.status = "active";
                 return { status: 200, body: { droplet: view } };
             },
         },
@@ -327,6 +340,27 @@ export async function startDigitalOcean(options: DigitalOceanOptions): Promise<D
                 for (const firewall of firewalls.values()) firewall.droplet_ids = (firewall.droplet_ids ?? []).filter((id) => id !== droplet.id);
                 droplets.delete(droplet.id);
                 return { status: 204 };
+            },
+        },
+        {
+            method: "POST", path: /^\/v2\/droplets\/(\d+)\/actions$/, body: dropletAction,
+            handle: ({ params, body }) => {
+                const request = body as z.infer<typeof dropletAction>;
+                const droplet = droplets.get(Number(params[0]));
+                if (!droplet) return notFound("Droplet");
+                if (droplet.status === "new") throw new ApiError(422, `Droplet ${droplet.id} is still being created`);
+                if (request.type === "power_off") droplet.status = "off";
+                if (request.type === "power_on") droplet.status = "active";
+                if (request.type === "rename") droplet.name = request.name;
+                if (request.type === "resize") {
+                    if (droplet.status !== "off") throw new ApiError(422, "Droplet must be powered off before resizing");
+                    if (!SIZES[request.size]) throw new ApiError(422, `unknown size ${JSON.stringify(request.size)}`);
+                    // A disk never shrinks: a smaller size fits only a Droplet whose disk was never grown beyond it.
+                    if (SIZES[request.size].disk < droplet.disk) throw new ApiError(422, `the Droplet's ${droplet.disk} GB disk does not fit ${request.size}'s ${SIZES[request.size].disk} GB`);
+                    droplet.size = request.size;
+                    if (request.disk) droplet.disk = SIZES[request.size].disk;
+                }
+                return { status: 201, body: { action: action(request.type, droplet.id, "droplet", droplet.region) } };
             },
         },
         {
