@@ -12,6 +12,8 @@ import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSy
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test, TestContext } from "node:test";
+import { DNS_WRITE, ZONE_READ } from "../../components/hubAcmeToken";
+import { pausedNotice } from "../../components/hubDns";
 import { firewallTag, volumeName } from "../../components/hubServer";
 import { COOKIE_SECRET_BYTES, TRAEFIK_API_PASSWORD_LENGTH } from "../../lib/bundle";
 import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
@@ -27,6 +29,13 @@ const DO_TOKEN = "dop_v1_engine_test_token";
 const CF_TOKEN = "engine-test-token-0123456789abcdefghijklmnopqrstuvwxyz";
 /** The stand-in Droplets' address: TEST-NET-3, never routed; no rung here connects to it (classCycle.test.ts boots its Droplet). */
 const DROPLET_IPV4 = "203.0.113.10";
+
+/** What dnsAndToken.ts declares: the hub's A and AAAA records, their wildcards, and the ACME token. */
+const DNS_AND_TOKEN: Record<string, number> = {
+    "cloudflare:index/apiToken:ApiToken": 1,
+    "cloudflare:index/dnsRecord:DnsRecord": 4,
+};
+const HUB_HOST = "engr101.example.edu";
 
 /** What keysAndSecrets.ts declares: the class's generated keys and its own secrets. */
 const KEYS_AND_SECRETS: Record<string, number> = {
@@ -336,6 +345,108 @@ describe("the real Pulumi engine on the example class stack", () => {
         rmSync(join(written, "deleted"));
         await step("destroy", "destroy");
         assert.equal(readFileSync(join(written, "deleted"), "utf8"), "the second, longer bundle");
+    });
+
+    test("the class's DNS records and ACME token with the cloudflare plugin: create, update in place, pause, destroy", async (t) => {
+        if (!needsPlugins(t, ["cloudflare"])) return;
+        const dnsDir = join(dir, "dns-and-token");
+        mkdirSync(join(dnsDir, "state"), { recursive: true });
+        writeFileSync(join(dnsDir, "Pulumi.yaml"), "name: jupyterhub-classroom\nruntime: nodejs\n");
+        // A stand-in of its own: the rung tries the issued token on a call Cloudflare refuses it, which the
+        // class rungs' stand-in would count as a problem.
+        const api = await startCloudflare({ token: CF_TOKEN, zoneName: "example.edu" });
+        const refusals: string[] = [];
+        try {
+            const stack = new Workspace(dnsDir, STACK, cliEnv(join(dnsDir, "state")), join(__dirname, "dnsAndToken.ts"));
+            stack.pulumi(["stack", "init", STACK]);
+            stack.pulumi(["config", "set", "cloudflare:baseUrl", api.baseUrl]);
+            const set = (key: string, value: string) => stack.pulumi(["config", "set", `dnsAndTokenTest:${key}`], { input: value });
+            set("hostname", HUB_HOST);
+            set("ipv4", "203.0.113.10");
+            set("ipv6", "2001:db8::10");
+            const step = async (name: "preview" | "up" | "destroy", what: string) => {
+                const report = await stack.operation(name);
+                timings.push(`DNS and token, ${what}: ${report.seconds.toFixed(1)} s`);
+                assert.equal(report.error, undefined, report.cliOutput);
+                assert.deepEqual(api.problems, refusals, "the stand-in refused a request");
+                return report;
+            };
+            /** The stand-in's records: type and name → content, and their ids. */
+            const records = () => Object.fromEntries([...api.records.values()].map((r) => [`${r.type} ${r.name}`, r.content]));
+            const recordIds = () => [...api.records.values()].map((r) => `${r.type} ${r.name} ${r.id}`).sort();
+
+            const preview = await step("preview", "preview");
+            assert.deepEqual(countByType(custom(preview.steps)), DNS_AND_TOKEN, preview.cliOutput);
+            assert.deepEqual(custom(preview.steps).filter((s) => s.op !== "create"), []);
+            assert.equal(api.records.size + api.tokens.size, 0, "a preview must not create anything");
+
+            const up = await step("up", "up");
+            assert.equal(up.outputs.zoneId, api.zoneId);
+            assert.deepEqual(records(), {
+                [`A ${HUB_HOST}`]: "203.0.113.10", [`AAAA ${HUB_HOST}`]: "2001:db8::10",
+                [`A *.${HUB_HOST}`]: "203.0.113.10", [`AAAA *.${HUB_HOST}`]: "2001:db8::10",
+            });
+            assert.equal(up.outputs.acmeTokenValue, "[secret]", "the token's value must be a secret output");
+            const [token, ...others] = api.tokens.values();
+            assert.equal(others.length, 0, "one API token");
+            assert.deepEqual(token.policies.map((p) => [p.effect, p.permission_groups.map((g) => g.id).sort(), p.resources]),
+                [["allow", [DNS_WRITE, ZONE_READ].sort(), { [`com.cloudflare.api.account.zone.${api.zoneId}`]: "*" }]]);
+            const tokenValue: string = JSON.parse(stack.pulumi(["stack", "output", "--json", "--show-secrets"]).stdout).acmeTokenValue;
+            assert.equal(tokenValue, token.value);
+
+            // What the ACME client does with it (lego's DNS-01 calls), and a call it may not make.
+            const call = async (method: string, path: string, body?: unknown) => {
+                const res = await fetch(`${api.baseUrl}${path}`, {
+                    method, headers: { authorization: `Bearer ${tokenValue}`, ...(body ? { "content-type": "application/json" } : {}) },
+                    body: body === undefined ? undefined : JSON.stringify(body),
+                });
+                return { status: res.status, body: await res.json() as { result: { id: string }[] & { id: string } } };
+            };
+            const zones = await call("GET", "/zones?name=example.edu");
+            assert.equal(zones.status, 200);
+            assert.deepEqual(zones.body.result.map((z) => z.id), [api.zoneId]);
+            const challenge = await call("POST", `/zones/${api.zoneId}/dns_records`, { type: "TXT", name: `_acme-challenge.${HUB_HOST}`, content: "challenge", ttl: 120 });
+            assert.equal(challenge.status, 200, JSON.stringify(challenge.body));
+            assert.equal((await call("DELETE", `/zones/${api.zoneId}/dns_records/${challenge.body.result.id}`)).status, 200);
+            const tokenCreation = await call("POST", "/user/tokens", { name: "more", policies: [{ effect: "allow", permission_groups: [{ id: DNS_WRITE }], resources: { "com.cloudflare.api.account.zone.*": "*" } }] });
+            assert.equal(tokenCreation.status, 403, JSON.stringify(tokenCreation.body));
+            refusals.push(...api.problems.filter((p) => p.startsWith("POST /client/v4/user/tokens: token ")));
+            assert.equal(refusals.length, 1, api.problems.join("\n"));
+            assert.equal(api.tokens.size, 1);
+
+            const again = await step("preview", "preview after up");
+            assert.deepEqual(changes(again), {}, again.cliOutput);
+
+            // A new address (a new Droplet): every address record is updated in place, the token stays.
+            const before = recordIds();
+            set("ipv4", "203.0.113.20");
+            set("ipv6", "2001:db8::20");
+            const moving = await step("preview", "preview of new addresses");
+            assert.deepEqual(changes(moving), { "hub-a": ["update"], "hub-aaaa": ["update"], "hub-wildcard-a": ["update"], "hub-wildcard-aaaa": ["update"] }, moving.cliOutput);
+            await step("up", "up with new addresses");
+            assert.deepEqual(recordIds(), before, "the same records, by id");
+            assert.deepEqual(Object.values(records()).sort(), ["2001:db8::20", "2001:db8::20", "203.0.113.20", "203.0.113.20"]);
+
+            // Paused: no address, so the address records go and a TXT record keeps the name.
+            stack.pulumi(["config", "rm", "dnsAndTokenTest:ipv4"]);
+            const pausing = await step("preview", "preview of a pause");
+            assert.deepEqual(changes(pausing), { "hub-a": ["delete"], "hub-aaaa": ["delete"], "hub-wildcard-a": ["delete"], "hub-wildcard-aaaa": ["delete"], "hub-txt": ["create"] }, pausing.cliOutput);
+            await step("up", "up of a pause");
+            assert.deepEqual(records(), { [`TXT ${HUB_HOST}`]: pausedNotice(STACK) });
+            assert.deepEqual([...api.tokens.keys()], [token.id], "the same token");
+
+            const destroy = await step("destroy", "destroy");
+            assert.deepEqual(countByType(custom(destroy.steps).filter((s) => s.op === "delete")), {
+                "cloudflare:index/apiToken:ApiToken": 1, "cloudflare:index/dnsRecord:DnsRecord": 1,
+            });
+            assert.equal(api.records.size, 0);
+            assert.equal(api.tokens.size, 0);
+            const state = stack.pulumi(["stack", "export"]).stdout;
+            assert.ok(!stringsIn(JSON.parse(state)).some((s) => s.includes(tokenValue)), "the token's value is in the stack's state in clear");
+        } finally {
+            console.log(`\nCloudflare stand-in calls (DNS and token):\n  ${api.log.join("\n  ")}`);
+            await api.close();
+        }
     });
 });
 

@@ -1,10 +1,12 @@
 /**
- * A stand-in for the parts of the Cloudflare API v4 the stack uses: finding a zone by name and the
- * zone's DNS records. Bodies are checked against the API's record fields and rules (A holds IPv4,
+ * A stand-in for the parts of the Cloudflare API v4 the stack uses: finding a zone by name, the
+ * zone's DNS records, and user API tokens (cloudflareTokens.ts), each issued token then allowed what its
+ * policies allow. Bodies are checked against the API's record fields and rules (A holds IPv4,
  * AAAA IPv6, TTL 1 for automatic or 60..86400, names inside the zone, no identical duplicates).
  */
 import { isIPv4, isIPv6 } from "node:net";
 import { z } from "zod";
+import { IssuedToken, tokenApi } from "./cloudflareTokens";
 import { ApiError, Route, startStrictServer, StrictServer } from "./strictServer";
 
 const recordBody = z.object({
@@ -36,9 +38,12 @@ export interface CloudflareStandIn extends StrictServer {
     readonly baseUrl: string;
     readonly zoneId: string;
     readonly records: ReadonlyMap<string, DnsRecord>;
+    /** The API tokens it issued, by id. */
+    readonly tokens: ReadonlyMap<string, IssuedToken>;
 }
 
 export interface CloudflareOptions {
+    /** The stack's own API token: it may do everything. */
     readonly token: string;
     /** The one zone that exists in the account. */
     readonly zoneName: string;
@@ -92,6 +97,7 @@ export async function startCloudflare(options: CloudflareOptions): Promise<Cloud
         }
         return { ...body, name: fqdn };
     };
+    const tokens = tokenApi(BASE, options.token, zoneId, envelope);
     const recordPath = new RegExp(`^${BASE}/zones/${zoneId}/dns_records/([0-9a-f]+)$`);
 
     const routes: Route[] = [
@@ -150,16 +156,22 @@ export async function startCloudflare(options: CloudflareOptions): Promise<Cloud
     const server = await startStrictServer({
         name: "Cloudflare",
         host: options.host,
-        routes: changed ? routes.map((route) => route.method === "GET" ? route : {
+        routes: (changed ? routes.map((route): Route => route.method === "GET" ? route : {
             ...route,
             handle: async (request) => {
                 const reply = await route.handle(request);
                 await changed(records);
                 return reply;
             },
-        }) : routes,
-        authorization: `Bearer ${options.token}`,
-        errorBody: (status, message) => ({ success: false, errors: [{ code: status === 404 ? 7003 : 1004, message }], messages: [], result: null }),
+        }) : routes).concat(tokens.routes),
+        authorization: tokens.authorize,
+        errorBody: (status, message) => ({ success: false, errors: [{ code: cloudflareErrorCode(status), message }], messages: [], result: null }),
     });
-    return { ...server, baseUrl: `${server.url}${BASE}`, zoneId, records };
+    return { ...server, baseUrl: `${server.url}${BASE}`, zoneId, records, tokens: tokens.tokens };
+}
+
+/** Cloudflare's error codes: 7003 an unknown object, 10000 an authentication error, 1004 a bad request. */
+function cloudflareErrorCode(status: number): number {
+    if (status === 404) return 7003;
+    return status === 401 || status === 403 ? 10000 : 1004;
 }

@@ -48,8 +48,11 @@ export interface StrictServerOptions {
     /** Names the API in error messages. */
     readonly name: string;
     readonly routes: readonly Route[];
-    /** The Authorization header every call must carry. */
-    readonly authorization: string;
+    /**
+     * The Authorization header every call must carry; or, for an API whose credentials differ in what
+     * they may do, a check of each call that returns its refusal (401 or 403), or undefined to let it through.
+     */
+    readonly authorization: string | ((header: string | undefined, method: string, path: string) => ApiError | undefined);
     /** The API's error envelope. */
     readonly errorBody: (status: number, message: string) => unknown;
     /** The address to listen on. Default: 127.0.0.1. */
@@ -79,8 +82,12 @@ export async function startStrictServer(options: StrictServerOptions): Promise<S
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const raw = Buffer.concat(chunks).toString("utf8");
 
-        if (req.headers.authorization !== options.authorization) {
-            refuse(401, "missing or wrong Authorization header");
+        const { authorization } = options;
+        const refusal = typeof authorization === "string"
+            ? req.headers.authorization === authorization ? undefined : new ApiError(401, "missing or wrong Authorization header")
+            : authorization(req.headers.authorization, req.method ?? "", url.pathname);
+        if (refusal) {
+            refuse(refusal.status, refusal.message);
             return;
         }
         const candidates = routes.filter((r) => r.path.test(url.pathname));
