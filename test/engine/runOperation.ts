@@ -42,8 +42,9 @@ async function main(): Promise<void> {
     if (!["preview", "up", "destroy"].includes(operation) || !programPath || !workDir || !stackName || !reportPath) {
         throw new Error("usage: runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON");
     }
-    // The program's exports are the stack's outputs; `default` is only the CommonJS interop copy of them.
-    const program = async () => Object.fromEntries(Object.entries(await import(path.resolve(programPath))).filter(([name]) => name !== "default"));
+    // The program's exports are the stack's outputs: its module.exports, which import() gives as
+    // `default` (a program is CommonJS; `export =` has no named exports at all).
+    const program = async () => ({ ...(await import(path.resolve(programPath))).default });
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },
         { workDir },
