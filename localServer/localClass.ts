@@ -51,6 +51,7 @@ export function localClass(cfg: ClassConfig, course: LocalCourse): LocalClass {
         `certificate authority: the certificate comes from a local ACME CA (pebble), not ${cfg.tls.acmeDirectoryUrl}`,
         `DNS: ${cfg.hostname} points at the local server only where you say so (a hosts-file line or a browser flag), not in public DNS`,
         `server: a Debian 12 container (systemd-nspawn) with a 1 GB students' volume, not a ${cfg.droplet.size} Droplet running ${cfg.droplet.image}`,
+        "cloud: DigitalOcean's and Cloudflare's APIs are local stand-ins, and the engine's digitalocean, cloudflare and command plugins are test providers written from the real ones' schemas (docs/engine.md); the stack's state lasts this run",
     ];
     if (auth.allowedUsers.length === 0) {
         differences.push(`roster: the class admits students by ${auth.githubOrganizations.length ? "GitHub organization" : "Google domain"} only; one test student, "${STAND_IN_STUDENT}", stands in for them`);
