@@ -1,11 +1,12 @@
-// `npm run local` end to end, as an instructor runs it on a clean clone: boot the example class
-// (Pulumi.dev.yaml, the default), sign in as a roster student in Chromium through the printed URL,
-// browser flag and test login, see the course files, save a file, Ctrl-C; nothing may be left
-// behind, and a second run (stopped with `npm run local -- --stop`) finds the student's file.
+// `npm run local` end to end, as an instructor runs it on a clean clone: `pulumi up` of the example
+// class (Pulumi.dev.yaml, the default) under the real engine, sign in as a roster student in Chromium
+// through the printed URL, browser flag and test login, see the course files, save a file, Ctrl-C
+// (`pulumi destroy`: the student's file is in the archive); nothing may be left behind, and a second
+// run (stopped with `npm run local -- --stop`) finds the student's file.
 // Run with `npm run test:local` (root); see docs/testing.md.
 import assert from "node:assert/strict";
 import { ChildProcess, spawn } from "node:child_process";
-import { closeSync, existsSync, mkdtempSync, openSync, rmSync } from "node:fs";
+import { closeSync, existsSync, mkdtempSync, openSync, readdirSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { after, describe, it } from "node:test";
@@ -114,7 +115,7 @@ async function leftBehind(): Promise<string[]> {
     const loops = (await check("losetup", ["--list", "--noheadings", "--output", "NAME,BACK-FILE"])).split("\n").filter((l) => l.includes(work));
     if (loops.length) left.push(`loop devices: ${loops.join(", ")}`);
     const processes = (await check("ps", ["-eo", "pid=,args="])).split("\n")
-        .filter((l) => /systemd-nspawn|pebble|bin\/local\.ts/.test(l) || l.includes(clone))
+        .filter((l) => /systemd-nspawn|pebble|bin\/local\.ts|pulumi/.test(l) || l.includes(clone))
         .filter((l) => !l.includes("ps -eo"));
     if (processes.length) left.push(`processes: ${processes.join(" | ")}`);
     const link = await run("ip", ["link", "show", "jhc-e2e-host"]);
@@ -153,6 +154,7 @@ describe("npm run local on a clean clone", () => {
         assert.match(first.output, /cloud-init: modules-final|jupyterhub-classroom install: done/, "progress lines of the boot");
         assert.match(first.output, /certificate: DNS:engr101\.example\.edu, DNS:\*\.engr101\.example\.edu, issued by/, "the certificate's progress line: the hub's name and the students' wildcard");
         assert.match(first.output, /local OpenID Connect provider stands in/, "the output says the identity provider is swapped");
+        assert.match(first.output, /pulumi up \(the real engine[^]*Resources:\s+\+ \d+ created/, "`pulumi up`'s own output, under the real engine");
         await asStudent(ready, async (api) => {
             const course = await api("GET", "engr101");
             assert.equal(course.status, 200, `the course directory: ${course.status} ${course.text}`);
@@ -166,6 +168,10 @@ describe("npm run local on a clean clone", () => {
 
         first.interrupt();
         await first.stopped();
+        assert.match(first.output, /pulumi destroy[^]*Resources:\s+- \d+ deleted/, "Ctrl-C runs `pulumi destroy`");
+        const archives = existsSync(join(clone, "archives")) ? readdirSync(join(clone, "archives")).filter((f) => /^dev-.*\.tar\.gz$/.test(f)) : [];
+        assert.equal(archives.length, 1, `pulumi destroy archives the homes into the project's archives/ first:\n${first.output.slice(-3000)}`);
+        assert.match(await check("tar", ["-tzf", join(clone, "archives", archives[0])]), new RegExp(`/${STUDENT_FILE.replace(/\./g, "\\.")}$`, "m"), "the student's file is in the archive");
         assert.deepEqual(await underLock(leftBehind), [], "left behind after Ctrl-C");
         assert.ok(existsSync(join(stateRoot, "dev", "students-volume.img")), "the students' volume is kept");
 
