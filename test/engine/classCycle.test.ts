@@ -15,18 +15,11 @@ import { HubClient } from "../../localServer/hubClient";
 import { request, servedCertificate, Target } from "../../localServer/https-client";
 import { LocalCloud, stackArchives } from "../../localServer/localCloud";
 import { e2eClassServer, STACK, USERS } from "../e2e/e2eClass";
-import type { OperationReport, ResourceStep } from "./runOperation";
+import type { OperationReport } from "./runOperation";
+import { changes, custom } from "./steps";
 import { buildToolchain, Toolchain } from "./toolchain";
 
 const timings: string[] = [];
-const custom = (steps: readonly ResourceStep[]) =>
-    steps.filter((s) => !s.type.startsWith("pulumi:") && !s.type.startsWith("jupyterhub-classroom:"));
-/** Resource name → what the engine does to it, for those it changes. */
-const changes = (report: { steps: readonly ResourceStep[] }) => {
-    const ops: Record<string, string[]> = {};
-    for (const s of custom(report.steps).filter((s) => s.op !== "same")) (ops[s.urn.split("::").pop() ?? ""] ??= []).push(s.op);
-    return ops;
-};
 
 describe("a class under the real Pulumi engine, on a local cloud whose Droplet is a booted server", () => {
     let toolchain: Toolchain;

@@ -20,7 +20,7 @@ import { CloudflareStandIn, startCloudflare } from "./standIns/cloudflare";
 import { DigitalOceanStandIn, startDigitalOcean } from "./standIns/digitalocean";
 import { LocalSshd, startSshd } from "./localSshd";
 import { buildToolchain, engineEnv, Plugin, PLUGINS, pulumiVersion, REPO, Toolchain, Workspace } from "./toolchain";
-import type { ResourceStep } from "./runOperation";
+import { changes, countByType, custom } from "./steps";
 
 const STACK = "dev";
 /** Pulumi.dev.yaml's secrets are encrypted with this passphrase (the file says so). */
@@ -54,16 +54,6 @@ const DROPLET_RESOURCES: Record<string, number> = {
 };
 
 const timings: string[] = [];
-const custom = (steps: readonly ResourceStep[]) =>
-    steps.filter((s) => !s.type.startsWith("pulumi:") && !s.type.startsWith("jupyterhub-classroom:"));
-const countByType = (steps: readonly ResourceStep[]) =>
-    Object.fromEntries([...new Set(steps.map((s) => s.type))].sort().map((t) => [t, steps.filter((s) => s.type === t).length]));
-/** Resource name → what the engine does to it, for those it changes. */
-const changes = (report: { steps: readonly ResourceStep[] }) => {
-    const ops: Record<string, string[]> = {};
-    for (const s of custom(report.steps).filter((s) => s.op !== "same")) (ops[s.urn.split("::").pop() ?? ""] ??= []).push(s.op);
-    return ops;
-};
 
 describe("the real Pulumi engine on the example class stack", () => {
     let toolchain: Toolchain;
