@@ -42,9 +42,13 @@ async function main(): Promise<void> {
     if (!["preview", "up", "destroy"].includes(operation) || !programPath || !workDir || !stackName || !reportPath) {
         throw new Error("usage: runOperation.ts preview|up|destroy PROGRAM WORK_DIR STACK REPORT_JSON");
     }
-    // The program's exports are the stack's outputs: its module.exports, which import() gives as
-    // `default` (a program is CommonJS; `export =` has no named exports at all).
-    const program = async () => ({ ...(await import(path.resolve(programPath))).default });
+    // The program's exports are the stack's outputs: its named exports, or the one object a program
+    // with `export =` (index.ts) exports, which import() gives as `default` only.
+    const program = async () => {
+        const module = await import(path.resolve(programPath));
+        const named = Object.entries(module).filter(([name]) => name !== "default");
+        return named.length ? Object.fromEntries(named) : { ...module.default };
+    };
     const stack = await LocalWorkspace.createOrSelectStack(
         { stackName, projectName: PROJECT, program },
         { workDir },
