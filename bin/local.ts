@@ -200,7 +200,7 @@ async function main(argv: string[]): Promise<number> {
     const echo = (text: string) => { process.stdout.write(text.replace(/^(?=.)/gm, "    ")); };
     try {
         booting = (async () => {
-            say("the Pulumi engine and its plugins (tools/engine/build.sh; the first build takes about 15 minutes, later runs reuse it)");
+            say("the Pulumi engine and its plugins (tools/engine/build.sh; the first build takes about 12 minutes, later runs reuse it)");
             const toolchain = buildToolchain();
             if (toolchain.missingPlugins.length) {
                 throw new Error(`tools/engine/build.sh could not build ${toolchain.missingPlugins.join(", ")}:\n${[...toolchain.blocked.values()].join("\n")}`);
