@@ -438,12 +438,12 @@ export class ClassServer {
 
     /**
      * What the DigitalOcean stand-in does for the real engine's new Droplet: boots a server from
-     * `userData` with `volume` attached and returns once it runs (a Droplet is "active" before
-     * cloud-init is done; the stack's HubSync waits for cloud-init itself).
+     * `userData` with the students' volume attached and returns once it runs (a Droplet is "active"
+     * before cloud-init is done; the stack's HubSync waits for cloud-init itself).
      */
-    async bootDroplet(userData: string, volume = this.volume): Promise<void> {
-        this.attached = volume;
-        await this.bootGuest(volume, userData, this.boots ? ` (Droplet ${this.boots + 1})` : "");
+    async bootDroplet(userData: string): Promise<void> {
+        this.attached = this.volume;
+        await this.bootGuest(this.volume, userData, this.boots ? ` (Droplet ${this.boots + 1})` : "");
     }
 
     /** What the DigitalOcean stand-in does when the real engine deletes the Droplet: a clean poweroff. */
