@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # A throwaway server for the operations tests: a mount and network namespace in which /usr/local,
-# /opt, /var, /srv and /run are overlays of this machine's (the changes kept under DIR), /etc is a
-# copy, and loopback is private. The server scripts then run at their real paths, accounts made
+# /opt, /var, /srv, /run and /root are overlays of this machine's (the changes kept under DIR), /etc
+# is a copy, and loopback is private. /root too: tests on other workers put their own files at the
+# same paths there (/root/archive.tar.gz), and one test's restore must never read another's archive. The server scripts then run at their real paths, accounts made
 # with useradd exist only inside, ports such as 22 and 443 are free, and nothing here changes.
 #
 #   ops-namespace.sh start DIR      prints the PID that holds the namespace (DIR: empty, not under
@@ -11,7 +12,7 @@
 #   ops-namespace.sh stop PID       ends the namespace (run it after stopping what you started)
 set -euo pipefail
 
-overlaid=(usr/local opt var srv run)
+overlaid=(usr/local opt var srv run root)
 
 # Keeps the lines of /etc/$1 that `awk -F: "$2"` selects; the file keeps its mode (shadow: 0640).
 keep_lines() {

@@ -5,6 +5,8 @@ import io
 import json
 import re
 import tarfile
+import uuid
+from pathlib import Path
 
 import pytest
 from ops_server import LIB, Servers, make_server, server  # noqa: F401  (fixtures)
@@ -114,6 +116,17 @@ def test_archive_holds_homes_with_owners_and_a_consistent_database(archived):
         assert json.load(tar.extractfile("archive.json"))["format"] == 1
         old.write("/run/archived.sqlite", tar.extractfile("hub/jupyterhub.sqlite").read(), "0600")
     assert old.database_users("/run/archived.sqlite") == ["ada", "grace"]
+
+
+def test_each_server_has_its_own_root_home_where_the_restores_read_their_archive(make_server):
+    # Tests on other workers put their own archive at /root/archive.tar.gz at the same time: a shared
+    # /root made one test's restore read another's archive (a restore refusing the wrong homes).
+    first, second = make_server(), make_server()
+    path = f"/root/archive-{uuid.uuid4().hex}.tar.gz"
+    first.write(path, "the first server's\n", "0600")
+    second.write(path, "the second server's\n", "0600")
+    assert first.read(path) == "the first server's\n"
+    assert not Path(path).exists(), "the test server wrote into this machine's /root"
 
 
 def test_restore_on_a_new_server_gives_every_student_their_files(archived, make_server):
