@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { volumeName } from "../../components/hubServer";
-import { PROJECT_DIR } from "../../lib/server";
+import { PROJECT_DIR, SERVER_ETC } from "../../lib/server";
 import { HubClient } from "../../localServer/hubClient";
 import { request, servedCertificate, Target } from "../../localServer/https-client";
 import { LocalCloud, stackArchives } from "../../localServer/localCloud";
@@ -40,6 +40,8 @@ describe("a class under the real Pulumi engine, on a local cloud whose Droplet i
         assert.equal(cloud!.digitalocean.droplets.size, 1);
         return [...cloud!.digitalocean.droplets.keys()][0];
     };
+    /** The class settings the stack's SSH steps delivered, as the server keeps them. */
+    const classSettingsOnServer = () => server.guest.check(["cat", `${SERVER_ETC}/class.json`]);
     const serverPid = async (user: string) =>
         (await server.guest.check(["systemctl", "show", "-p", "MainPID", "--value", `jupyter-${user}-singleuser`])).trim();
 
@@ -87,8 +89,9 @@ describe("a class under the real Pulumi engine, on a local cloud whose Droplet i
         assert.ok(served.trusted, `the served certificate does not verify against the local CA: ${served.verifyError}`);
         assert.equal((await request(target, `${server.hubUrl}/hub/health`)).status, 200);
         // The stack's own SSH steps ran: the settings the server has are the stack's.
-        assert.match(await server.guest.check(["cat", "/etc/jupyterhub-classroom/class.json"]), /alice/);
-        assert.doesNotMatch(await server.guest.check(["cat", "/etc/jupyterhub-classroom/class.json"]), /carol/);
+        const settings = await classSettingsOnServer();
+        assert.match(settings, /alice/);
+        assert.doesNotMatch(settings, /carol/);
     });
 
     test("`pulumi stack export` holds no secret in clear", async () => {
@@ -123,7 +126,7 @@ describe("a class under the real Pulumi engine, on a local cloud whose Droplet i
         assert.deepEqual(Object.keys(changes(up)).sort(), ["hub-apply", "hub-check"], up.cliOutput);
         assert.equal(onlyDroplet(), dropletId);
         assert.equal(await serverPid(USERS.alice.login), pid, "alice's running server was restarted");
-        assert.match(await server.guest.check(["cat", "/etc/jupyterhub-classroom/class.json"]), /carol/);
+        assert.match(await classSettingsOnServer(), /carol/);
     });
 
     test("an adminUser change: `pulumi preview` shows the Droplet replaced and the volume kept", async () => {
